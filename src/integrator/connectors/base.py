@@ -1,0 +1,153 @@
+"""The connector protocol every system speaks: describe, read in pages, upsert in batches, changes.
+
+A record is a plain ``dict`` from field name to a JSON-compatible value (str, int, float, bool,
+None; decimals as float, dates and times as ISO-8601 strings). A lookup followed through a
+relation is named with a dot, ``parentcustomerid.accountnumber``, both when asked for and in the
+records returned.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "Capabilities",
+    "ChangeBatch",
+    "Connector",
+    "EntityInfo",
+    "FieldInfo",
+    "FieldType",
+    "Outcome",
+    "Record",
+    "RecordResult",
+]
+
+Record = dict[str, Any]
+
+FieldType = Literal["string", "integer", "decimal", "boolean", "datetime", "guid", "enum", "lookup"]
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One field of an entity as the system describes it."""
+
+    name: str
+    type: FieldType
+    max_length: int | None = None
+    required: bool = False
+    read_only: bool = False
+    enum_values: tuple[str, ...] | None = None
+    #: for ``lookup`` fields: the entities it may point at (a polymorphic lookup names several)
+    lookup_targets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    """An entity (entity set, table): its fields, primary key and alternate keys."""
+
+    name: str
+    fields: Mapping[str, FieldInfo]
+    key: tuple[str, ...]
+    alternate_keys: tuple[tuple[str, ...], ...] = ()
+
+    def required_fields(self) -> list[str]:
+        """Names of the fields a new record must carry (read-only fields excluded)."""
+        return [f.name for f in self.fields.values() if f.required and not f.read_only]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a connector can do, declared as data so the engine never needs ``isinstance``."""
+
+    filter_pushdown: bool
+    max_page_size: int
+    max_batch_size: int
+    change_tracking: bool = False
+    watermark_reads: bool = False
+    lookups: bool = True
+    parallel_batches: int = 1
+
+
+class Outcome(enum.StrEnum):
+    """The fate of one record in an upsert."""
+
+    INSERTED = "inserted"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """The outcome of upserting one record. ``key`` holds the record's key field values."""
+
+    key: Mapping[str, Any]
+    outcome: Outcome
+    message: str | None = None
+    field: str | None = None
+
+
+@dataclass
+class ChangeBatch:
+    """A page of changes since a checkpoint.
+
+    ``records`` were created or updated, ``deleted`` holds the keys of removed records, and
+    ``checkpoint`` is set on the last page only: store it and pass it back next time.
+    """
+
+    records: list[Record]
+    deleted: list[Mapping[str, Any]] = field(default_factory=list)
+    checkpoint: str | None = None
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """The operations the engine needs from a system."""
+
+    capabilities: Capabilities
+
+    def describe(self, entity: str) -> EntityInfo:
+        """Describe ``entity``; raises ``RequestRejected`` when the system has no such entity."""
+        ...
+
+    def read(
+        self,
+        entity: str,
+        fields: Sequence[str],
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[list[Record]]:
+        """Yield pages of records holding exactly ``fields`` (dotted lookups resolved in bulk).
+
+        ``filter`` is an OData ``$filter`` expression over the entity's own fields; a connector
+        without ``filter_pushdown`` evaluates it itself, so callers always get filtered pages.
+        """
+        ...
+
+    def upsert(
+        self, entity: str, records: Sequence[Record], *, key: Sequence[str]
+    ) -> list[RecordResult]:
+        """Insert or update ``records`` matched on ``key``; one result per record, in order.
+
+        A bad record fails alone (``Outcome.ERROR`` with the system's message); the others in the
+        batch are still written. Raises only when the whole request cannot be done.
+        """
+        ...
+
+    def read_changes(
+        self, entity: str, fields: Sequence[str], *, checkpoint: str | None
+    ) -> Iterator[ChangeBatch]:
+        """Yield what changed since ``checkpoint`` (everything when it is ``None``).
+
+        The last batch carries the new checkpoint. Raises ``RequestRejected`` with code
+        ``checkpoint-expired`` when the system no longer knows the checkpoint.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
