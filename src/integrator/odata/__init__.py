@@ -1,0 +1,1 @@
+"""OData pieces shared across integrator: ``$filter`` parsing, evaluation and compilation."""

@@ -1,0 +1,45 @@
+"""OData ``$filter`` support shared by the engine, the connectors and the sandbox.
+
+- :func:`parse_filter` turns text into a syntax tree (or raises ``FilterSyntaxError``);
+- :func:`evaluate` applies it to a record in Python;
+- :func:`to_sqlalchemy` compiles it to a SQL condition with bound parameters;
+- :func:`to_odata` writes it back as text for Dataverse or F&O;
+- :func:`referenced_fields` lists the fields it reads.
+"""
+
+from __future__ import annotations
+
+from integrator.odata.ast import (
+    And,
+    Call,
+    Compare,
+    Expr,
+    Field,
+    Literal,
+    Not,
+    Operand,
+    Or,
+)
+from integrator.odata.evaluate import evaluate, field_value
+from integrator.odata.parser import parse_filter
+from integrator.odata.render import referenced_fields, to_odata
+from integrator.odata.sql import UnknownFieldError, to_sqlalchemy
+
+__all__ = [
+    "And",
+    "Call",
+    "Compare",
+    "Expr",
+    "Field",
+    "Literal",
+    "Not",
+    "Operand",
+    "Or",
+    "UnknownFieldError",
+    "evaluate",
+    "field_value",
+    "parse_filter",
+    "referenced_fields",
+    "to_odata",
+    "to_sqlalchemy",
+]
