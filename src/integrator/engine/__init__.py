@@ -1,0 +1,1 @@
+"""The engine: plans and runs projects, and keeps their execution history."""

@@ -1,0 +1,60 @@
+"""The history store's tables (SQLAlchemy Core). Changes go through a new migration."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = ["checkpoints", "metadata", "record_errors", "runs", "task_runs"]
+
+metadata = sa.MetaData()
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(200), nullable=False, index=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("mode", sa.String(20), nullable=False),
+    sa.Column("rerun_of", sa.Integer, sa.ForeignKey("runs.id", ondelete="SET NULL")),
+    sa.Column("started_at", sa.String(40), nullable=False),
+    sa.Column("finished_at", sa.String(40)),
+    sa.Column("message", sa.Text),
+    sa.Column("owner", sa.String(200)),
+)
+
+task_runs = sa.Table(
+    "task_runs",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("task", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("read", sa.Integer, nullable=False, default=0),
+    sa.Column("inserted", sa.Integer, nullable=False, default=0),
+    sa.Column("updated", sa.Integer, nullable=False, default=0),
+    sa.Column("unchanged", sa.Integer, nullable=False, default=0),
+    sa.Column("errors", sa.Integer, nullable=False, default=0),
+)
+
+record_errors = sa.Table(
+    "record_errors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), index=True),
+    sa.Column("task", sa.String(200), nullable=False),
+    sa.Column("leg", sa.String(40), nullable=False),
+    sa.Column("record_key", sa.String(400), nullable=False),
+    sa.Column("field", sa.String(200)),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("source_key", sa.Text),
+)
+
+checkpoints = sa.Table(
+    "checkpoints",
+    metadata,
+    sa.Column("project", sa.String(200), primary_key=True),
+    sa.Column("task", sa.String(200), primary_key=True),
+    sa.Column("checkpoint", sa.Text, nullable=False),
+    sa.Column("run_id", sa.Integer),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
