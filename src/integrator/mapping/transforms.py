@@ -1,0 +1,283 @@
+"""The general transforms: Default, ValueMap, Truncate, Concatenate, Upper, Lower, Trim,
+Substring, Split and DateFormat. CountryRegionCode lives in :mod:`integrator.mapping.country`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from integrator.connectors.base import FieldInfo
+from integrator.mapping.registry import (
+    ColumnStep,
+    SourceColumns,
+    Transform,
+    is_blank,
+    register,
+)
+
+__all__ = [
+    "Concatenate",
+    "DateFormat",
+    "Default",
+    "Lower",
+    "Split",
+    "Substring",
+    "Trim",
+    "Truncate",
+    "Upper",
+    "ValueMap",
+    "value_key",
+]
+
+Scalar = str | int | float | bool
+
+
+def value_key(value: Any) -> str:
+    """How ValueMap compares values: trimmed, case-folded text (``1``, ``1.0``, ``"1"`` meet)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip().casefold()
+
+
+@register
+class Default(Transform):
+    """The template value: written when the value so far is blank, absent or failed."""
+
+    type_name: ClassVar[str] = "Default"
+    value: Scalar
+
+    def constant_values(self) -> tuple[Any, ...]:
+        return (self.value,)
+
+    def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
+        default = self.value
+
+        def step(values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:
+            out = [
+                default if v is None or (v.__class__ is str and not v.strip()) else v
+                for v in values
+            ]
+            for i in failed:
+                out[i] = default
+            failed.clear()
+            return out
+
+        return step
+
+
+@register
+class ValueMap(Transform):
+    """Source value → destination value, compared case-insensitively as text.
+
+    ``default`` is written for values not in the map and for blanks; a map entry with an empty
+    key (``"": X``) is written for blanks only. Without a default an unmatched value fails the
+    record, naming the value.
+    """
+
+    type_name: ClassVar[str] = "ValueMap"
+    map: dict[str, Scalar] = Field(min_length=1)
+    default: Scalar | None = None
+
+    @field_validator("map", mode="before")
+    @classmethod
+    def _keys_as_text(cls, raw: Any) -> Any:
+        if isinstance(raw, dict):
+            return {("" if k is None else value_key(k)): v for k, v in raw.items()}
+        return raw
+
+    def constant_values(self) -> tuple[Any, ...]:
+        values = tuple(self.map.values())
+        return values if self.default is None else (*values, self.default)
+
+    def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
+        table = dict(self.map)
+        blank_value = table.pop("", self.default)
+        default = self.default
+        known = ", ".join(sorted(table))
+        missing = object()
+
+        def step(values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:
+            resolved: dict[Any, Any] = {}
+            for v in set(values):
+                if is_blank(v):
+                    resolved[v] = blank_value
+                else:
+                    hit = table.get(value_key(v), missing)
+                    resolved[v] = default if hit is missing and default is not None else hit
+            out = [resolved[v] for v in values]
+            if any(r is missing for r in resolved.values()):
+                for i, r in enumerate(out):
+                    if r is missing:
+                        failed.setdefault(
+                            i, f"{values[i]!r} from {source} is not in the value map ({known})"
+                        )
+                        out[i] = None
+            return out
+
+        return step
+
+
+@register
+class Truncate(Transform):
+    """Cut text to the destination field's length (or to ``length`` when given)."""
+
+    type_name: ClassVar[str] = "Truncate"
+    length: int | None = Field(default=None, gt=0)
+
+    def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
+        limit = self.length or target.max_length
+        if limit is None:
+            return _identity
+
+        def step(values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:
+            return [v[:limit] if v.__class__ is str and len(v) > limit else v for v in values]
+
+        return step
+
+
+@register
+class Concatenate(Transform):
+    """Join the value with other source fields' values, skipping blanks."""
+
+    type_name: ClassVar[str] = "Concatenate"
+    fields: list[str] = Field(min_length=1)
+    separator: str = " "
+
+    def source_fields(self) -> tuple[str, ...]:
+        return tuple(self.fields)
+
+    def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
+        names = list(self.fields)
+        sep = self.separator
+
+        def step(values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:
+            columns = [values, *(cols.column(n) for n in names)]
+            out: list[Any] = []
+            for parts in zip(*columns, strict=True):
+                text = sep.join(str(p).strip() for p in parts if not is_blank(p))
+                out.append(text or None)
+            return out
+
+        return step
+
+
+def _text_step(fn: Any) -> ColumnStep:
+    def step(values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:
+        return [fn(v) if v.__class__ is str else v for v in values]
+
+    return step
+
+
+def _identity(values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:
+    return values
+
+
+@register
+class Upper(Transform):
+    """Upper-case text."""
+
+    type_name: ClassVar[str] = "Upper"
+
+    def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
+        return _text_step(str.upper)
+
+
+@register
+class Lower(Transform):
+    """Lower-case text."""
+
+    type_name: ClassVar[str] = "Lower"
+
+    def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
+        return _text_step(str.lower)
+
+
+@register
+class Trim(Transform):
+    """Strip leading and trailing whitespace."""
+
+    type_name: ClassVar[str] = "Trim"
+
+    def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
+        return _text_step(str.strip)
+
+
+@register
+class Substring(Transform):
+    """Characters ``start`` (0-based) up to ``start + length`` of the text."""
+
+    type_name: ClassVar[str] = "Substring"
+    start: int = Field(default=0, ge=0)
+    length: int | None = Field(default=None, gt=0)
+
+    def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
+        start = self.start
+        end = None if self.length is None else start + self.length
+        return _text_step(lambda v: v[start:end] or None)
+
+
+@register
+class Split(Transform):
+    """Part ``index`` (0-based; negative counts from the end) of the text split on ``separator``.
+
+    A value with fewer parts becomes blank.
+    """
+
+    type_name: ClassVar[str] = "Split"
+    separator: str = Field(min_length=1)
+    index: int = 0
+
+    def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
+        sep, index = self.separator, self.index
+
+        def part(v: str) -> str | None:
+            parts = v.split(sep)
+            try:
+                return parts[index].strip() or None
+            except IndexError:
+                return None
+
+        return _text_step(part)
+
+
+@register
+class DateFormat(Transform):
+    """Rewrite a date/time: parse ISO 8601 (or ``input_format``), write it with ``format``."""
+
+    type_name: ClassVar[str] = "DateFormat"
+    format: str = Field(min_length=1)
+    input_format: str | None = None
+
+    def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
+        out_format, in_format = self.format, self.input_format
+
+        def parse(text: str) -> datetime:
+            if in_format:
+                return datetime.strptime(text.strip(), in_format)
+            return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+
+        def step(values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:
+            cache: dict[str, str | None] = {}
+            out: list[Any] = []
+            for i, v in enumerate(values):
+                if v.__class__ is not str or not v.strip():
+                    out.append(v)
+                    continue
+                if v not in cache:
+                    try:
+                        cache[v] = parse(v).strftime(out_format)
+                    except ValueError:
+                        cache[v] = None
+                result = cache[v]
+                if result is None:
+                    expected = in_format or "ISO 8601"
+                    failed.setdefault(i, f"{v!r} from {source} is not a date ({expected})")
+                out.append(result)
+            return out
+
+        return step
