@@ -1,0 +1,189 @@
+"""The SQL connector: any SQLAlchemy database through the connector protocol."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from integrator.connectors.base import Capabilities, ChangeBatch, EntityInfo, Record, RecordResult
+from integrator.connectors.sql.changes import read_changes
+from integrator.connectors.sql.config import SqlConfig
+from integrator.connectors.sql.read import build_query, read_pages
+from integrator.connectors.sql.schema import TableModel, reflect_table
+from integrator.connectors.sql.upsert import upsert_batch
+from integrator.errors import RequestRejected, RetriableError
+
+__all__ = ["SqlConnector"]
+
+
+class SqlConnector:
+    """Reads, upserts and reads changes of the tables of one database.
+
+    Every operation works on whole pages and batches: a page is one keyset-paged ``SELECT``
+    (lookups joined in), a batch one transaction of ``executemany`` writes.
+    """
+
+    def __init__(self, config: SqlConfig, *, engine: Engine | None = None) -> None:
+        self.config = config
+        self.capabilities = Capabilities(
+            filter_pushdown=True,
+            max_page_size=config.page_size,
+            max_batch_size=config.batch_size,
+            change_tracking=False,
+            watermark_reads=True,
+            lookups=True,
+        )
+        self._engine = engine if engine is not None else create_engine(config)
+        self._models: dict[str, TableModel] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str | sa.URL, **options: Any) -> SqlConnector:
+        """A connector for ``url``; ``options`` are :class:`SqlConfig` fields."""
+        return cls(SqlConfig.from_url(url, **options))
+
+    def __repr__(self) -> str:
+        return f"SqlConnector({self.config.masked_url()})"
+
+    def describe(self, entity: str) -> EntityInfo:
+        """Fields (types, lengths, required), primary key and unique keys, from reflection."""
+        return self._model(entity).info
+
+    def read(
+        self,
+        entity: str,
+        fields: Sequence[str],
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[list[Record]]:
+        """Yield pages holding exactly ``fields``; the filter runs in the database."""
+        model = self._model(entity)
+        query = build_query(
+            model, fields, filter=filter, case_insensitive=self.config.case_insensitive_filters
+        )
+        size = _page_size(page_size or self.config.page_size)
+        with self._translated():
+            for records, _ in read_pages(self._engine, query, size):
+                yield records
+
+    def upsert(
+        self, entity: str, records: Sequence[Record], *, key: Sequence[str]
+    ) -> list[RecordResult]:
+        """Insert or update ``records`` by ``key``, one transaction per batch of ``batch_size``.
+
+        A refused record fails alone with the database's reason; the rest of its batch is
+        written. Raises ``RetriableError`` when the database is unreachable or busy, with that
+        batch rolled back whole.
+        """
+        model = self._model(entity)
+        results: list[RecordResult] = []
+        size = self.config.batch_size
+        for start in range(0, len(records), size):
+            batch = records[start : start + size]
+            with self._translated(), self._engine.connect() as connection:
+                connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+                with connection.begin():
+                    results.extend(upsert_batch(connection, model, batch, key))
+        return results
+
+    def read_changes(
+        self, entity: str, fields: Sequence[str], *, checkpoint: str | None
+    ) -> Iterator[ChangeBatch]:
+        """Rows inserted or updated since ``checkpoint``, by the entity's watermark column.
+
+        Deletes are not seen (a deleted row leaves nothing to read). Raises ``RequestRejected``
+        (code ``no-watermark``) when the config names no watermark column for ``entity``.
+        """
+        watermark = self.config.watermarks.get(entity)
+        if watermark is None:
+            raise RequestRejected(
+                f"no watermark column is configured for {entity}; incremental reads need one",
+                code="no-watermark",
+            )
+        model = self._model(entity)
+        with self._translated():
+            yield from read_changes(
+                self._engine,
+                model,
+                fields,
+                watermark=watermark,
+                checkpoint=checkpoint,
+                page_size=self.config.page_size,
+            )
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def _model(self, entity: str) -> TableModel:
+        with self._lock:
+            cached = self._models.get(entity)
+            if cached is not None:
+                return cached
+            with self._translated():
+                model = reflect_table(self._engine, self.config, entity)
+            self._models[entity] = model
+            return model
+
+    def _translated(self) -> _Translated:
+        return _Translated(self.config)
+
+
+class _Translated:
+    """Turns connection-level database errors into integrator errors without the password."""
+
+    def __init__(self, config: SqlConfig) -> None:
+        self.config = config
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: Any
+    ) -> Literal[False]:
+        if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise RetriableError(
+                f"database {self.config.masked_url()} is unavailable: {reason}"
+            ) from None
+        if isinstance(error, sa.exc.DBAPIError):
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise RequestRejected(
+                f"database {self.config.masked_url()} refused the request: {reason}"
+            ) from None
+        return False
+
+
+def create_engine(config: SqlConfig) -> Engine:
+    """An engine for ``config``; SQLite gets real transactions, savepoints and foreign keys."""
+    engine = sa.create_engine(config.url, pool_pre_ping=config.url.get_backend_name() != "sqlite")
+    if engine.dialect.name == "sqlite":
+        foreign_keys = "ON" if config.sqlite_foreign_keys else "OFF"
+
+        @sa.event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, _: Any) -> None:
+            # let SQLAlchemy, not the sqlite3 module, decide when transactions begin (savepoints
+            # do not work otherwise)
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA foreign_keys = {foreign_keys}")
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(connection: sa.Connection) -> None:
+            mode = connection.get_execution_options().get("sqlite_begin", "")
+            connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+    return engine
+
+
+def _page_size(size: int) -> int:
+    if size < 1:
+        raise ValueError(f"page size must be at least 1, got {size}")
+    return size

@@ -1,0 +1,162 @@
+"""Values between records (JSON-compatible) and the database (the column's Python type)."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+
+from integrator.connectors.base import FieldType
+
+__all__ = ["ValueProblem", "from_db", "same_value", "to_db"]
+
+_TRUE = {"true", "1", "yes", "y"}
+_FALSE = {"false", "0", "no", "n"}
+
+
+class ValueProblem(ValueError):
+    """A record value that cannot be stored in its column; the message names field and value."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+def from_db(value: Any) -> Any:
+    """A database value as a JSON-compatible record value (decimals as float, times as ISO)."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None and value.utcoffset() == UTC.utcoffset(None):
+            return value.replace(tzinfo=None).isoformat() + "Z"
+        return value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)
+
+
+def to_db(name: str, value: Any, kind: FieldType, column_type: sa.types.TypeEngine[Any]) -> Any:
+    """``value`` as the Python type the column binds; raises :class:`ValueProblem` when it can't.
+
+    Strings holding numbers, booleans and ISO timestamps are accepted for such columns, so a
+    source that sends ``"10"`` for an integer column is not rejected and compares equal to 10.
+    """
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        raise ValueProblem(name, f"{name} cannot hold a structured value ({type(value).__name__})")
+    if kind == "integer":
+        return _integer(name, value)
+    if kind == "decimal":
+        number = _decimal(name, value)
+        return float(number) if isinstance(column_type, sa.Float) else number
+    if kind == "boolean":
+        return _boolean(name, value)
+    if kind == "datetime":
+        if isinstance(column_type, sa.String):  # SQLite keeps the text as given
+            text = value.isoformat() if isinstance(value, date | time) else str(value)
+            _datetime(name, text, column_type)
+            return text
+        return _datetime(name, value, column_type)
+    if kind == "guid" and not isinstance(value, uuid.UUID):
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            raise ValueProblem(name, f"{name} {value!r} is not a GUID") from None
+    if kind in ("string", "enum") and not isinstance(value, str):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    return value
+
+
+def same_value(kind: FieldType, stored: Any, wanted: Any) -> bool:
+    """True when the stored value already equals the wanted (``to_db``-converted) value."""
+    if stored is None or wanted is None:
+        return stored is None and wanted is None
+    if kind == "datetime" and isinstance(stored, str) and isinstance(wanted, str):
+        return _parsed(stored) == _parsed(wanted)
+    if kind == "decimal":
+        try:
+            return Decimal(str(stored)) == Decimal(str(wanted))
+        except InvalidOperation:
+            return bool(stored == wanted)
+    if kind == "integer" and isinstance(stored, str):  # SQLite may hold text in an INTEGER column
+        return stored == str(wanted)
+    return bool(stored == wanted)
+
+
+def _integer(name: str, value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | Decimal) and value == int(value):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise ValueProblem(name, f"{name} {value!r} is not a whole number")
+
+
+def _decimal(name: str, value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueProblem(name, f"{name} {value!r} is not a number")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueProblem(name, f"{name} {value!r} is not a number") from None
+    if not number.is_finite():
+        raise ValueProblem(name, f"{name} {value!r} is not a number")
+    return number
+
+
+def _boolean(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise ValueProblem(name, f"{name} {value!r} is not true or false")
+
+
+def _datetime(name: str, value: Any, column_type: sa.types.TypeEngine[Any]) -> Any:
+    if isinstance(value, datetime | date | time):
+        parsed: Any = value
+    else:
+        parsed = _parsed(str(value))
+        if parsed is None:
+            raise ValueProblem(name, f"{name} {value!r} is not a date and time (ISO 8601)")
+    if isinstance(column_type, sa.Date) and isinstance(parsed, datetime):
+        return parsed.date()
+    if isinstance(column_type, sa.DateTime) and isinstance(parsed, datetime):
+        aware = bool(column_type.timezone)
+        if aware and parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        if not aware and parsed.tzinfo is not None:
+            return parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _parsed(text: str) -> datetime | date | time | None:
+    for parse in (datetime.fromisoformat, date.fromisoformat, time.fromisoformat):
+        try:
+            return parse(text.strip())
+        except ValueError:
+            continue
+    return None
