@@ -30,6 +30,10 @@ class Column:
     #: for ``enum`` columns: the enum type's name (``NoYes``) and its members (``No``, ``Yes``)
     enum_type: str | None = None
     enum_values: tuple[str, ...] | None = None
+    #: for Dataverse option sets (``integer`` columns such as ``accountrolecode``): the valid values
+    options: tuple[int, ...] | None = None
+    #: the value a new row gets when the create does not carry the column (SQL literal semantics)
+    default: str | int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,13 @@ class EntitySet:
     #: accepted on create/update but never returned by reads: none here; kept for completeness
     read_only: bool = False
 
+    def lookup(self, name: str) -> Lookup | None:
+        """The lookup named ``name`` (``parentcustomerid``), or ``None``."""
+        for lk in self.lookups:
+            if lk.name == name:
+                return lk
+        return None
+
     def column(self, name: str) -> Column | None:
         """The column named ``name``, or ``None``."""
         for c in self.columns:
@@ -94,5 +105,15 @@ class Service:
         """The entity set named ``name`` (case-sensitive, as OData is), or ``None``."""
         for s in self.entity_sets:
             if s.name == name:
+                return s
+        return None
+
+    def entity_set_of_type(self, entity_type: str) -> EntitySet | None:
+        """The entity set whose entity type (logical name) is ``entity_type``, or ``None``.
+
+        Lookup targets name entity types (``account``); this finds their set (``accounts``).
+        """
+        for s in self.entity_sets:
+            if s.entity_type == entity_type:
                 return s
         return None
