@@ -107,7 +107,9 @@ def _explain_postgres(
         return _check_failed(constraint, row, model)
     if state == "22001":  # string_data_right_truncation
         return _too_long(row, model) or RowProblem(primary, column)
-    if state in ("22P02", "22007", "22008", "22003"):  # invalid text, datetime, out of range
+    if state == "22003":  # numeric_value_out_of_range
+        return _out_of_range(primary, row, model) or RowProblem(primary, column)
+    if state in ("22P02", "22007", "22008"):  # invalid text representation, datetime
         match = re.search(r': "(.*)"$', primary)
         if match:
             for name, value in row.items():
@@ -152,6 +154,26 @@ def _too_long(row: Mapping[str, Any], model: TableModel) -> RowProblem | None:
             return RowProblem(
                 f"{name} is longer than {info.max_length} characters ({len(value)})", name
             )
+    return None
+
+
+_INTEGER_LIMITS = ((sa.SmallInteger, 2**15), (sa.BigInteger, 2**63), (sa.Integer, 2**31))
+
+
+def _out_of_range(primary: str, row: Mapping[str, Any], model: TableModel) -> RowProblem | None:
+    for name, value in row.items():
+        if name not in model.table.c or isinstance(value, bool):
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            continue
+        column_type = model.table.c[name].type
+        for kind, limit in _INTEGER_LIMITS:
+            if isinstance(column_type, kind):
+                if not -limit <= number < limit:
+                    return RowProblem(f"{name} {value} is out of range ({primary})", name)
+                break
     return None
 
 
