@@ -61,6 +61,7 @@ def _first_line(text: str) -> str:
 _SQLITE_NOT_NULL = re.compile(r"NOT NULL constraint failed: (?:[\w$]+\.)?([\w$]+)")
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)")
 _SQLITE_CHECK = re.compile(r"CHECK constraint failed: (.+)")
+_SQLITE_STRICT = re.compile(r"cannot store (\w+) value in (\w+) column (?:[\w$]+\.)?([\w$]+)")
 
 
 def _explain_text(message: str, row: Mapping[str, Any], model: TableModel) -> RowProblem:
@@ -73,6 +74,11 @@ def _explain_text(message: str, row: Mapping[str, Any], model: TableModel) -> Ro
         return _check_failed(match.group(1).strip(), row, model)
     if message.startswith("FOREIGN KEY constraint failed"):
         return _missing_reference(row, model)
+    if match := _SQLITE_STRICT.match(message):
+        name = match.group(3)
+        return RowProblem(
+            f"{name} {_quoted(row.get(name))} is not a valid {match.group(2).lower()}", name
+        )
     if message == "datatype mismatch":
         return RowProblem("a value does not fit its column's type", None)
     return _trigger_message(message, row, model)
@@ -209,6 +215,14 @@ def _mentioned_column(text: str, row: Mapping[str, Any], model: TableModel) -> s
     return None
 
 
+_SHOWN = 60
+
+
 def _quoted(value: Any) -> str:
+    """The value as a message shows it: numbers bare, text quoted and cut when long."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     text = str(value)
-    return "'" + text.replace("'", "''") + "'" if not isinstance(value, int | float) else text
+    if len(text) > _SHOWN:
+        text = text[: _SHOWN - 1] + "…"
+    return "'" + text.replace("'", "''") + "'"

@@ -75,10 +75,16 @@ def upsert_batch(
         writes = []
         for write_key, write in batch.items():
             stored = existing.get(write_key)
-            record_key = dict(zip(key, (records[write.index].get(k) for k in key), strict=True))
+            if stored is None:
+                stored = existing.get(_folded(write_key))
             if stored is None:
                 writes.append(write)
-            elif all(same_value(model.kinds[c], stored[c], v) for c, v in write.values.items()):
+            elif all(
+                same_value(model.kinds[c], stored[c], v)
+                for c, v in write.values.items()
+                if c not in key
+            ):
+                record_key = _record_key(records[write.index], key)
                 results[write.index] = RecordResult(record_key, Outcome.UNCHANGED)
             else:
                 write.kind = "update"
@@ -116,8 +122,16 @@ def _fetch_existing(
         else:
             condition = sa.tuple_(*key_columns).in_(chunk)
         for row in connection.execute(sa.select(table).where(condition)).mappings():
-            found[tuple(row[k] for k in key)] = row
+            stored_key = tuple(row[k] for k in key)
+            found[stored_key] = row
+            # the database matched the key under its own collation; a case-insensitive one
+            # (SQLite NOCASE, the sandbox's keys) may return 'usmf' for 'USMF'
+            found.setdefault(_folded(stored_key), row)
     return found
+
+
+def _folded(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    return ("\0casefolded", *(k.casefold() if isinstance(k, str) else k for k in key))
 
 
 def _write_isolating_bad_rows(
