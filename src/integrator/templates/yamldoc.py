@@ -134,10 +134,9 @@ def _clean_loc(data: Any, loc: Loc) -> list[int | str]:
     node = data
     for i, part in enumerate(loc):
         is_last = i == len(loc) - 1
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
+        child = _child(node, part)
+        if child is not _ABSENT:
+            node = child
         elif isinstance(part, str) and not is_last and _looks_like_tag(part):
             continue
         else:
@@ -148,3 +147,14 @@ def _clean_loc(data: Any, loc: Loc) -> list[int | str]:
 
 def _looks_like_tag(part: str) -> bool:
     return part[:1].isupper() or part in ("str", "int", "float", "bool", "none") or "[" in part
+
+
+_ABSENT = object()
+
+
+def _child(node: Any, part: int | str) -> Any:
+    if isinstance(node, dict):
+        return node.get(part, _ABSENT)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return _ABSENT

@@ -1,0 +1,164 @@
+"""The typed models of a workspace's files: ``integrator.yaml``, ``connections.yaml`` and
+``projects/<name>.yaml``. Closed vocabularies are ``Literal``; unknown keys are errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from integrator.config.secrets import SecretRef
+from integrator.templates.model import System, TemplateBody
+
+__all__ = [
+    "Auth",
+    "Connection",
+    "ConnectionSet",
+    "ConnectionsFile",
+    "HistorySettings",
+    "OrganizationMapping",
+    "Project",
+    "Schedule",
+    "WorkspaceSettings",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HistorySettings(_Strict):
+    """Where execution history is kept and for how long."""
+
+    #: SQLAlchemy URL; ``None`` keeps it in ``history.db`` in the workspace
+    database_url: str | None = None
+    #: the database password, when the URL needs one (never written into the URL)
+    database_password: SecretRef | None = None
+    retention_days: PositiveInt = 45
+
+    @model_validator(mode="after")
+    def _url_is_usable(self) -> HistorySettings:
+        if self.database_url is None:
+            return self
+        try:
+            url = make_url(self.database_url)
+        except ArgumentError:
+            raise ValueError(
+                "database_url is not a database URL (e.g. postgresql+psycopg://user@host/db)"
+            ) from None
+        if url.password is not None:
+            raise ValueError(
+                "database_url holds a password: remove it and set "
+                "database_password: {env: VAR_NAME}"
+            )
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("database_url must be a SQLite or PostgreSQL URL")
+        return self
+
+
+class WorkspaceSettings(_Strict):
+    """``integrator.yaml``: settings of the workspace as a whole."""
+
+    version: Literal[1] = 1
+    history: HistorySettings = HistorySettings()
+
+
+class Auth(_Strict):
+    """How integrator signs in to a system.
+
+    ``none`` (the sandbox), ``token`` (a static bearer token), or ``client_credentials`` (an
+    Azure AD app: ``tenant_id``, ``client_id`` and ``client_secret``).
+    """
+
+    type: Literal["none", "token", "client_credentials"] = "none"
+    token: SecretRef | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretRef | None = None
+    #: OAuth scope; defaults to ``<url origin>/.default``
+    scope: str | None = None
+    authority: str | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_type(self) -> Auth:
+        needed = {
+            "none": (),
+            "token": ("token",),
+            "client_credentials": ("tenant_id", "client_id", "client_secret"),
+        }[self.type]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"auth type {self.type} needs {', '.join(missing)}")
+        allowed = {*needed, "type", "scope", "authority"} if self.type != "none" else {"type"}
+        extra = [name for name in self.model_fields_set if name not in allowed]
+        if extra:
+            raise ValueError(f"auth type {self.type} does not take {', '.join(sorted(extra))}")
+        return self
+
+
+class Connection(_Strict):
+    """One system's endpoint and credentials."""
+
+    kind: Literal["dataverse", "finops", "sql"]
+    url: str = Field(min_length=1)
+    auth: Auth = Auth()
+
+
+class OrganizationMapping(_Strict):
+    """CDS organization ↔ F&O legal entity ↔ Sales business unit."""
+
+    cds_organization: str = Field(default="ORG001", min_length=1)
+    finops_legal_entity: str = Field(default="USMF", min_length=1)
+    #: ``None``: the root business unit
+    sales_business_unit: str | None = None
+
+
+class ConnectionSet(_Strict):
+    """The connections a project uses, its organization mapping and its integration keys."""
+
+    sales: Connection | None = None
+    cds: Connection | None = None
+    finops: Connection | None = None
+    organization_mapping: OrganizationMapping = OrganizationMapping()
+    #: business keys, ``entity.field``: ``accounts.accountnumber``
+    integration_keys: tuple[str, ...] = ()
+
+    def connection(self, system: System) -> Connection | None:
+        """The connection for ``system`` (``sales``, ``cds``, ``finops``), if set."""
+        connection: Connection | None = getattr(self, system)
+        return connection
+
+    def integration_key(self, entity: str) -> str | None:
+        """The business key field of ``entity`` (``accounts`` → ``accountnumber``), if any."""
+        for item in self.integration_keys:
+            name, _, field = item.partition(".")
+            if name == entity and field:
+                return field
+        return None
+
+
+class ConnectionsFile(_Strict):
+    """``connections.yaml``: the workspace's connection sets by name."""
+
+    connection_sets: dict[str, ConnectionSet] = Field(min_length=1)
+
+
+class Schedule(_Strict):
+    """Run the project every ``every`` ``unit`` (from ``start``, when given)."""
+
+    every: PositiveInt
+    unit: Literal["minutes", "hours", "days", "weeks", "months"]
+    start: datetime | None = None
+
+
+class Project(TemplateBody):
+    """``projects/<name>.yaml``: a template's tasks bound to a connection set, as the user edits
+    them. The project's name is its file name."""
+
+    #: the template this project was created from
+    template: str | None = None
+    connection_set: str = Field(default="default", min_length=1)
+    schedule: Schedule | None = None

@@ -1,0 +1,261 @@
+"""Validation before anything runs: every problem in a workspace at once, each with file, line
+and a readable path, checked against the systems' metadata through ``describe``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from integrator.config.files import CONNECTIONS_FILE
+from integrator.config.workspace import Workspace
+from integrator.connectors.base import EntityInfo, FieldInfo
+from integrator.errors import ConfigError, ConfigProblem, FilterSyntaxError, IntegratorError
+from integrator.mapping import MappingRow, build_transform, check_rows
+from integrator.mapping.registry import TransformError
+from integrator.templates.model import Leg, Task, describe_location
+from integrator.templates.yamldoc import line_of
+
+try:  # the shared $filter parser; validation still runs where it is not installed
+    from integrator.odata.filter import parse_filter, referenced_fields
+except ImportError:  # pragma: no cover
+    parse_filter = None  # type: ignore[assignment]
+    referenced_fields = None  # type: ignore[assignment]
+
+__all__ = ["Describe", "check_workspace", "validate_workspace"]
+
+#: ``describe(system, entity)``: the entity's metadata, or ``None`` when the system has no such
+#: entity. ``system`` is ``sales``, ``cds`` or ``finops``.
+Describe = Callable[[str, str], EntityInfo | None]
+
+#: fields the engine fills from the connection set's organization mapping
+ORGANIZATION_FIELDS = frozenset({"dataAreaId"})
+
+
+def check_workspace(workspace: Workspace, describe: Describe) -> None:
+    """Raise :class:`ConfigError` with every problem :func:`validate_workspace` finds."""
+    problems = validate_workspace(workspace, describe)
+    if problems:
+        raise ConfigError(problems)
+
+
+def validate_workspace(workspace: Workspace, describe: Describe) -> list[ConfigProblem]:
+    """Every problem in ``workspace``: what loading found (YAML syntax, schema) and, for each
+    project, unknown entities and fields, destination fields mapped twice, types that cannot
+    convert, required fields left empty, invalid filters, unknown transforms, unknown
+    prerequisites and connection sets; and integration keys that name no field."""
+    checker = _Checker(workspace, describe)
+    checker.check_connection_sets()
+    for name in workspace.projects:
+        checker.check_project(name)
+    return [*workspace.problems, *checker.problems]
+
+
+class _Checker:
+    def __init__(self, workspace: Workspace, describe: Describe) -> None:
+        self.ws = workspace
+        self._describe = describe
+        self._cache: dict[tuple[str, str], EntityInfo | str | None] = {}
+        self.problems: list[ConfigProblem] = []
+
+    def describe(self, system: str, entity: str) -> EntityInfo | str:
+        """The entity's metadata, or a message saying why there is none."""
+        key = (system, entity)
+        if key not in self._cache:
+            try:
+                self._cache[key] = self._describe(system, entity)
+            except IntegratorError as exc:
+                self._cache[key] = f"cannot read the metadata of '{entity}' on {system}: {exc}"
+        found = self._cache[key]
+        if found is None:
+            return f"entity '{entity}' does not exist on {system}"
+        return found
+
+    def add(self, file: str, loc: Sequence[int | str], path: str, message: str) -> None:
+        line = line_of(self.ws.documents.get(file), loc)
+        self.problems.append(ConfigProblem(file, line, path, message))
+
+    def check_connection_sets(self) -> None:
+        for set_name, connection_set in self.ws.connection_sets.items():
+            for i, item in enumerate(connection_set.integration_keys):
+                loc = ("connection_sets", set_name, "integration_keys", i)
+                path = f'connection set "{set_name}", integration_keys[{i + 1}]'
+                entity, _, field = item.partition(".")
+                if not entity or not field or "." in field:
+                    self.add(CONNECTIONS_FILE, loc, path, f"'{item}' is not entity.field")
+                    continue
+                if connection_set.sales is None:
+                    continue
+                info = self.describe("sales", entity)
+                if isinstance(info, str):
+                    self.add(CONNECTIONS_FILE, loc, path, info)
+                elif field not in info.fields:
+                    self.add(
+                        CONNECTIONS_FILE, loc, path, f"field '{field}' does not exist on {entity}"
+                    )
+
+    def check_project(self, name: str) -> None:
+        project = self.ws.projects[name]
+        file = self.ws.project_files[name]
+        document = self.ws.documents.get(file)
+        prefix = f'project "{name}"'
+
+        def add(loc: Sequence[int | str], message: str, path: str | None = None) -> None:
+            where = describe_location(prefix, document, loc) if path is None else path
+            self.add(file, loc, where, message)
+
+        connection_set = self.ws.connection_sets.get(project.connection_set)
+        if connection_set is None and self.ws.connection_sets:
+            known = ", ".join(self.ws.connection_sets)
+            add(
+                ("connection_set",),
+                f'no connection set named "{project.connection_set}" in {CONNECTIONS_FILE} '
+                f"(known: {known})",
+            )
+        if connection_set is not None:
+            systems = {project.source_system, project.destination_system}
+            if any(not t.is_direct for t in project.tasks):
+                systems.add("cds")
+            for system in sorted(systems):
+                if connection_set.connection(system) is None:
+                    add(
+                        ("connection_set",),
+                        f'connection set "{project.connection_set}" has no {system} connection',
+                    )
+
+        known_templates = {e.name.casefold() for e in self.ws.templates}
+        known_projects = {n.casefold() for n in self.ws.project_files}
+        for i, prior in enumerate(project.required_prior):
+            folded = prior.casefold()
+            if folded not in known_templates and folded not in known_projects:
+                add(("required_prior", i), f"unknown prerequisite template '{prior}'")
+            elif folded == name.casefold() or (
+                project.template is not None and folded == project.template.casefold()
+            ):
+                add(("required_prior", i), "a project cannot require itself")
+
+        for t_index, task in enumerate(project.tasks):
+            self.check_task(task, t_index, project.source_system, project.destination_system, add)
+
+    def check_task(
+        self,
+        task: Task,
+        t_index: int,
+        source_system: str,
+        destination_system: str,
+        add: Callable[..., None],
+    ) -> None:
+        task_loc: tuple[int | str, ...] = ("tasks", t_index)
+        entities: dict[str, EntityInfo | str] = {
+            "source_entity": self.describe(source_system, task.source_entity),
+            "destination_entity": self.describe(destination_system, task.destination_entity),
+        }
+        if task.cds_entity is not None:
+            entities["cds_entity"] = self.describe("cds", task.cds_entity)
+        for key, info in entities.items():
+            if isinstance(info, str):
+                add((*task_loc, key), info)
+
+        source = entities["source_entity"]
+        if task.source_filter is not None:
+            self.check_filter(task.source_filter, source, (*task_loc, "source_filter"), add)
+
+        key_sets = {
+            "source": entities["source_entity"],
+            "cds": entities.get("cds_entity", ""),
+            "destination": entities["destination_entity"],
+        }
+        for system_key, info in key_sets.items():
+            if isinstance(info, EntityInfo):
+                for k_index, key_field in enumerate(getattr(task.keys, system_key)):
+                    if key_field not in info.fields:
+                        add(
+                            (*task_loc, "keys", system_key, k_index),
+                            f"key field '{key_field}' does not exist on {info.name}",
+                        )
+
+        for leg in task.legs(source_system, destination_system):
+            from_info = self.describe(leg.from_system, leg.from_entity)
+            to_info = self.describe(leg.to_system, leg.to_entity)
+            self.check_leg(leg, (*task_loc, leg.name), from_info, to_info, add)
+
+    def check_filter(
+        self,
+        text: str,
+        source: EntityInfo | str,
+        loc: Sequence[int | str],
+        add: Callable[..., None],
+    ) -> None:
+        if parse_filter is None:
+            return
+        try:
+            expression = parse_filter(text)
+        except FilterSyntaxError as exc:
+            add(loc, f"invalid filter at position {exc.position}: {exc.reason}")
+            return
+        if isinstance(source, EntityInfo) and referenced_fields is not None:
+            for path in sorted(referenced_fields(expression)):
+                head = path.replace("/", ".").split(".", 1)[0]
+                if head not in source.fields and f"_{head}_value" not in source.fields:
+                    add(loc, f"the filter reads '{path}', which does not exist on {source.name}")
+
+    def check_leg(
+        self,
+        leg: Leg,
+        leg_loc: tuple[int | str, ...],
+        from_info: EntityInfo | str,
+        to_info: EntityInfo | str,
+        add: Callable[..., None],
+    ) -> None:
+        rows = leg.rows
+        if isinstance(to_info, str):
+            # the entity problem is reported once, on the task; transforms can still be checked
+            for r_index, row in enumerate(rows):
+                for t_index, spec in enumerate(row.transforms):
+                    try:
+                        build_transform(spec)
+                    except TransformError as exc:
+                        add((*leg_loc, r_index, "transforms", t_index), str(exc))
+            return
+        source = from_info if isinstance(from_info, EntityInfo) else None
+        for problem in check_rows(rows, to_info, source):
+            loc: tuple[int | str, ...] = (*leg_loc, problem.row, problem.part)
+            if problem.transform is not None:
+                loc = (*loc, problem.transform)
+            add(loc, problem.message)
+
+        covered = {row.destination for row in rows if _writes_something(row)}
+        mapped = {row.destination for row in rows}
+        for key_field in leg.key:
+            if key_field in ORGANIZATION_FIELDS or key_field not in to_info.fields:
+                continue
+            if key_field not in mapped:
+                add(
+                    leg_loc,
+                    f"key field '{key_field}' of {to_info.name} is not mapped",
+                )
+        for field_name in to_info.required_fields():
+            info = to_info.fields[field_name]
+            if field_name in covered or _filled_by_system(info, to_info):
+                continue
+            add(
+                leg_loc,
+                f"required field '{field_name}' of {to_info.name} has neither a source nor a "
+                "default: add a mapping row for it",
+            )
+
+
+def _writes_something(row: MappingRow) -> bool:
+    if row.source is not None:
+        return True
+    for spec in row.transforms:
+        try:
+            transform = build_transform(spec)
+        except TransformError:
+            continue
+        if transform.constant_values():
+            return True
+    return False
+
+
+def _filled_by_system(field: FieldInfo, entity: EntityInfo) -> bool:
+    """System-generated ids and the company, which the engine takes from the org mapping."""
+    return field.name in ORGANIZATION_FIELDS or (field.type == "guid" and field.name in entity.key)

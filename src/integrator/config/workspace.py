@@ -1,0 +1,275 @@
+"""A workspace on disk: settings, connection sets, projects and the user's own templates.
+
+``load_workspace`` reads every file and keeps what is valid, recording each problem (YAML
+syntax, unknown keys, wrong types) with file and line; ``validate_workspace`` (see
+:mod:`integrator.config.validate`) adds what only the systems' metadata can tell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from integrator.config.files import (
+    CONNECTIONS_FILE,
+    PROJECTS_DIR,
+    SETTINGS_FILE,
+    connections_text,
+    project_text,
+    settings_text,
+    template_text_from_project,
+)
+from integrator.config.models import ConnectionSet, ConnectionsFile, Project, WorkspaceSettings
+from integrator.errors import ConfigError, ConfigProblem
+from integrator.templates.loader import (
+    USER_TEMPLATE_DIR,
+    TemplateEntry,
+    list_templates,
+    shipped_template_texts,
+)
+from integrator.templates.model import describe_location
+from integrator.templates.yamldoc import load_text, read_document, schema_problems
+
+__all__ = [
+    "HISTORY_FILE",
+    "Workspace",
+    "find_workspace_root",
+    "init_workspace",
+    "load_workspace",
+    "save_project_as_template",
+]
+
+HISTORY_FILE = "history.db"
+
+
+@dataclass
+class Workspace:
+    """A loaded workspace. Only valid parts are in ``settings``/``connection_sets``/``projects``;
+    ``problems`` lists what could not be loaded, each with file and line."""
+
+    root: Path
+    settings: WorkspaceSettings
+    connection_sets: dict[str, ConnectionSet]
+    projects: dict[str, Project]
+    #: project name → its file, relative to ``root`` (also for projects that failed to load)
+    project_files: dict[str, str]
+    #: file (relative to ``root``) → its parsed round-trip document, for line numbers
+    documents: dict[str, Any]
+    templates: list[TemplateEntry]
+    problems: list[ConfigProblem] = field(default_factory=list)
+
+    @property
+    def history_database_url(self) -> str:
+        """The history database's SQLAlchemy URL: the configured one, or ``history.db`` here."""
+        configured = self.settings.history.database_url
+        if configured is not None:
+            return configured
+        return f"sqlite:///{self.root / HISTORY_FILE}"
+
+    def project_name(self, name: str) -> str:
+        """The project ``name`` designates: exact, case-insensitive, or a unique prefix
+        (``Accounts`` for ``Accounts (Sales to Fin and Ops)``). Raises :class:`ConfigError`."""
+        names = list(self.project_files)
+        if name in names:
+            return name
+        folded = name.casefold()
+        exact = [n for n in names if n.casefold() == folded]
+        matches = exact or [n for n in names if n.casefold().startswith(folded)]
+        if len(matches) == 1:
+            return matches[0]
+        known = ", ".join(f'"{n}"' for n in names) or "none"
+        if matches:
+            raise ConfigError(f'"{name}" matches several projects: {known}')
+        raise ConfigError(f'no project named "{name}" in {self.root} (projects: {known})')
+
+    def project(self, name: str) -> Project:
+        """The loaded project ``name`` designates (see :meth:`project_name`).
+
+        Raises :class:`ConfigError` when there is none or its file has problems.
+        """
+        resolved = self.project_name(name)
+        project = self.projects.get(resolved)
+        if project is None:
+            file = self.project_files[resolved]
+            raise ConfigError([p for p in self.problems if p.file == file])
+        return project
+
+    def connection_set(self, name: str) -> ConnectionSet:
+        """The connection set called ``name``; raises :class:`ConfigError`."""
+        try:
+            return self.connection_sets[name]
+        except KeyError:
+            known = ", ".join(self.connection_sets) or "none"
+            raise ConfigError(f'no connection set named "{name}" (known: {known})') from None
+
+    def projects_from_template(self, template: str) -> list[str]:
+        """Names of the projects created from ``template`` (or named like it)."""
+        folded = template.casefold()
+        return [
+            name
+            for name in self.project_files
+            if name.casefold() == folded
+            or (
+                (project := self.projects.get(name)) is not None
+                and project.template is not None
+                and project.template.casefold() == folded
+            )
+        ]
+
+
+def find_workspace_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: the current one) holding
+    ``integrator.yaml``. Raises :class:`ConfigError` when there is none."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    raise ConfigError(
+        f"no workspace here: no {SETTINGS_FILE} in {here} or above it "
+        "(create one with `integrator init WORKSPACE --sandbox URL`)"
+    )
+
+
+def _parse(
+    model: type[BaseModel], document: Any, file: str, prefix: str
+) -> tuple[Any, list[ConfigProblem]]:
+    try:
+        return model.model_validate({} if document is None else document), []
+    except ValidationError as exc:
+        return None, schema_problems(
+            exc, document, file, lambda loc: describe_location(prefix, document, loc)
+        )
+
+
+def load_workspace(path: Path | str | None = None, *, strict: bool = True) -> Workspace:
+    """Load the workspace at ``path`` (default: found from the current directory upwards).
+
+    With ``strict`` a problem in any file raises :class:`ConfigError` listing them all; without
+    it the problems are kept on the workspace (``validate_workspace`` reports them with the rest).
+    Raises :class:`ConfigError` when ``path`` is not a workspace.
+    """
+    if path is None:
+        root = find_workspace_root()
+    else:
+        root = Path(path).resolve()
+        if not (root / SETTINGS_FILE).is_file():
+            raise ConfigError(
+                f"{root} is not a workspace: it has no {SETTINGS_FILE} "
+                "(create one with `integrator init WORKSPACE --sandbox URL`)"
+            )
+    problems: list[ConfigProblem] = []
+    documents: dict[str, Any] = {}
+
+    def read(file: str) -> Any:
+        document, found = read_document(root / file, file)
+        problems.extend(found)
+        documents[file] = document
+        return document
+
+    settings_doc = read(SETTINGS_FILE)
+    settings, found = _parse(WorkspaceSettings, settings_doc, SETTINGS_FILE, "")
+    problems.extend(found)
+
+    connection_sets: dict[str, ConnectionSet] = {}
+    if (root / CONNECTIONS_FILE).is_file():
+        connections_doc = read(CONNECTIONS_FILE)
+        if connections_doc is not None or not problems:
+            parsed, found = _parse(ConnectionsFile, connections_doc, CONNECTIONS_FILE, "")
+            problems.extend(found)
+            if parsed is not None:
+                connection_sets = dict(parsed.connection_sets)
+    else:
+        problems.append(ConfigProblem(CONNECTIONS_FILE, None, "", "the file is missing"))
+
+    projects: dict[str, Project] = {}
+    project_files: dict[str, str] = {}
+    folder = root / PROJECTS_DIR
+    for project_path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        name = project_path.stem
+        file = f"{PROJECTS_DIR}/{project_path.name}"
+        project_files[name] = file
+        before = len(problems)
+        document = read(file)
+        if len(problems) == before:
+            project, found = _parse(Project, document, file, f'project "{name}"')
+            problems.extend(found)
+            if project is not None:
+                projects[name] = project
+
+    templates = list_templates(root)
+    for entry in templates:
+        if not entry.shipped:
+            problems.extend(entry.problems)
+            documents[entry.file] = entry.document
+
+    workspace = Workspace(
+        root=root,
+        settings=settings or WorkspaceSettings(),
+        connection_sets=connection_sets,
+        projects=projects,
+        project_files=project_files,
+        documents=documents,
+        templates=templates,
+        problems=problems,
+    )
+    if strict and problems:
+        raise ConfigError(problems)
+    return workspace
+
+
+def init_workspace(path: Path | str, sandbox_url: str) -> Path:
+    """Create a workspace at ``path`` pointing at the sandbox at ``sandbox_url`` (kept as given).
+
+    Writes ``integrator.yaml``, ``connections.yaml`` (one connection set, ``default``) and one
+    project per shipped template, named as the template. Refuses (:class:`ConfigError`) when
+    ``path`` already holds a workspace. Returns the workspace's root.
+    """
+    root = Path(path)
+    if (root / SETTINGS_FILE).exists():
+        raise ConfigError(f"{root} is already a workspace ({SETTINGS_FILE} exists)")
+    if not sandbox_url.strip():
+        raise ConfigError("--sandbox needs the sandbox's URL, e.g. http://127.0.0.1:8700")
+    files: dict[str, str] = {
+        SETTINGS_FILE: settings_text(),
+        CONNECTIONS_FILE: connections_text(sandbox_url),
+    }
+    for file_name, text in shipped_template_texts().items():
+        document, problems = load_text(text, file_name)
+        if problems or not isinstance(document, dict):
+            raise ConfigError(problems or f"shipped template {file_name} is not a mapping")
+        name = str(document["name"])
+        files[f"{PROJECTS_DIR}/{name}.yaml"] = project_text(text, name)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / PROJECTS_DIR).mkdir(exist_ok=True)
+    (root / USER_TEMPLATE_DIR).mkdir(exist_ok=True)
+    for relative, text in files.items():
+        (root / relative).write_text(text, encoding="utf-8")
+    return root.resolve()
+
+
+def save_project_as_template(workspace: Workspace, project_name: str, template_name: str) -> Path:
+    """ "Save as template": copy a project's tasks, mappings and prerequisites into a new
+    workspace template called ``template_name``, comments kept. Returns the new file's path.
+
+    Raises :class:`ConfigError` when the project is invalid or the name is taken or unusable.
+    """
+    name = template_name.strip()
+    if not name or any(c in name for c in '/\\:*?"<>|') or name.startswith("."):
+        raise ConfigError(f'"{template_name}" cannot be a template name (no / \\ : * ? " < > |)')
+    taken = [e.name for e in workspace.templates if e.name.casefold() == name.casefold()]
+    if taken:
+        raise ConfigError(f'a template named "{taken[0]}" already exists')
+    resolved = workspace.project_name(project_name)
+    workspace.project(resolved)  # raises when the project has problems
+    document = workspace.documents[workspace.project_files[resolved]]
+    text = template_text_from_project(document, name)
+    target = workspace.root / USER_TEMPLATE_DIR / f"{name}.yaml"
+    if target.exists():
+        raise ConfigError(f"{target} already exists")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    workspace.templates = list_templates(workspace.root)
+    return target
