@@ -1,0 +1,260 @@
+"""The sandbox's ASGI application: the three services under their base URLs, plus the admin
+endpoints tests use.
+
+- ``<base>/...``: the OData services (see :class:`~integrator.sandbox.http.handler.ServiceHandler`)
+- ``GET /_sandbox/faults``, ``PUT /_sandbox/faults``: the fault config
+  (:class:`~integrator.sandbox.http.faults.FaultConfig` as JSON; PUT replaces it, fields left
+  out take their defaults)
+- ``GET /_sandbox/requests``: requests counted per service and method since the last reset;
+  ``DELETE /_sandbox/requests`` resets the counts
+- ``GET /_sandbox/health``: ``{"status": "ok", "services": {...base URLs}}``
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from integrator.sandbox.http.batch import parse_batch, run_batch
+from integrator.sandbox.http.database import ServiceDatabase
+from integrator.sandbox.http.errors import BAD_REQUEST, ODataError, error_body
+from integrator.sandbox.http.faults import FaultConfig, FaultInjector, RequestCounter
+from integrator.sandbox.http.handler import AutoNumberSeeder, ServiceHandler
+from integrator.sandbox.http.messages import ODataRequest, ODataResponse, error_response
+from integrator.sandbox.http.model import ServedService
+from integrator.sandbox.http.writes import Explain
+from integrator.sandbox.schema import Service
+
+__all__ = ["SandboxApp", "StoreLike", "create_app"]
+
+log = logging.getLogger(__name__)
+
+_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+
+
+class StoreLike(Protocol):
+    """What the HTTP layer needs of a store (``integrator.sandbox.stores.SandboxStore``)."""
+
+    @property
+    def services(self) -> Iterable[Service]: ...
+
+    def connect(self, service_name: str) -> sqlite3.Connection: ...
+
+
+def _store_explain(service: str, entity_set: str, record: dict[str, Any], text: str) -> tuple[int, str] | None:
+    from integrator.sandbox.stores import explain_violation
+
+    violation = explain_violation(service, entity_set, record, text)
+    return None if violation is None else (violation.status, violation.message)
+
+
+def _store_seeder() -> AutoNumberSeeder:
+    from integrator.sandbox.stores import set_autonumber_seed
+
+    return set_autonumber_seed
+
+
+class SandboxApp:
+    """The services, their databases, the fault injector and the request counter."""
+
+    def __init__(
+        self,
+        store: StoreLike,
+        *,
+        faults: FaultConfig | None = None,
+        explain: Explain | None = None,
+        set_autonumber_seed: AutoNumberSeeder | None = None,
+        readers: int = 3,
+    ) -> None:
+        services = store.services
+        if isinstance(services, Mapping):
+            services = services.values()
+        self.faults = FaultInjector(faults)
+        self.counter = RequestCounter()
+        self.handlers: dict[str, ServiceHandler] = {}
+        self.databases: dict[str, ServiceDatabase] = {}
+        seeder = set_autonumber_seed or _store_seeder()
+        for service in services:
+            self.handlers[service.name] = ServiceHandler(
+                ServedService.build(service),
+                explain=explain or _store_explain,
+                set_autonumber_seed=seeder,
+            )
+            self.databases[service.name] = ServiceDatabase(
+                service.name, lambda name=service.name: store.connect(name), readers
+            )
+
+    def close(self) -> None:
+        """Stop the database threads and close their connections."""
+        for database in self.databases.values():
+            database.close()
+
+    # ---- services ---------------------------------------------------------------------------
+
+    async def _answer(self, name: str, req: ODataRequest) -> ODataResponse:
+        handler = self.handlers[name]
+        database = self.databases[name]
+        if req.path.strip("/") == "$batch":
+            if req.method != "POST":
+                raise ODataError(405, BAD_REQUEST, "$batch takes POST")
+            items = parse_batch(req.body, req.headers.get("content-type", ""))
+            for item in items:
+                for op in getattr(item, "operations", [item]):
+                    self.counter.count_operation(name, op.method)
+            base = handler.service.service.base_path
+
+            def batch(conn: sqlite3.Connection) -> ODataResponse:
+                return run_batch(req, conn, items, handler.dispatch, base)
+
+            return await database.write(batch)
+        if handler.is_read(req):
+
+            def read(conn: sqlite3.Connection) -> ODataResponse:
+                conn.execute("BEGIN")
+                try:
+                    return handler.dispatch(req, conn)
+                finally:
+                    conn.execute("COMMIT")
+
+            return await database.read(read)
+
+        def write(conn: sqlite3.Connection) -> ODataResponse:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                response = handler.dispatch(req, conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return response
+
+        return await database.write(write)
+
+    async def serve(self, request: Request) -> Response:
+        """Answer one HTTP request to a service (after faults and counting)."""
+        name: str = request.scope["route_service"]
+        handler = self.handlers[name]
+        client = (
+            request.headers.get("authorization")
+            or request.headers.get("x-client-id")
+            or (request.client.host if request.client else "")
+        )
+        fault, latency = self.faults.admit(name, client)
+        await self.faults.delay(latency)
+        if fault is not None:
+            self.counter.count(name, request.method, fault.status)
+            return _to_starlette(error_response(fault))
+        try:
+            body = await request.body()
+            root = f"{request.url.scheme}://{request.url.netloc}{handler.service.service.base_path}"
+            req = ODataRequest(
+                request.method,
+                request.path_params.get("rest", ""),
+                parse_qsl(request.url.query, keep_blank_values=True),
+                {k.lower(): v for k, v in request.headers.items()},
+                body,
+                root,
+            )
+            try:
+                response = await self._answer(name, req)
+            except ODataError as exc:
+                response = error_response(exc)
+            except Exception as exc:
+                log.exception("sandbox: %s %s failed", request.method, request.url.path)
+                response = ODataResponse(
+                    500,
+                    {"Content-Type": "application/json", "OData-Version": "4.0"},
+                    error_body("0x80040216", f"Internal error: {type(exc).__name__}: {exc}"),
+                )
+        finally:
+            self.faults.release(client)
+        self.counter.count(name, request.method, response.status)
+        return _to_starlette(response)
+
+    # ---- admin ------------------------------------------------------------------------------
+
+    async def admin_faults(self, request: Request) -> Response:
+        """GET the fault config, or PUT a new one."""
+        if request.method == "PUT":
+            try:
+                data = orjson.loads(await request.body() or b"{}")
+                if not isinstance(data, dict):
+                    raise ValueError("the fault config must be a JSON object")
+                self.faults.configure(FaultConfig.from_dict(data))
+            except (ValueError, TypeError) as exc:
+                return _json(400, {"error": {"code": BAD_REQUEST, "message": str(exc)}})
+        return _json(200, self.faults.config.to_dict())
+
+    async def admin_requests(self, request: Request) -> Response:
+        """GET the request counts, or DELETE to reset them."""
+        if request.method == "DELETE":
+            self.counter.reset()
+        return _json(200, self.counter.snapshot())
+
+    async def admin_health(self, request: Request) -> Response:
+        """Liveness and the service base paths."""
+        paths = {n: h.service.service.base_path for n, h in self.handlers.items()}
+        return _json(200, {"status": "ok", "services": paths})
+
+
+def _json(status: int, payload: Any) -> Response:
+    return Response(orjson.dumps(payload), status, media_type="application/json")
+
+
+def _to_starlette(response: ODataResponse) -> Response:
+    headers = dict(response.headers)
+    media_type = headers.pop("Content-Type", None)
+    return Response(response.body, response.status, headers=headers, media_type=media_type)
+
+
+def _service_endpoint(sandbox: SandboxApp, name: str) -> Any:
+    async def endpoint(request: Request) -> Response:
+        request.scope["route_service"] = name
+        return await sandbox.serve(request)
+
+    return endpoint
+
+
+def create_app(
+    store: StoreLike,
+    *,
+    faults: FaultConfig | None = None,
+    explain: Explain | None = None,
+    set_autonumber_seed: AutoNumberSeeder | None = None,
+) -> Starlette:
+    """The ASGI app serving every service of ``store``; ``app.state.sandbox`` is the
+    :class:`SandboxApp` (faults, counters). Database threads stop when the app shuts down."""
+    sandbox = SandboxApp(
+        store, faults=faults, explain=explain, set_autonumber_seed=set_autonumber_seed
+    )
+    routes = [
+        Route("/_sandbox/faults", sandbox.admin_faults, methods=["GET", "PUT"]),
+        Route("/_sandbox/requests", sandbox.admin_requests, methods=["GET", "DELETE"]),
+        Route("/_sandbox/health", sandbox.admin_health, methods=["GET"]),
+    ]
+    for name, handler in sandbox.handlers.items():
+        base = handler.service.service.base_path
+        endpoint = _service_endpoint(sandbox, name)
+        routes.append(Route(base + "{rest:path}", endpoint, methods=_METHODS))
+        routes.append(Route(base.rstrip("/"), endpoint, methods=_METHODS))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            sandbox.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.sandbox = sandbox
+    return app

@@ -1,0 +1,135 @@
+"""The request and response of one OData operation, independent of the web framework, so that
+the same code serves a plain HTTP request and an operation inside a ``$batch``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from integrator.sandbox.http.errors import ODataError
+
+__all__ = ["JSON_TYPE", "ODataRequest", "ODataResponse", "Prefer", "error_response", "json_response"]
+
+JSON_TYPE = "application/json; odata.metadata=minimal"
+_BASE_HEADERS = {"OData-Version": "4.0"}
+
+
+@dataclass
+class ODataRequest:
+    """One operation: method, path below the service root (decoded), query pairs, headers
+    (lower-case names), body, and the absolute service root URL for links."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: Mapping[str, str]
+    body: bytes
+    service_root: str
+
+    def json_body(self) -> Any:
+        """The body parsed as JSON; 400 saying where it is malformed."""
+        from integrator.sandbox.http.errors import BAD_REQUEST
+
+        if not self.body.strip():
+            raise ODataError(400, BAD_REQUEST, "The request body is empty: a JSON object is needed")
+        try:
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError as exc:
+            raise ODataError(400, BAD_REQUEST, f"Malformed JSON in the request body: {exc}") from None
+
+
+@dataclass
+class ODataResponse:
+    """A status, headers and body."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+def json_response(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> ODataResponse:
+    """A JSON response with the OData headers."""
+    return ODataResponse(
+        status,
+        {**_BASE_HEADERS, "Content-Type": JSON_TYPE, **(headers or {})},
+        orjson.dumps(payload),
+    )
+
+
+def error_response(error: ODataError) -> ODataResponse:
+    """The OData error body for ``error``."""
+    return ODataResponse(
+        error.status,
+        {**_BASE_HEADERS, "Content-Type": "application/json", **error.headers},
+        error.body(),
+    )
+
+
+def _split_prefer(text: str) -> list[str]:
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current).strip())
+    return [p for p in parts if p]
+
+
+@dataclass
+class Prefer:
+    """The ``Prefer`` header's preferences this service honours."""
+
+    max_page_size: int | None = None
+    return_representation: bool = False
+    return_minimal: bool = False
+    include_annotations: str | None = None
+    track_changes: bool = False
+    continue_on_error: bool = False
+
+    @classmethod
+    def parse(cls, header: str | None) -> Prefer:
+        """Parse a ``Prefer`` header (several preferences, comma-separated)."""
+        prefer = cls()
+        for item in _split_prefer(header or ""):
+            name, _, value = item.partition("=")
+            name = name.strip().lower()
+            value = value.strip().strip('"')
+            if name == "odata.maxpagesize":
+                if value.isdigit() and int(value) > 0:
+                    prefer.max_page_size = int(value)
+            elif name == "return":
+                prefer.return_representation = value.lower() == "representation"
+                prefer.return_minimal = value.lower() == "minimal"
+            elif name == "odata.include-annotations":
+                prefer.include_annotations = value
+            elif name == "odata.track-changes":
+                prefer.track_changes = True
+            elif name == "odata.continue-on-error":
+                prefer.continue_on_error = value.lower() != "false"
+        return prefer
+
+    @property
+    def lookup_annotations(self) -> bool:
+        """Whether the client asked for ``@Microsoft.Dynamics.CRM.lookuplogicalname``."""
+        wanted = self.include_annotations
+        if not wanted:
+            return False
+        for pattern in wanted.split(","):
+            pattern = pattern.strip()
+            if pattern.startswith("-"):
+                continue
+            if pattern in ("*", "Microsoft.Dynamics.CRM.*", "Microsoft.*"):
+                return True
+            if pattern == "Microsoft.Dynamics.CRM.lookuplogicalname":
+                return True
+        return False

@@ -1,0 +1,320 @@
+"""Query options of a collection GET (``$select $filter $orderby $top $skip $count $expand``),
+parsed and checked against an entity set, and turned into SQL with SQLAlchemy Core.
+
+Values are always bound parameters; identifiers come from the set's description.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql import ColumnElement
+
+from integrator.errors import FilterSyntaxError
+from integrator.odata.filter import Expr, UnknownFieldError, parse_filter, to_sqlalchemy
+from integrator.sandbox.http.errors import (
+    BAD_REQUEST,
+    INVALID_FILTER,
+    INVALID_PROPERTY,
+    ODataError,
+)
+from integrator.sandbox.http.model import Property, ServedSet
+
+__all__ = [
+    "Expand",
+    "QueryOptions",
+    "compile_sql",
+    "decode_token",
+    "encode_token",
+    "keyset_after",
+    "parse_options",
+    "where_clause",
+]
+
+_DIALECT = sqlite.dialect(paramstyle="named")
+
+#: query options a collection GET understands; others starting with ``$`` are refused
+_KNOWN = {
+    "$select",
+    "$filter",
+    "$orderby",
+    "$top",
+    "$skip",
+    "$count",
+    "$expand",
+    "$skiptoken",
+    "$deltatoken",
+    "$format",
+}
+
+
+@dataclass(frozen=True)
+class Expand:
+    """One ``$expand`` item: a navigation and the properties selected on its target."""
+
+    navigation: str
+    select: tuple[Property, ...]
+
+
+@dataclass
+class QueryOptions:
+    """The parsed options of a GET over a set."""
+
+    select: list[Property]
+    selected_explicitly: bool = False
+    filter: Expr | None = None
+    orderby: list[tuple[Property, bool]] = field(default_factory=list)
+    top: int | None = None
+    skip: int = 0
+    count: bool = False
+    expand: list[Expand] = field(default_factory=list)
+    cross_company: bool = False
+    skiptoken: str | None = None
+    deltatoken: str | None = None
+
+
+def compile_sql(statement: sa.sql.ClauseElement) -> tuple[str, dict[str, Any]]:
+    """SQL text with ``:name`` placeholders and its parameters, for ``sqlite3``."""
+    compiled = statement.compile(dialect=_DIALECT)
+    return str(compiled), dict(compiled.params)
+
+
+def _split_top_level(text: str, sep: str = ",") -> list[str]:
+    parts: list[str] = []
+    depth, start, in_string = 0, 0, False
+    for i, ch in enumerate(text):
+        if ch == "'":
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _select(served: ServedSet, text: str) -> list[Property]:
+    props: list[Property] = []
+    for name in _split_top_level(text):
+        if name == "*":
+            return list(served.properties.values())
+        prop = served.properties.get(name)
+        if prop is None:
+            lookup = served.entity_set.lookup(name) if hasattr(served.entity_set, "lookup") else None
+            prop = served.properties.get(f"_{lookup.name}_value") if lookup else None
+        if prop is None:
+            raise ODataError(
+                400,
+                INVALID_PROPERTY,
+                f"Could not find a property named '{name}' on {served.name} ($select)",
+            )
+        if prop not in props:
+            props.append(prop)
+    return props
+
+
+def _int_option(name: str, text: str) -> int:
+    if not text.isdigit():
+        raise ODataError(400, BAD_REQUEST, f"{name} must be a non-negative integer, not '{text}'")
+    return int(text)
+
+
+def _expand(served: ServedSet, text: str) -> list[Expand]:
+    items: list[Expand] = []
+    for item in _split_top_level(text):
+        name, _, rest = item.partition("(")
+        name = name.strip()
+        nav = served.navigations.get(name)
+        if nav is None:
+            raise ODataError(
+                400,
+                INVALID_PROPERTY,
+                f"Could not find a navigation property named '{name}' on {served.name} ($expand)",
+            )
+        select = list(nav.target.properties.values())
+        if rest:
+            if not rest.endswith(")"):
+                raise ODataError(400, BAD_REQUEST, f"Unbalanced parentheses in $expand '{item}'")
+            for option in _split_top_level(rest[:-1], ";"):
+                key, _, value = option.partition("=")
+                if key.strip() != "$select":
+                    raise ODataError(
+                        400,
+                        BAD_REQUEST,
+                        f"Only $select is supported inside $expand, not '{key.strip()}'",
+                    )
+                select = _select(nav.target, value)
+        for key_name in nav.target.key:
+            key_prop = nav.target.properties[key_name]
+            if key_prop not in select:
+                select.append(key_prop)
+        items.append(Expand(name, tuple(select)))
+    return items
+
+
+def _orderby(served: ServedSet, text: str) -> list[tuple[Property, bool]]:
+    out: list[tuple[Property, bool]] = []
+    for item in _split_top_level(text):
+        words = item.split()
+        direction = words[1].lower() if len(words) == 2 else "asc"
+        if len(words) > 2 or direction not in ("asc", "desc"):
+            raise ODataError(400, BAD_REQUEST, f"Bad $orderby item '{item}'")
+        prop = served.properties.get(words[0])
+        if prop is None:
+            raise ODataError(
+                400,
+                INVALID_PROPERTY,
+                f"Could not find a property named '{words[0]}' on {served.name} ($orderby)",
+            )
+        out.append((prop, direction == "desc"))
+    return out
+
+
+def parse_options(served: ServedSet, params: Sequence[tuple[str, str]]) -> QueryOptions:
+    """Parse and check a request's query options against ``served``; 400 on anything wrong."""
+    seen: dict[str, str] = {}
+    cross_company = False
+    for name, value in params:
+        if name.startswith("$"):
+            if name not in _KNOWN:
+                raise ODataError(400, BAD_REQUEST, f"The query option '{name}' is not supported")
+            if name in seen:
+                raise ODataError(400, BAD_REQUEST, f"The query option '{name}' is given twice")
+            seen[name] = value
+        elif name.lower() == "cross-company":
+            cross_company = value.strip().lower() == "true"
+    options = QueryOptions(select=list(served.properties.values()), cross_company=cross_company)
+    if "$select" in seen:
+        options.select = _select(served, seen["$select"])
+        options.selected_explicitly = True
+    if "$filter" in seen:
+        try:
+            options.filter = parse_filter(seen["$filter"])
+        except FilterSyntaxError as exc:
+            raise ODataError(
+                400,
+                INVALID_FILTER,
+                f"Invalid $filter at position {exc.position}: {exc.reason} in {exc.text!r}",
+            ) from None
+    if "$orderby" in seen:
+        options.orderby = _orderby(served, seen["$orderby"])
+    if "$top" in seen:
+        options.top = _int_option("$top", seen["$top"])
+    if "$skip" in seen:
+        options.skip = _int_option("$skip", seen["$skip"])
+    if "$count" in seen:
+        flag = seen["$count"].strip().lower()
+        if flag not in ("true", "false"):
+            raise ODataError(400, BAD_REQUEST, f"$count must be true or false, not '{flag}'")
+        options.count = flag == "true"
+    if "$expand" in seen:
+        options.expand = _expand(served, seen["$expand"])
+    options.skiptoken = seen.get("$skiptoken")
+    options.deltatoken = seen.get("$deltatoken")
+    return options
+
+
+def _filter_column(served: ServedSet, path: str) -> ColumnElement[Any]:
+    if "/" not in path:
+        prop = served.properties.get(path)
+        if prop is None:
+            raise KeyError(path)
+        return served.table.c[prop.column]  # type: ignore[no-any-return]
+    nav_name, _, rest = path.partition("/")
+    nav = served.navigations.get(nav_name)
+    if nav is None or "/" in rest or rest not in nav.target.properties:
+        raise KeyError(path)
+    target = nav.target
+    target_table = target.table.alias()
+    target_key = target_table.c[target.properties[target.key[0]].column]
+    condition = target_key == served.table.c[nav.lookup.column]
+    if nav.lookup.type_column:
+        condition = sa.and_(
+            condition, served.table.c[nav.lookup.type_column] == nav.target_logical_name
+        )
+    value = target_table.c[target.properties[rest].column]
+    return sa.select(value).where(condition).scalar_subquery()
+
+
+def where_clause(
+    served: ServedSet, options: QueryOptions, *, case_insensitive: bool
+) -> ColumnElement[bool] | None:
+    """The SQL condition of ``options``' ``$filter`` and company restriction, or ``None``."""
+    conditions: list[ColumnElement[bool]] = []
+    if options.filter is not None:
+        try:
+            conditions.append(
+                to_sqlalchemy(
+                    options.filter,
+                    lambda path: _filter_column(served, path),
+                    case_insensitive=case_insensitive,
+                )
+            )
+        except UnknownFieldError as exc:
+            raise ODataError(
+                400,
+                INVALID_FILTER,
+                f"Could not find a property named '{exc.field}' on {served.name} ($filter)",
+            ) from None
+    company = served.company_field
+    default = served.service.default_company
+    if company and default and not options.cross_company:
+        conditions.append(served.column(company) == default.lower())
+    if not conditions:
+        return None
+    return sa.and_(*conditions) if len(conditions) > 1 else conditions[0]
+
+
+def keyset_after(
+    columns: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order of ``columns`` (``(column, descending)``).
+
+    SQLite sorts NULL first ascending and last descending; the condition follows that, so paging
+    over nullable columns neither skips nor repeats rows.
+    """
+    if all(not desc for _, desc in columns) and all(v is not None for v in values):
+        if len(columns) == 1:
+            return columns[0][0] > values[0]
+        return sa.tuple_(*(c for c, _ in columns)) > sa.tuple_(*(sa.literal(v) for v in values))
+    alternatives: list[ColumnElement[bool]] = []
+    for i, (col, desc) in enumerate(columns):
+        value = values[i]
+        if desc:
+            after = None if value is None else sa.or_(col < value, col.is_(None))
+        else:
+            after = col.is_not(None) if value is None else col > value
+        if after is None:
+            continue
+        equal = [c.is_(None) if v is None else c == v for (c, _), v in zip(columns, values[:i], strict=False)]
+        alternatives.append(sa.and_(*equal, after) if equal else after)
+    return sa.or_(*alternatives) if alternatives else sa.false()
+
+
+def encode_token(payload: dict[str, Any]) -> str:
+    """An opaque, URL-safe token carrying ``payload``."""
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode("ascii").rstrip("=")
+
+
+def decode_token(token: str, what: str) -> dict[str, Any]:
+    """The payload of a token made by :func:`encode_token`; 400 naming ``what`` when it is not."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        payload = orjson.loads(raw)
+    except (ValueError, binascii.Error, orjson.JSONDecodeError):
+        raise ODataError(400, BAD_REQUEST, f"The {what} '{token}' is not valid") from None
+    if not isinstance(payload, dict):
+        raise ODataError(400, BAD_REQUEST, f"The {what} '{token}' is not valid")
+    return payload

@@ -1,0 +1,80 @@
+"""Running the sandbox: uvicorn over the app, in the foreground (the CLI) or in a background
+thread (tests), on a socket bound before start so ``port=0`` gives a free port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from pathlib import Path
+
+import uvicorn
+
+from integrator.sandbox.http import FaultConfig, create_app
+from integrator.sandbox.http.app import StoreLike
+
+__all__ = ["SandboxServer"]
+
+
+class SandboxServer:
+    """A sandbox server bound to ``host:port`` (``port=0``: a free one) over ``store``."""
+
+    def __init__(
+        self,
+        store: StoreLike,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8700,
+        faults: FaultConfig | None = None,
+    ) -> None:
+        self.app = create_app(store, faults=faults)
+        self.sandbox = self.app.state.sandbox
+        self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.host = host
+        self.port: int = self._socket.getsockname()[1]
+        config = uvicorn.Config(
+            self.app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5
+        )
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The root URL, ``http://127.0.0.1:8700``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def run(self) -> None:
+        """Serve in this thread until interrupted (Ctrl-C / SIGTERM stop it cleanly)."""
+        try:
+            self._server.run(sockets=[self._socket])
+        finally:
+            self._socket.close()
+
+    def start(self) -> None:
+        """Serve in a background thread; returns once the server accepts connections."""
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._server.serve(sockets=[self._socket])),
+            name=f"sandbox-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the sandbox server failed to start")
+            threading.Event().wait(0.01)
+
+    def stop(self) -> None:
+        """Stop a server started with :meth:`start` and wait for it."""
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._socket.close()
+
+
+def data_dir_path(path: str | Path) -> Path:
+    """``path`` as a :class:`Path` (kept for callers that pass strings)."""
+    return Path(path)
