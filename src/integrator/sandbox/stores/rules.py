@@ -102,7 +102,9 @@ def _column_rules(es: EntitySet) -> Iterator[Rule]:
             yield Rule(c.name, _blank(c.name), f"{c.name} is required", f"{c.name} is required")
     if es.company_field:
         f = es.company_field
-        yield _reference(f, "LegalEntities", {"LegalEntityId": _new(f)}, " as a company")
+        yield _reference(
+            f, "LegalEntities", {"LegalEntityId": _new(f)}, " as a company", " as a company"
+        )
     for c in es.columns:
         n = _new(c.name)
         if c.enum_values:

@@ -22,9 +22,12 @@ from integrator.sandbox.stores.ddl import NOW_SQL, quote
 
 __all__ = ["NOT_UPKEEP_WRITE_SQL", "upkeep_triggers_sql"]
 
-#: trigger condition telling a client's update from the upkeep's own (which stamps the version
-#: just taken): the upkeep's write must not be maintained again, nor checked again by the rules
-NOT_UPKEEP_WRITE_SQL = f"NEW.versionnumber IS NOT {VERSION_SQL}"
+#: trigger condition telling a client's update from the upkeep's own, which moves
+#: ``versionnumber`` to the version just taken: the upkeep's write must not be maintained again,
+#: nor checked again by the rules. A client's update leaves ``versionnumber`` alone.
+NOT_UPKEEP_WRITE_SQL = (
+    f"(NEW.versionnumber IS OLD.versionnumber OR NEW.versionnumber IS NOT {VERSION_SQL})"
+)
 
 
 def _fullname_sql() -> str:
