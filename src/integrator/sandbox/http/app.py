@@ -12,6 +12,7 @@ endpoints tests use.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -51,7 +52,9 @@ class StoreLike(Protocol):
     def connect(self, service_name: str) -> sqlite3.Connection: ...
 
 
-def _store_explain(service: str, entity_set: str, record: dict[str, Any], text: str) -> tuple[int, str] | None:
+def _store_explain(
+    service: str, entity_set: str, record: dict[str, Any], text: str
+) -> tuple[int, str] | None:
     from integrator.sandbox.stores import explain_violation
 
     violation = explain_violation(service, entity_set, record, text)
@@ -91,7 +94,7 @@ class SandboxApp:
                 set_autonumber_seed=seeder,
             )
             self.databases[service.name] = ServiceDatabase(
-                service.name, lambda name=service.name: store.connect(name), readers
+                service.name, functools.partial(store.connect, service.name), readers
             )
 
     def close(self) -> None:

@@ -47,7 +47,9 @@ def _boundary(content_type: str) -> str:
         name, _, value = param.strip().partition("=")
         if name.lower() == "boundary" and value:
             return value.strip().strip('"')
-    raise ODataError(400, BAD_REQUEST, "A $batch request needs Content-Type multipart/mixed with a boundary")
+    raise ODataError(
+        400, BAD_REQUEST, "A $batch request needs Content-Type multipart/mixed with a boundary"
+    )
 
 
 def _split_head(
@@ -138,7 +140,11 @@ def _http_part(response: ODataResponse, content_id: str | None) -> bytes:
     lines = ["Content-Type: application/http", "Content-Transfer-Encoding: binary"]
     if content_id is not None:
         lines.append(f"Content-ID: {content_id}")
-    phrase = HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ else ""
+    phrase = (
+        HTTPStatus(response.status).phrase
+        if response.status in HTTPStatus._value2member_map_
+        else ""
+    )
     lines += ["", f"HTTP/1.1 {response.status} {phrase}"]
     lines += [f"{name}: {value}" for name, value in response.headers.items()]
     lines += ["", ""]
@@ -156,12 +162,16 @@ def _multipart(parts: list[bytes], boundary: str) -> bytes:
 Dispatch = Callable[[ODataRequest, sqlite3.Connection, dict[str, str]], ODataResponse]
 
 
-def _request(op: BatchOperation, outer: ODataRequest, base_path: str, ids: dict[str, str]) -> ODataRequest:
+def _request(
+    op: BatchOperation, outer: ODataRequest, base_path: str, ids: dict[str, str]
+) -> ODataRequest:
     url = op.url
     if url.startswith("$"):
         ref, _, tail = url[1:].partition("/")
         if ref not in ids:
-            raise ODataError(400, BAD_REQUEST, f"Content-ID ${ref} is not declared earlier in the batch")
+            raise ODataError(
+                400, BAD_REQUEST, f"Content-ID ${ref} is not declared earlier in the batch"
+            )
         url = ids[ref] + ("/" + tail if tail else "")
     split = urlsplit(url)
     path = unquote(split.path)

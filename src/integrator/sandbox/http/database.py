@@ -9,6 +9,7 @@ through the store's ``connect`` (which registers whatever functions its triggers
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -63,7 +64,6 @@ class ServiceDatabase:
         with self._lock:
             opened, self._opened = self._opened, []
         for conn in opened:
-            try:
+            # a connection made with check_same_thread=True is freed with its thread instead
+            with contextlib.suppress(sqlite3.ProgrammingError):
                 conn.close()
-            except sqlite3.ProgrammingError:
-                pass  # made with check_same_thread=True; freed with its thread

@@ -155,7 +155,9 @@ class FaultInjector:
                         headers=retry,
                     )
                 elif draw < cfg.rate_429 + cfg.rate_503 + cfg.rate_500:
-                    error = ODataError(500, INTERNAL_ERROR, "Internal server error (injected fault)")
+                    error = ODataError(
+                        500, INTERNAL_ERROR, "Internal server error (injected fault)"
+                    )
             if error is None:
                 self._in_flight[client] += 1
             return error, cfg.latency_ms / 1000.0

@@ -108,7 +108,9 @@ class ServiceHandler:
                 count = count_rows(conn, served, options, case_insensitive=self.case_insensitive)
                 return ODataResponse(200, {"Content-Type": "text/plain"}, str(count).encode())
             if rest:
-                raise ODataError(404, UNKNOWN_RESOURCE, f"Resource not found for the segment '{rest}'")
+                raise ODataError(
+                    404, UNKNOWN_RESOURCE, f"Resource not found for the segment '{rest}'"
+                )
             if method == "GET":
                 return self._get_collection(req, conn, served, prefer)
             if method == "POST":
@@ -295,8 +297,12 @@ class ServiceHandler:
         options = parse_options(served, req.query)
         record = read_one(conn, served, key, options.select, annotations=prefer.lookup_annotations)
         context = self._context(req, served, options) + "/$entity"
-        applied = {"Preference-Applied": "return=representation"} if prefer.return_representation else {}
-        return json_response(status, {"@odata.context": context, **(record or {})}, {**headers, **applied})
+        applied = (
+            {"Preference-Applied": "return=representation"} if prefer.return_representation else {}
+        )
+        return json_response(
+            status, {"@odata.context": context, **(record or {})}, {**headers, **applied}
+        )
 
     def _wants_body(self, prefer: Prefer) -> bool:
         if self.service.service.flavor == "finops":
@@ -353,7 +359,9 @@ class ServiceHandler:
         if not isinstance(entity, str) or not isinstance(attribute, str):
             raise ODataError(400, INVALID_VALUE, "EntityName and AttributeName must be strings")
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ODataError(400, INVALID_VALUE, f"Invalid value {value!r} for 'Value': expected an integer")
+            raise ODataError(
+                400, INVALID_VALUE, f"Invalid value {value!r} for 'Value': expected an integer"
+            )
         if self.set_autonumber_seed is None:
             raise ODataError(404, UNKNOWN_RESOURCE, "SetAutoNumberSeed is not available here")
         try:

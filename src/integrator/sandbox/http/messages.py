@@ -12,7 +12,14 @@ import orjson
 
 from integrator.sandbox.http.errors import ODataError
 
-__all__ = ["JSON_TYPE", "ODataRequest", "ODataResponse", "Prefer", "error_response", "json_response"]
+__all__ = [
+    "JSON_TYPE",
+    "ODataRequest",
+    "ODataResponse",
+    "Prefer",
+    "error_response",
+    "json_response",
+]
 
 JSON_TYPE = "application/json; odata.metadata=minimal"
 _BASE_HEADERS = {"OData-Version": "4.0"}
@@ -39,7 +46,9 @@ class ODataRequest:
         try:
             return orjson.loads(self.body)
         except orjson.JSONDecodeError as exc:
-            raise ODataError(400, BAD_REQUEST, f"Malformed JSON in the request body: {exc}") from None
+            raise ODataError(
+                400, BAD_REQUEST, f"Malformed JSON in the request body: {exc}"
+            ) from None
 
 
 @dataclass
@@ -51,7 +60,9 @@ class ODataResponse:
     body: bytes = b""
 
 
-def json_response(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> ODataResponse:
+def json_response(
+    status: int, payload: Any, headers: Mapping[str, str] | None = None
+) -> ODataResponse:
     """A JSON response with the OData headers."""
     return ODataResponse(
         status,

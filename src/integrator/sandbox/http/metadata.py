@@ -133,7 +133,10 @@ def metadata_xml(service: ServedService) -> bytes:
     container = ET.SubElement(schema, "EntityContainer", Name="System")
     for served in service.sets.values():
         eset = ET.SubElement(
-            container, "EntitySet", Name=served.name, EntityType=f"{ns}.{served.entity_set.entity_type}"
+            container,
+            "EntitySet",
+            Name=served.name,
+            EntityType=f"{ns}.{served.entity_set.entity_type}",
         )
         for nav in served.navigations.values():
             ET.SubElement(eset, "NavigationPropertyBinding", Path=nav.name, Target=nav.target.name)
@@ -153,9 +156,15 @@ def metadata_xml(service: ServedService) -> bytes:
             _property_path_collection(value, required)
     if service.service.flavor == "dataverse":
         action = ET.SubElement(schema, "Action", Name="SetAutoNumberSeed")
-        for name, type_ in (("EntityName", "Edm.String"), ("AttributeName", "Edm.String"),
-                            ("Value", "Edm.Int64")):
+        for name, type_ in (
+            ("EntityName", "Edm.String"),
+            ("AttributeName", "Edm.String"),
+            ("Value", "Edm.Int64"),
+        ):
             ET.SubElement(action, "Parameter", Name=name, Type=type_, Nullable="false")
-        ET.SubElement(container, "ActionImport", Name="SetAutoNumberSeed", Action=f"{ns}.SetAutoNumberSeed")
+        ET.SubElement(
+            container, "ActionImport", Name="SetAutoNumberSeed", Action=f"{ns}.SetAutoNumberSeed"
+        )
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document

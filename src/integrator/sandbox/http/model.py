@@ -99,7 +99,7 @@ class ServedSet:
 
     def column(self, prop: str) -> sa.ColumnClause[object]:
         """The SQL column behind property ``prop`` (which must exist)."""
-        return self.table.c[self.properties[prop].column]  # type: ignore[no-any-return]
+        return self.table.c[self.properties[prop].column]
 
     def version_column(self) -> str | None:
         """The row-version column (``versionnumber``) when the set has one."""

@@ -112,7 +112,9 @@ def _select(served: ServedSet, text: str) -> list[Property]:
             return list(served.properties.values())
         prop = served.properties.get(name)
         if prop is None:
-            lookup = served.entity_set.lookup(name) if hasattr(served.entity_set, "lookup") else None
+            lookup = (
+                served.entity_set.lookup(name) if hasattr(served.entity_set, "lookup") else None
+            )
             prop = served.properties.get(f"_{lookup.name}_value") if lookup else None
         if prop is None:
             raise ODataError(
@@ -231,7 +233,7 @@ def _filter_column(served: ServedSet, path: str) -> ColumnElement[Any]:
         prop = served.properties.get(path)
         if prop is None:
             raise KeyError(path)
-        return served.table.c[prop.column]  # type: ignore[no-any-return]
+        return served.table.c[prop.column]
     nav_name, _, rest = path.partition("/")
     nav = served.navigations.get(nav_name)
     if nav is None or "/" in rest or rest not in nav.target.properties:
@@ -287,18 +289,26 @@ def keyset_after(
     """
     if all(not desc for _, desc in columns) and all(v is not None for v in values):
         if len(columns) == 1:
-            return columns[0][0] > values[0]
-        return sa.tuple_(*(c for c, _ in columns)) > sa.tuple_(*(sa.literal(v) for v in values))
+            single: ColumnElement[bool] = columns[0][0] > values[0]
+            return single
+        rows: ColumnElement[bool] = sa.tuple_(*(c for c, _ in columns)) > sa.tuple_(
+            *(sa.literal(v) for v in values)
+        )
+        return rows
     alternatives: list[ColumnElement[bool]] = []
     for i, (col, desc) in enumerate(columns):
         value = values[i]
+        after: ColumnElement[bool] | None
         if desc:
             after = None if value is None else sa.or_(col < value, col.is_(None))
         else:
             after = col.is_not(None) if value is None else col > value
         if after is None:
             continue
-        equal = [c.is_(None) if v is None else c == v for (c, _), v in zip(columns, values[:i], strict=False)]
+        equal = [
+            c.is_(None) if v is None else c == v
+            for (c, _), v in zip(columns, values[:i], strict=False)
+        ]
         alternatives.append(sa.and_(*equal, after) if equal else after)
     return sa.or_(*alternatives) if alternatives else sa.false()
 

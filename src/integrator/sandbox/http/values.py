@@ -148,9 +148,9 @@ class RowReader:
                     record[f"{prop.name}@Microsoft.Dynamics.CRM.lookuplogicalname"] = logical
                     nav = prop.lookup.navigation.get(logical) if logical else None
                     if nav:
-                        record[f"{prop.name}@Microsoft.Dynamics.CRM.associatednavigationproperty"] = (
-                            nav
-                        )
+                        record[
+                            f"{prop.name}@Microsoft.Dynamics.CRM.associatednavigationproperty"
+                        ] = nav
         if self._etag:
             for record in out:
                 record["@odata.etag"] = f'W/"{record["versionnumber"]}"'

@@ -152,16 +152,20 @@ class WriteContext:
                     + ", ".join(str(o) for o in options),
                 )
             if creating is False and value is None and prop.definition and prop.definition.required:
-                raise ODataError(400, INVALID_VALUE, f"Field '{name}' is required: it cannot be null")
+                raise ODataError(
+                    400, INVALID_VALUE, f"Field '{name}' is required: it cannot be null"
+                )
             values[prop.column] = column_value
         if served.company_field and isinstance(values.get(served.company_field), str):
             values[served.company_field] = values[served.company_field].lower()
         return values
 
     def _check_required(self, served: ServedSet, values: dict[str, Any]) -> None:
-        generated = served.key[0] if len(served.key) == 1 and served.properties[
+        generated = (
             served.key[0]
-        ].type == "guid" else None
+            if len(served.key) == 1 and served.properties[served.key[0]].type == "guid"
+            else None
+        )
         for col in served.entity_set.columns:
             if not col.required or col.read_only or col.name == generated:
                 continue
@@ -196,8 +200,8 @@ class WriteContext:
             raise self._violation(served, record(), str(exc)) from None
 
     def _row(self, served: ServedSet, primary: dict[str, Any]) -> dict[str, Any]:
-        stmt = sa.select(sa.text("*")).select_from(served.table).where(
-            key_condition(served, primary)
+        stmt = (
+            sa.select(sa.text("*")).select_from(served.table).where(key_condition(served, primary))
         )
         sql, params = compile_sql(stmt)
         cur = self.conn.execute(sql, params)

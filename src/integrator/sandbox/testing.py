@@ -1,0 +1,151 @@
+"""Start a real sandbox for tests: a context manager and pytest fixtures.
+
+Use from any test (the fixtures are registered in ``tests/conftest.py`` through
+``pytest_plugins = ["integrator.sandbox.testing"]``)::
+
+    def test_reads_contacts(sandbox):            # a fresh, empty sandbox for this test
+        r = httpx.get(sandbox.sales + "contacts")
+        assert r.status_code == 200
+
+    def test_metadata(sandbox_session):          # one sandbox shared by the session: read only!
+        httpx.get(sandbox_session.finops + "$metadata")
+
+    with running_sandbox(tmp_path, with_solution=False, faults=FaultConfig(rate_429=0.2)) as sb:
+        ...
+
+The handle (:class:`SandboxHandle`) gives:
+
+- ``url`` (``http://127.0.0.1:PORT``), ``sales``, ``cds``, ``finops``: the service roots, each
+  ending with ``/`` (``http://127.0.0.1:PORT/sales/api/data/v9.2/``);
+- ``data_dir``: the directory of the SQLite files (open them with
+  ``integrator.sandbox.stores.SandboxStore.open(data_dir).connect("sales")``);
+- ``set_faults(**fields)`` / ``set_faults(FaultConfig(...))`` and ``clear_faults()``: change fault
+  injection at run time (fields of :class:`~integrator.sandbox.http.FaultConfig`:
+  ``rate_429``, ``rate_500``, ``rate_503``, ``retry_after``, ``latency_ms``,
+  ``budget_requests``, ``budget_window_seconds``, ``budget_concurrent``, ``services``, ``seed``);
+- ``request_counts()``: ``{"total": n, "requests": {service: {method: n}}, "statuses": ...,
+  "batch_operations": {service: {method: n}}}`` since the last ``reset_request_counts()``;
+- ``restart()``: stop and start the server on the same data (and port when it is free).
+
+The server runs uvicorn in a background thread of the test process, bound to a free port on
+127.0.0.1. It speaks real HTTP: use ``httpx`` or any client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from integrator.sandbox.http import FaultConfig
+
+__all__ = ["SandboxHandle", "running_sandbox", "sandbox", "sandbox_session"]
+
+
+@dataclass
+class SandboxHandle:
+    """A running sandbox: its URLs, data directory, faults and request counters."""
+
+    url: str
+    data_dir: Path
+    with_solution: bool
+    _server: Any = field(repr=False)
+
+    @property
+    def sales(self) -> str:
+        """Sales' service root URL."""
+        return f"{self.url}/sales/api/data/v9.2/"
+
+    @property
+    def cds(self) -> str:
+        """CDS's service root URL."""
+        return f"{self.url}/cds/api/data/v9.2/"
+
+    @property
+    def finops(self) -> str:
+        """F&O's service root URL."""
+        return f"{self.url}/finops/data/"
+
+    def service_url(self, name: str) -> str:
+        """The root URL of service ``name`` (``sales``, ``cds`` or ``finops``)."""
+        return {"sales": self.sales, "cds": self.cds, "finops": self.finops}[name]
+
+    def set_faults(self, config: FaultConfig | None = None, **fields: Any) -> FaultConfig:
+        """Replace the fault config (a :class:`FaultConfig`, or its fields as keywords)."""
+        data = config.to_dict() if config is not None else {}
+        data.update(fields)
+        response = httpx.put(f"{self.url}/_sandbox/faults", json=data, timeout=10)
+        response.raise_for_status()
+        return FaultConfig.from_dict(response.json())
+
+    def clear_faults(self) -> None:
+        """Turn every fault off."""
+        self.set_faults(FaultConfig())
+
+    def request_counts(self) -> dict[str, Any]:
+        """Requests counted per service and method since the last reset."""
+        response = httpx.get(f"{self.url}/_sandbox/requests", timeout=10)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def reset_request_counts(self) -> None:
+        """Count from zero again."""
+        httpx.delete(f"{self.url}/_sandbox/requests", timeout=10).raise_for_status()
+
+    def restart(self) -> None:
+        """Stop the server and start a new one on the same data directory."""
+        faults = self._server.sandbox.faults.config
+        port = self._server.port
+        self._server.stop()
+        try:
+            self._server = _start(self.data_dir, self.with_solution, faults, port)
+        except OSError:
+            self._server = _start(self.data_dir, self.with_solution, faults, 0)
+        self.url = self._server.url
+
+
+def _start(data_dir: Path, with_solution: bool, faults: FaultConfig | None, port: int) -> Any:
+    from integrator.sandbox.server import SandboxServer
+    from integrator.sandbox.stores import SandboxStore
+
+    store = SandboxStore.open(data_dir, with_solution=with_solution)
+    server = SandboxServer(store, host="127.0.0.1", port=port, faults=faults)
+    server.start()
+    return server
+
+
+@contextmanager
+def running_sandbox(
+    data_dir: Path | str,
+    *,
+    with_solution: bool = True,
+    faults: FaultConfig | None = None,
+) -> Iterator[SandboxHandle]:
+    """A sandbox serving ``data_dir`` on a free 127.0.0.1 port for the ``with`` block."""
+    path = Path(data_dir)
+    server = _start(path, with_solution, faults, 0)
+    handle = SandboxHandle(server.url, path, with_solution, server)
+    try:
+        yield handle
+    finally:
+        handle._server.stop()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[SandboxHandle]:
+    """A fresh sandbox (reference data only, P2C solution installed) for one test."""
+    with running_sandbox(tmp_path / "sandbox") as handle:
+        yield handle
+
+
+@pytest.fixture(scope="session")
+def sandbox_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+    """One sandbox for the whole session, for tests that only read (reference data only)."""
+    with running_sandbox(tmp_path_factory.mktemp("sandbox-session")) as handle:
+        yield handle
