@@ -147,10 +147,12 @@ class TemplateBody(_Strict):
     source_system: System = "sales"
     destination_system: System = "finops"
     required_prior: tuple[str, ...] = ()
-    tasks: tuple[Task, ...] = Field(min_length=1)
+    tasks: tuple[Task, ...]
 
     @model_validator(mode="after")
     def _task_names_unique(self) -> TemplateBody:
+        if not self.tasks:
+            raise ValueError("tasks: at least one task is needed")
         names = [t.name for t in self.tasks]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
