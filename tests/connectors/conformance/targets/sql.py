@@ -10,17 +10,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from integrator.connectors.base import Connector, Record
 from integrator.connectors.sql import SqlConnector
 
+from ...databases import POSTGRES_URL, postgres_engine
 from ..target import AWKWARD_TEXT, BadRecord, ConformanceTarget, standard_filters
 
-__all__ = ["POSTGRES_URL", "postgres_engine", "postgres_target", "sqlite_target"]
+__all__ = ["postgres_target", "sqlite_target"]
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _CITIES = ("Paris", "Lyon", "D'Arcy", "Salt & Pepper", "Berlin", "Oslo", "paris")
 _GROUPS = ("10", "20", "30")
 #: rows loaded with the same watermark value: ties span pages
@@ -188,19 +187,6 @@ def sqlite_target(scratch: Path) -> Iterator[ConformanceTarget]:
         yield target
     finally:
         target.close()
-
-
-def postgres_engine() -> sa.Engine:
-    """An engine on the local PostgreSQL; skips the test with the reason when it is absent."""
-    engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as error:
-        engine.dispose()
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 db test is not available: {reason}")
-    return engine
 
 
 @contextmanager
