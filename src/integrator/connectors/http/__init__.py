@@ -1,0 +1,43 @@
+"""The HTTP core shared by the OData connectors (Dataverse Web API, F&O OData).
+
+- :class:`ODataClient`: pooled ``httpx`` client, request budget, retries, the one place where a
+  status becomes an exception (:mod:`.responses`);
+- :mod:`.batch`: ``$batch`` multipart bodies; :mod:`.keys`: escaped key segments and filters;
+- :mod:`.auth`: Azure AD client credentials (msal), static token, none; secrets masked;
+- :class:`ODataConnector`: describe / read / upsert over any OData service, with small hooks.
+"""
+
+from integrator.connectors.http.auth import (
+    ClientCredentialsAuth,
+    NoAuth,
+    Secret,
+    StaticTokenAuth,
+)
+from integrator.connectors.http.batch import BatchOperation, BatchPart, decode_batch, encode_batch
+from integrator.connectors.http.budget import BudgetLimits, RequestBudget, shared_budget
+from integrator.connectors.http.client import ODataClient
+from integrator.connectors.http.config import AuthConfig, ODataConnectionConfig
+from integrator.connectors.http.connector import ConnectorSettings, ODataConnector
+from integrator.connectors.http.retry import RetryPolicy
+from integrator.connectors.http.upsert import WritePlan
+
+__all__ = [
+    "AuthConfig",
+    "BatchOperation",
+    "BatchPart",
+    "BudgetLimits",
+    "ClientCredentialsAuth",
+    "ConnectorSettings",
+    "NoAuth",
+    "ODataClient",
+    "ODataConnectionConfig",
+    "ODataConnector",
+    "RequestBudget",
+    "RetryPolicy",
+    "Secret",
+    "StaticTokenAuth",
+    "WritePlan",
+    "decode_batch",
+    "encode_batch",
+    "shared_budget",
+]

@@ -1,0 +1,204 @@
+"""Authentication for the HTTP connectors: Azure AD client credentials, a static token, or none.
+
+Secrets are held in :class:`Secret`, whose ``repr`` and ``str`` are masked, so a secret cannot
+reach a log line, an exception message or the run history by accident. Tokens are added to each
+request by an ``httpx.Auth``; the Azure AD token comes from msal, which caches it and hands out
+a fresh one shortly before it expires.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Generator
+from typing import Any, Protocol
+
+import httpx
+
+from integrator.errors import ConfigError, RequestRejected
+
+__all__ = [
+    "ClientCredentialsAuth",
+    "NoAuth",
+    "Secret",
+    "StaticTokenAuth",
+    "TokenProvider",
+]
+
+_MASK = "********"
+
+
+class Secret:
+    """A secret value that never shows itself in ``repr``, ``str`` or formatting."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    @classmethod
+    def from_env(cls, variable: str) -> Secret:
+        """Read the secret from environment variable ``variable``.
+
+        Raises ``ConfigError`` naming the variable (never a value) when it is unset or empty.
+        """
+        value = os.environ.get(variable)
+        if not value:
+            raise ConfigError(f"environment variable {variable} is not set (it holds a secret)")
+        return cls(value)
+
+    def reveal(self) -> str:
+        """The secret itself; call only where it goes on the wire."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({_MASK})"
+
+    def __str__(self) -> str:
+        return _MASK
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret cannot be pickled")
+
+
+class NoAuth(httpx.Auth):
+    """Send requests without credentials (the sandbox)."""
+
+    identity = "anonymous"
+
+    def __repr__(self) -> str:
+        return "NoAuth()"
+
+
+class StaticTokenAuth(httpx.Auth):
+    """Send a fixed bearer token (a sandbox, or a token obtained elsewhere)."""
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+        # The budget is per identity; a hash of the token names it without revealing it.
+        self.identity = f"token:{hash(token.reveal()) & 0xFFFFFFFF:08x}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Add ``Authorization: Bearer <token>`` and send."""
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return f"StaticTokenAuth(token={self._token!r})"
+
+
+class TokenProvider(Protocol):
+    """What :class:`ClientCredentialsAuth` needs from msal's ``ConfidentialClientApplication``."""
+
+    def acquire_token_for_client(self, scopes: list[str]) -> dict[str, Any]: ...
+
+    def remove_tokens_for_client(self) -> None: ...
+
+
+class ClientCredentialsAuth(httpx.Auth):
+    """Azure AD client credentials (an application user) through msal.
+
+    The token is asked for scope ``<resource>/.default``. msal keeps it in its in-memory cache
+    and returns the cached one until it is close to expiry, so each request costs no token call.
+    A 401 answer drops the cached token and retries once with a new one.
+    """
+
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        client_id: str,
+        client_secret: Secret,
+        resource: str,
+        authority_host: str = "https://login.microsoftonline.com",
+        app_factory: Callable[[], TokenProvider] | None = None,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.client_id = client_id
+        self._secret = client_secret
+        self.scopes = [resource.rstrip("/") + "/.default"]
+        self.authority = f"{authority_host.rstrip('/')}/{tenant_id}"
+        self.identity = f"aad:{tenant_id}:{client_id}"
+        self._app_factory = app_factory or self._msal_app
+        self._app: TokenProvider | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(
+        cls,
+        resource: str,
+        *,
+        tenant_variable: str = "AZURE_TENANT_ID",
+        client_id_variable: str = "AZURE_CLIENT_ID",
+        secret_variable: str = "AZURE_CLIENT_SECRET",
+    ) -> ClientCredentialsAuth:
+        """Build from environment variables; ``ConfigError`` names every missing variable."""
+        missing = [
+            name
+            for name in (tenant_variable, client_id_variable, secret_variable)
+            if not os.environ.get(name)
+        ]
+        if missing:
+            raise ConfigError(
+                "Azure AD client credentials need environment variable(s) " + ", ".join(missing)
+            )
+        return cls(
+            tenant_id=os.environ[tenant_variable],
+            client_id=os.environ[client_id_variable],
+            client_secret=Secret(os.environ[secret_variable]),
+            resource=resource,
+        )
+
+    def _msal_app(self) -> TokenProvider:
+        import msal
+
+        app: TokenProvider = msal.ConfidentialClientApplication(
+            self.client_id,
+            client_credential=self._secret.reveal(),
+            authority=self.authority,
+        )
+        return app
+
+    def token(self) -> str:
+        """A valid access token (cached by msal). Raises ``RequestRejected`` when refused."""
+        with self._lock:
+            if self._app is None:
+                self._app = self._app_factory()
+            result = self._app.acquire_token_for_client(scopes=self.scopes)
+        token = result.get("access_token")
+        if not isinstance(token, str):
+            # msal's error fields never hold the secret; they say what Azure AD refused.
+            error = result.get("error", "unknown_error")
+            description = str(result.get("error_description", "")).splitlines()[:1]
+            raise RequestRejected(
+                f"Azure AD refused a token for client {self.client_id} in tenant "
+                f"{self.tenant_id}: {error}" + (f": {description[0]}" if description else ""),
+                code=str(error),
+            )
+        return token
+
+    def _forget_token(self) -> None:
+        with self._lock:
+            if self._app is not None:
+                self._app.remove_tokens_for_client()
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Add the bearer token; on 401 refresh it once and resend."""
+        request.headers["Authorization"] = f"Bearer {self.token()}"
+        response = yield request
+        if response.status_code == 401:
+            self._forget_token()
+            request.headers["Authorization"] = f"Bearer {self.token()}"
+            yield request
+
+    def __repr__(self) -> str:
+        return (
+            f"ClientCredentialsAuth(tenant_id={self.tenant_id!r}, client_id={self.client_id!r}, "
+            f"client_secret={self._secret!r})"
+        )

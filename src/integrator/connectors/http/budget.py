@@ -1,0 +1,99 @@
+"""A client-side request budget: requests per sliding window and requests in flight.
+
+Dataverse's service protection counts requests per user over a 5-minute sliding window (6000)
+and requests in flight (52). Staying under both on the client side avoids 429s instead of
+paying for them. Every connector that talks as one identity to one host shares one
+:class:`RequestBudget` (see :func:`shared_budget`), so two tasks running at once cannot together
+exceed the limit. A 429's ``Retry-After`` pauses everyone sharing the budget, not just the
+request that got it.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+__all__ = ["BudgetLimits", "RequestBudget", "shared_budget"]
+
+
+@dataclass(frozen=True)
+class BudgetLimits:
+    """The limits of a budget: ``max_requests`` per ``window_seconds``, ``max_concurrent``."""
+
+    max_requests: int = 6000
+    window_seconds: float = 300.0
+    max_concurrent: int = 52
+
+
+class RequestBudget:
+    """Admits a request when both the sliding window and the concurrency cap have room."""
+
+    def __init__(
+        self,
+        limits: BudgetLimits = BudgetLimits(),
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if limits.max_requests < 1 or limits.max_concurrent < 1 or limits.window_seconds <= 0:
+            raise ValueError(f"request budget limits must be positive: {limits}")
+        self.limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._in_flight = threading.BoundedSemaphore(limits.max_concurrent)
+        self._lock = threading.Lock()
+        self._sent: collections.deque[float] = collections.deque()
+        self._paused_until = 0.0
+        self.waited_seconds = 0.0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one request slot for the duration of the block (blocks until one is free)."""
+        self._in_flight.acquire()
+        try:
+            self._admit()
+            yield
+        finally:
+            self._in_flight.release()
+
+    def pause(self, seconds: float) -> None:
+        """Hold back every request on this budget for ``seconds`` (a 429's ``Retry-After``)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def _admit(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                horizon = now - self.limits.window_seconds
+                while self._sent and self._sent[0] <= horizon:
+                    self._sent.popleft()
+                wait = self._paused_until - now
+                if len(self._sent) >= self.limits.max_requests:
+                    wait = max(wait, self._sent[0] - horizon)
+                if wait <= 0:
+                    self._sent.append(now)
+                    return
+                self.waited_seconds += wait
+            self._sleep(wait)
+
+
+_SHARED: dict[tuple[str, str], RequestBudget] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_budget(host: str, identity: str, limits: BudgetLimits | None = None) -> RequestBudget:
+    """The one budget for ``identity`` talking to ``host`` in this process.
+
+    The first caller's ``limits`` (or the defaults) set it; later callers share it as it is.
+    """
+    with _SHARED_LOCK:
+        budget = _SHARED.get((host, identity))
+        if budget is None:
+            budget = RequestBudget(limits or BudgetLimits())
+            _SHARED[(host, identity)] = budget
+        return budget

@@ -1,0 +1,190 @@
+"""The HTTP client every OData connector uses: pooling, budget, retries, status checks.
+
+One :class:`ODataClient` wraps one ``httpx.Client`` (connection pooling, TLS verification on
+by default, an injectable transport). Each request takes a slot of the shared
+:class:`~integrator.connectors.http.budget.RequestBudget`, is checked by
+:func:`~integrator.connectors.http.responses.check_status`, and when that raises
+``RetriableError`` (or the connection drops) is sent again after the
+:class:`~integrator.connectors.http.retry.RetryPolicy`'s delay.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from integrator.connectors.http.auth import NoAuth
+from integrator.connectors.http.batch import BatchOperation, BatchPart, decode_batch, encode_batch
+from integrator.connectors.http.budget import RequestBudget, shared_budget
+from integrator.connectors.http.responses import (
+    check_status,
+    describe_url,
+    parse_json_object,
+)
+from integrator.connectors.http.retry import RetryPolicy
+from integrator.errors import BadResponseError, RetriableError
+
+__all__ = ["ODataClient"]
+
+_ODATA_HEADERS = {
+    "OData-Version": "4.0",
+    "OData-MaxVersion": "4.0",
+    "Accept": "application/json",
+}
+
+
+class ODataClient:
+    """Sends OData requests to one service root, within budget, retrying transient failures."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: httpx.Auth | None = None,
+        transport: httpx.BaseTransport | None = None,
+        verify: bool = True,
+        timeout: float = 120.0,
+        budget: RequestBudget | None = None,
+        retry: RetryPolicy | None = None,
+        max_connections: int = 52,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not base_url.endswith("/"):
+            base_url += "/"
+        self.base_url = httpx.URL(base_url)
+        auth = auth or NoAuth()
+        identity = str(getattr(auth, "identity", "anonymous"))
+        self.budget = budget or shared_budget(self.base_url.netloc.decode(), identity)
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            auth=auth,
+            transport=transport,
+            verify=verify,
+            timeout=timeout,
+            headers=_ODATA_HEADERS,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            follow_redirects=False,
+        )
+        self._count_lock = threading.Lock()
+        #: HTTP requests sent, retries included (a ``$batch`` counts once)
+        self.requests_sent = 0
+
+    def __repr__(self) -> str:
+        return f"ODataClient({str(self.base_url)!r})"
+
+    def url(self, path: str) -> httpx.URL:
+        """``path`` (relative to the service root, or absolute) as an absolute URL."""
+        return self.base_url.join(path)
+
+    def request(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        """Send one request; retry 429/5xx/dropped connections; return a 2xx response.
+
+        Raises ``RetriableError`` after the last attempt, ``RequestRejected`` for other 4xx.
+        """
+        last: RetriableError | None = None
+        for attempt in range(self.retry.max_attempts):
+            if attempt:
+                assert last is not None
+                self.sleep(self.retry.delay(attempt - 1, last.retry_after))
+            with self.budget.slot():
+                with self._count_lock:
+                    self.requests_sent += 1
+                try:
+                    response = self._http.request(
+                        method, url, params=params, headers=headers, content=content
+                    )
+                except httpx.TransportError as exc:
+                    last = RetriableError(
+                        f"{method} {describe_url(self.url(str(url)))}: connection failed "
+                        f"({type(exc).__name__})"
+                    )
+                    continue
+            try:
+                check_status(response)
+            except RetriableError as exc:
+                if exc.status == 429 and exc.retry_after:
+                    self.budget.pause(exc.retry_after)
+                last = exc
+                continue
+            return response
+        assert last is not None
+        raise last
+
+    def get_json(
+        self,
+        url: str | httpx.URL,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """GET ``url`` and return its JSON object body (``BadResponseError`` when it is not)."""
+        response = self.request("GET", url, params=params, headers=headers)
+        return parse_json_object(response.content, method="GET", url=response.request.url)
+
+    def pages(
+        self,
+        url: str | httpx.URL,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """GET ``url`` and every ``@odata.nextLink`` after it, unchanged; yield each body.
+
+        Each body's ``value`` is checked to be a list.
+        """
+        body = self.get_json(url, params=params, headers=headers)
+        while True:
+            if not isinstance(body.get("value"), list):
+                raise BadResponseError(
+                    f"GET {describe_url(url)}: the answer has no 'value' list of records"
+                )
+            yield body
+            next_link = body.get("@odata.nextLink")
+            if not next_link:
+                return
+            if not isinstance(next_link, str):
+                raise BadResponseError(f"GET {describe_url(url)}: @odata.nextLink is not a URL")
+            url = next_link
+            params = None
+            body = self.get_json(httpx.URL(next_link), headers=headers)
+
+    def batch(
+        self, operations: Sequence[BatchOperation], *, continue_on_error: bool = True
+    ) -> list[BatchPart]:
+        """Send ``operations`` as one ``$batch``; return one part per operation, in order.
+
+        Transient failures of the whole batch are retried like any request. Parts the server
+        did not answer (it stopped early) come back as ``None``-status parts for the caller to
+        send again.
+        """
+        content_type, body = encode_batch(operations, base_url=str(self.base_url))
+        headers = {"Content-Type": content_type}
+        if continue_on_error:
+            headers["Prefer"] = "odata.continue-on-error"
+        response = self.request("POST", "$batch", headers=headers, content=body)
+        return decode_batch(
+            response.headers.get("Content-Type", ""),
+            response.content,
+            expected=len(operations),
+            url=str(response.request.url),
+        )
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._http.close()

@@ -1,0 +1,239 @@
+"""What the Dataverse and F&O connectors share: describe, read in pages, upsert in ``$batch``.
+
+Subclasses supply small hooks: extra query options (F&O's ``cross-company``), the write request
+for one record (Dataverse upserts with ``PATCH`` by alternate key; F&O creates with ``POST`` and
+updates with ``PATCH`` by entity key), and what to do when a write is refused in a way that a
+different request would fix.
+
+How an upsert is planned and what it costs is described in :mod:`.upsert`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+from urllib.parse import quote
+
+from integrator.connectors.base import (
+    Capabilities,
+    ChangeBatch,
+    EntityInfo,
+    Outcome,
+    Record,
+    RecordResult,
+)
+from integrator.connectors.http.batch import BatchOperation
+from integrator.connectors.http.client import ODataClient
+from integrator.connectors.http.fields import project, rename_fields
+from integrator.connectors.http.lookup import check_row
+from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetadata, parse_metadata
+from integrator.connectors.http.responses import describe_url
+from integrator.connectors.http.upsert import (
+    WritePlan,
+    key_of,
+    normal_key,
+    plan_writes,
+    write_plans,
+)
+from integrator.errors import RequestRejected
+from integrator.odata.filter import parse_filter, to_odata
+
+__all__ = ["ConnectorSettings", "ODataConnector", "WritePlan"]
+
+
+@dataclass(frozen=True)
+class ConnectorSettings:
+    """How a connector pages, batches and parallelises."""
+
+    page_size: int = 5000
+    batch_size: int = 1000
+    parallel_batches: int = 4
+    #: keys per existence-read ``GET`` (its ``$filter`` grows with each key)
+    keys_per_read: int = 250
+    #: read stored rows first, to skip unchanged records and send only changed fields
+    skip_unchanged: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= 1000:
+            raise ValueError("batch_size must be between 1 and 1000 (the $batch limit)")
+        if self.page_size < 1 or self.parallel_batches < 1 or self.keys_per_read < 1:
+            raise ValueError("page_size, parallel_batches and keys_per_read must be positive")
+
+
+class ODataConnector:
+    """The protocol over an OData service; subclasses fill in the system's dialect."""
+
+    dialect: ClassVar[Literal["dataverse", "finops"]]
+    max_page_size: ClassVar[int]
+    capabilities: Capabilities
+
+    def __init__(self, client: ODataClient, settings: ConnectorSettings | None = None) -> None:
+        self.client = client
+        self.settings = settings or ConnectorSettings()
+        self._metadata: ServiceMetadata | None = None
+        self._metadata_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self.capabilities = Capabilities(
+            filter_pushdown=True,
+            max_page_size=min(self.settings.page_size, self.max_page_size),
+            max_batch_size=self.settings.batch_size * 10,
+            change_tracking=False,
+            lookups=True,
+            parallel_batches=self.settings.parallel_batches,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.client.base_url)!r})"
+
+    # -- hooks -----------------------------------------------------------------------------
+
+    def query_options(self) -> dict[str, str]:
+        """Query options every request on an entity set carries (none by default)."""
+        return {}
+
+    def write_operation(self, meta: EntitySetMetadata, plan: WritePlan) -> BatchOperation:
+        """The request that writes ``plan``."""
+        raise NotImplementedError
+
+    def fallback(self, plan: WritePlan, status: int, code: str | None) -> WritePlan | None:
+        """A different write to try when ``plan`` was refused with ``status``/``code``."""
+        return None
+
+    # -- metadata --------------------------------------------------------------------------
+
+    def metadata(self) -> ServiceMetadata:
+        """The service's ``$metadata``, fetched once per connector."""
+        with self._metadata_lock:
+            if self._metadata is None:
+                response = self.client.request(
+                    "GET", "$metadata", headers={"Accept": "application/xml"}
+                )
+                self._metadata = parse_metadata(
+                    response.content, url=describe_url(response.request.url)
+                )
+            return self._metadata
+
+    def entity(self, name: str) -> EntitySetMetadata:
+        """Metadata of entity set ``name``; ``RequestRejected`` when the service has none."""
+        meta = self.metadata().entity_sets.get(name)
+        if meta is None:
+            known = ", ".join(sorted(self.metadata().entity_sets)[:20])
+            raise RequestRejected(
+                f"{self.client.base_url} has no entity set {name!r} (it has: {known})",
+                status=404,
+                code="unknown-entity",
+            )
+        return meta
+
+    def describe(self, entity: str) -> EntityInfo:
+        """Fields, key and alternate keys of ``entity``, from ``$metadata``."""
+        return self.entity(entity).info
+
+    # -- read ------------------------------------------------------------------------------
+
+    def filter_text(self, meta: EntitySetMetadata, filter: str) -> str:
+        """``filter`` as this system's ``$filter`` text (lookups renamed, enums qualified)."""
+        expr = rename_fields(parse_filter(filter), meta.properties)
+        enum_types = {meta.properties.get(k, k): v for k, v in meta.enum_types.items()}
+        return to_odata(expr, dialect=self.dialect, enum_types=enum_types)
+
+    def batch_pool(self) -> ThreadPoolExecutor:
+        """The threads that send this connector's batches in parallel (made on first use)."""
+        with self._metadata_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.settings.parallel_batches, thread_name_prefix="odata-batch"
+                )
+            return self._pool
+
+    def page_header(self, page_size: int | None) -> dict[str, str]:
+        """``Prefer: odata.maxpagesize`` for ``page_size`` (or the default), capped."""
+        size = min(page_size or self.settings.page_size, self.max_page_size)
+        return {"Prefer": f"odata.maxpagesize={size}"}
+
+    def read(
+        self,
+        entity: str,
+        fields: Sequence[str],
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[list[Record]]:
+        """Yield pages of ``fields`` of ``entity``, ``filter`` evaluated by the server.
+
+        Pages follow ``@odata.nextLink`` unchanged. Dotted lookups are expanded in the same
+        request.
+        """
+        meta = self.entity(entity)
+        projection = project(self.metadata(), meta, fields)
+        params = {**projection.params(), **self.query_options()}
+        if filter:
+            params["$filter"] = self.filter_text(meta, filter)
+        for body in self.client.pages(
+            quote(entity, safe=""), params=params, headers=self.page_header(page_size)
+        ):
+            page = [projection.extract(check_row(row, entity)) for row in body["value"]]
+            if page:
+                yield page
+
+    def read_changes(
+        self, entity: str, fields: Sequence[str], *, checkpoint: str | None
+    ) -> Iterator[ChangeBatch]:
+        """Not offered by this system (``capabilities.change_tracking`` is false)."""
+        raise RequestRejected(
+            f"{self.client.base_url} does not track changes of {entity}", code="unsupported"
+        )
+
+    # -- upsert ----------------------------------------------------------------------------
+
+    def upsert(
+        self, entity: str, records: Sequence[Record], *, key: Sequence[str]
+    ) -> list[RecordResult]:
+        """Insert or update ``records`` matched on ``key``; one result per record, in order.
+
+        Records repeating a key already seen in this call are written after the first, in
+        order, so the last one wins.
+        """
+        meta = self.entity(entity)
+        key = tuple(key)
+        missing = [k for k in key if k not in meta.properties]
+        if missing:
+            raise RequestRejected(
+                f"entity {entity} has no key field(s) {', '.join(missing)}", code="unknown-field"
+            )
+        results: list[RecordResult | None] = [None] * len(records)
+        rounds: list[list[int]] = []
+        seen: dict[tuple[Any, ...], int] = {}
+        for index, record in enumerate(records):
+            values = tuple(record.get(k) for k in key)
+            blank = [k for k, v in zip(key, values, strict=True) if v is None or v == ""]
+            if blank:
+                results[index] = RecordResult(
+                    key_of(record, key),
+                    Outcome.ERROR,
+                    f"key field {blank[0]} is empty",
+                    blank[0],
+                )
+                continue
+            normal = normal_key(values)
+            occurrence = seen.get(normal, 0)
+            seen[normal] = occurrence + 1
+            if occurrence == len(rounds):
+                rounds.append([])
+            rounds[occurrence].append(index)
+        for indexes in rounds:
+            plans = plan_writes(self, meta, key, records, indexes, results)
+            for index, result in write_plans(self, meta, plans):
+                results[index] = result
+        assert all(r is not None for r in results)
+        return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        """Stop the batch threads and close pooled connections."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self.client.close()

@@ -1,0 +1,105 @@
+"""Read stored rows by their keys in bulk: the existence read before an upsert, and the
+per-page lookup of related records where ``$expand`` is not allowed (change tracking)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from integrator.connectors.http.batch import BatchOperation, BatchPart
+from integrator.connectors.http.keys import keys_filter
+from integrator.connectors.http.metadata import EntitySetMetadata
+from integrator.connectors.http.responses import (
+    describe_url,
+    error_from_status,
+    parse_json_object,
+)
+from integrator.errors import BadResponseError, RequestRejected, RetriableError
+from integrator.odata.filter import to_odata
+
+if TYPE_CHECKING:
+    from integrator.connectors.http.connector import ODataConnector
+
+__all__ = ["check_row", "read_by_keys"]
+
+_QUERY_SAFE = "$,'()"
+
+
+def read_by_keys(
+    connector: ODataConnector,
+    meta: EntitySetMetadata,
+    key: Sequence[str],
+    keys: Sequence[tuple[Any, ...]],
+    wanted: Sequence[str],
+) -> list[Mapping[str, Any]]:
+    """The stored rows of ``meta``'s entity set whose ``key`` fields hold one of ``keys``.
+
+    Selects the key and the ``wanted`` properties. One ``GET`` when the keys fit one filter,
+    otherwise one ``$batch`` of ``GET``s (per 1000 filters); a part that fails transiently is
+    read again on its own, with retries.
+    """
+    if not keys:
+        return []
+    key_props = [meta.properties[k] for k in key]
+    select = ",".join(dict.fromkeys([*key_props, *wanted]))
+    types = {meta.properties[k]: meta.info.fields[k].type for k in key}
+    enum_types = {meta.properties.get(k, k): v for k, v in meta.enum_types.items()}
+    size = connector.settings.keys_per_read
+    paths: list[str] = []
+    for start in range(0, len(keys), size):
+        expr = keys_filter(key_props, keys[start : start + size], types)
+        params = {
+            "$select": select,
+            "$filter": to_odata(expr, dialect=connector.dialect, enum_types=enum_types),
+            **connector.query_options(),
+        }
+        query = urlencode(params, safe=_QUERY_SAFE, quote_via=quote)
+        paths.append(f"{quote(meta.info.name, safe='')}?{query}")
+    rows: list[Mapping[str, Any]] = []
+    header = connector.page_header(None)
+    if len(paths) == 1:
+        for body in connector.client.pages(paths[0], headers=header):
+            rows.extend(check_row(r, meta.info.name) for r in body["value"])
+    else:
+        for start in range(0, len(paths), 1000):
+            chunk = paths[start : start + 1000]
+            parts = connector.client.batch([BatchOperation("GET", p, None, header) for p in chunk])
+            for path, part in zip(chunk, parts, strict=True):
+                rows.extend(_read_part(connector, path, part, header, meta.info.name))
+    return rows
+
+
+def _read_part(
+    connector: ODataConnector, path: str, part: BatchPart, header: dict[str, str], entity: str
+) -> list[Mapping[str, Any]]:
+    url = str(connector.client.url(path))
+    error = (
+        RetriableError("no answer")
+        if part.status is None
+        else error_from_status("GET", url, part.status, part.body, part.header("Retry-After"))
+    )
+    if isinstance(error, RequestRejected):
+        raise error
+    rows: list[Mapping[str, Any]] = []
+    if error is not None:  # transient: read this chunk on its own, with retries
+        for body in connector.client.pages(path, headers=header):
+            rows.extend(check_row(r, entity) for r in body["value"])
+        return rows
+    body = parse_json_object(part.body, method="GET", url=url)
+    if not isinstance(body.get("value"), list):
+        raise BadResponseError(f"GET {describe_url(url)}: the answer has no 'value' list")
+    rows.extend(check_row(r, entity) for r in body["value"])
+    next_link = body.get("@odata.nextLink")
+    if isinstance(next_link, str):
+        for more in connector.client.pages(next_link, headers=header):
+            rows.extend(check_row(r, entity) for r in more["value"])
+    return rows
+
+
+def check_row(row: Any, entity: str) -> Mapping[str, Any]:
+    """``row`` if it is a JSON object; ``BadResponseError`` otherwise."""
+    if not isinstance(row, Mapping):
+        shown = repr(row)[:60]
+        raise BadResponseError(f"{entity}: a record in the answer is not a JSON object: {shown}")
+    return row
