@@ -32,17 +32,21 @@ class RowProblem:
     field: str | None
 
 
-def is_row_error(error: sa.exc.DBAPIError) -> bool:
+def is_row_error(error: sa.exc.StatementError) -> bool:
     """True when ``error`` is about the rows written (a constraint, trigger or value), not the
     connection or the statement; only such errors are worth isolating row by row."""
+    if not isinstance(error, sa.exc.DBAPIError):  # a value the driver could not bind
+        return isinstance(error.orig, TypeError | ValueError | OverflowError)
     sqlstate = _sqlstate(error)
     if sqlstate is not None:
         return sqlstate[:2] in _ROW_SQLSTATE_CLASSES
     return isinstance(error, sa.exc.IntegrityError | sa.exc.DataError)
 
 
-def explain(error: sa.exc.DBAPIError, row: Mapping[str, Any], model: TableModel) -> RowProblem:
+def explain(error: sa.exc.StatementError, row: Mapping[str, Any], model: TableModel) -> RowProblem:
     """The reason ``row`` (column -> value as written) was refused, in words and with its field."""
+    if not isinstance(error, sa.exc.DBAPIError):
+        return RowProblem(f"a value cannot be stored: {error.orig}", None)
     diag = getattr(error.orig, "diag", None)
     if diag is not None and _sqlstate(error) is not None:
         return _explain_postgres(error, diag, row, model)

@@ -147,7 +147,7 @@ def _write_isolating_bad_rows(
     savepoint = connection.begin_nested()
     try:
         _execute(connection, model, key, writes)
-    except sa.exc.DBAPIError as error:
+    except sa.exc.StatementError as error:
         savepoint.rollback()
         if not is_row_error(error):
             raise

@@ -55,6 +55,8 @@ def to_db(name: str, value: Any, kind: FieldType, column_type: sa.types.TypeEngi
         return None
     if isinstance(value, dict | list):
         raise ValueProblem(name, f"{name} cannot hold a structured value ({type(value).__name__})")
+    if isinstance(column_type, sa.LargeBinary):
+        return _binary(name, value)
     if kind == "integer":
         return _integer(name, value)
     if kind == "decimal":
@@ -92,6 +94,15 @@ def same_value(kind: FieldType, stored: Any, wanted: Any) -> bool:
     if kind == "integer" and isinstance(stored, str):  # SQLite may hold text in an INTEGER column
         return stored == str(wanted)
     return bool(stored == wanted)
+
+
+def _binary(name: str, value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    try:
+        return base64.b64decode(str(value), validate=True)
+    except ValueError:
+        raise ValueProblem(name, f"{name} {value!r} is not base64 binary") from None
 
 
 def _integer(name: str, value: Any) -> int:

@@ -1,0 +1,274 @@
+"""upsert(): bulk writes, per-record outcomes, and the database's refusals in plain words."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from integrator.connectors.base import Outcome, RecordResult
+from integrator.errors import RequestRejected
+
+from ..databases import Database
+
+_SQLITE_CUSTOMERS = """
+CREATE TABLE groups (id TEXT PRIMARY KEY);
+INSERT INTO groups VALUES ('10'), ('20');
+CREATE TABLE parents (pid INTEGER PRIMARY KEY);
+INSERT INTO parents VALUES (1);
+CREATE TABLE audit (account TEXT);
+CREATE TABLE customers (
+    account VARCHAR(20) PRIMARY KEY,
+    email VARCHAR(100) UNIQUE,
+    name VARCHAR(100) NOT NULL,
+    CustomerGroupId TEXT,
+    credit NUMERIC CHECK (credit >= 0),
+    parent INTEGER REFERENCES parents (pid),
+    note TEXT
+);
+CREATE TRIGGER customers_group BEFORE INSERT ON customers
+WHEN NEW.CustomerGroupId IS NOT NULL
+ AND NOT EXISTS (SELECT 1 FROM groups WHERE id = NEW.CustomerGroupId)
+BEGIN SELECT RAISE(ABORT, 'CustomerGroupId does not exist in company'); END;
+CREATE TRIGGER customers_audit AFTER INSERT ON customers
+BEGIN
+    INSERT INTO audit VALUES (NEW.account);
+    SELECT RAISE(ABORT, 'note is not allowed here') WHERE NEW.note = 'reject';
+END;
+"""
+
+_POSTGRES_CUSTOMERS = """
+CREATE TABLE {s}groups (id TEXT PRIMARY KEY);
+INSERT INTO {s}groups VALUES ('10'), ('20');
+CREATE TABLE {s}parents (pid INTEGER PRIMARY KEY);
+INSERT INTO {s}parents VALUES (1);
+CREATE TABLE {s}audit (account TEXT);
+CREATE TABLE {s}customers (
+    account VARCHAR(20) PRIMARY KEY,
+    email VARCHAR(100) UNIQUE,
+    name VARCHAR(100) NOT NULL,
+    "CustomerGroupId" TEXT,
+    credit NUMERIC(12, 2) CHECK (credit >= 0),
+    parent INTEGER REFERENCES {s}parents (pid),
+    note TEXT,
+    small SMALLINT
+);
+CREATE FUNCTION {s}customers_group() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW."CustomerGroupId" IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM {s}groups WHERE id = NEW."CustomerGroupId") THEN
+        RAISE EXCEPTION 'CustomerGroupId does not exist in company';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER customers_group BEFORE INSERT ON {s}customers
+FOR EACH ROW EXECUTE FUNCTION {s}customers_group();
+CREATE FUNCTION {s}customers_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {s}audit VALUES (NEW.account);
+    IF NEW.note = 'reject' THEN RAISE EXCEPTION 'note is not allowed here'; END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER customers_audit AFTER INSERT ON {s}customers
+FOR EACH ROW EXECUTE FUNCTION {s}customers_audit();
+"""
+
+
+def _customers(db: Database) -> None:
+    db.run(_SQLITE_CUSTOMERS if db.dialect == "sqlite" else _POSTGRES_CUSTOMERS)
+
+
+def _good(n: int) -> dict[str, Any]:
+    return {"account": f"C{n:05d}", "name": f"Customer {n}", "CustomerGroupId": "10"}
+
+
+def _errors(results: list[RecordResult]) -> dict[str, tuple[str | None, str | None]]:
+    return {r.key["account"]: (r.field, r.message) for r in results if r.outcome is Outcome.ERROR}
+
+
+def test_each_refused_record_fails_alone_with_a_readable_reason(db: Database) -> None:
+    _customers(db)
+    connector = db.connector()
+    connector.upsert("customers", [{**_good(0), "email": "taken@example.com"}], key=["account"])
+    bad = {
+        "C90001": {"CustomerGroupId": "99"},
+        "C90002": {"name": None},
+        "C90003": {"email": "taken@example.com"},
+        "C90004": {"credit": -5},
+        "C90005": {"parent": 42},
+        "C90006": {"note": "reject"},
+        "C90007": {"credit": "lots"},
+        "C90008": {"colour": "red"},
+    }
+    batch = [_good(n) for n in range(1, 200)]
+    for n, (account, change) in enumerate(bad.items()):
+        batch.insert(10 + 20 * n, {**_good(0), "account": account, **change})
+
+    results = connector.upsert("customers", batch, key=["account"])
+
+    assert [r.key["account"] for r in results] == [r["account"] for r in batch]
+    errors = _errors(results)
+    assert errors == {
+        "C90001": ("CustomerGroupId", "CustomerGroupId '99' does not exist in company"),
+        "C90002": ("name", "name is required"),
+        "C90003": ("email", "email 'taken@example.com' already exists"),
+        "C90004": ("credit", errors["C90004"][1]),
+        "C90005": ("parent", errors["C90005"][1]),
+        "C90006": ("note", "note 'reject' is not allowed here"),
+        "C90007": ("credit", "credit 'lots' is not a number"),
+        "C90008": ("colour", "customers has no field 'colour'"),
+    }
+    assert str(errors["C90004"][1]).startswith("credit -5 breaks the rule")
+    assert "credit >= 0" in str(errors["C90004"][1])
+    assert errors["C90005"][1] == "parent 42 does not exist in parents"
+    assert Counter(r.outcome for r in results) == {Outcome.INSERTED: 199, Outcome.ERROR: 8}
+    stored = {a for (a,) in db.rows("SELECT account FROM {s}customers")}
+    assert stored == {f"C{n:05d}" for n in range(200)}
+    # the rejected rows left nothing behind, not even what their trigger wrote first
+    audited = [a for (a,) in db.rows("SELECT account FROM {s}audit")]
+    assert sorted(audited) == sorted(stored)
+
+
+@pytest.mark.postgres
+def test_postgres_value_errors_name_the_field(postgres_db: Database) -> None:
+    _customers(postgres_db)
+    postgres_db.run("ALTER TABLE {s}customers ALTER COLUMN note TYPE VARCHAR(5)")
+    batch = [
+        {**_good(1), "note": "far too long"},
+        {**_good(2), "small": 70000},
+        _good(3),
+    ]
+
+    results = postgres_db.connector().upsert("customers", batch, key=["account"])
+
+    assert _errors(results) == {
+        "C00001": ("note", "note is longer than 5 characters (12)"),
+        "C00002": ("small", "small 70000 is out of range (smallint out of range)"),
+    }
+    assert results[2].outcome is Outcome.INSERTED
+
+
+def test_binary_travels_as_base64(sqlite_db: Database) -> None:
+    sqlite_db.run("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB) STRICT;")
+    connector = sqlite_db.connector()
+
+    results = connector.upsert(
+        "blobs", [{"id": 1, "data": "not base64!"}, {"id": 2, "data": "AAEC"}], key=["id"]
+    )
+
+    assert _errors_by_id(results) == {1: ("data", "data 'not base64!' is not base64 binary")}
+    assert results[1].outcome is Outcome.INSERTED
+    assert sqlite_db.rows("SELECT data FROM blobs") == [(b"\x00\x01\x02",)]
+    assert [r for p in connector.read("blobs", ["data"]) for r in p] == [{"data": "AAEC"}]
+
+
+def _errors_by_id(results: list[RecordResult]) -> dict[Any, tuple[str | None, str | None]]:
+    return {r.key["id"]: (r.field, r.message) for r in results if r.outcome is Outcome.ERROR}
+
+
+def test_updates_set_only_the_given_fields_and_skip_unchanged_rows(db: Database) -> None:
+    _customers(db)
+    connector = db.connector()
+    connector.upsert(
+        "customers",
+        [{**_good(1), "note": "keep", "credit": 10}, {**_good(2), "credit": 20.5}],
+        key=["account"],
+    )
+
+    results = connector.upsert(
+        "customers",
+        [
+            {"account": "C00001", "credit": "10.00"},  # same value, written differently
+            {"account": "C00002", "credit": 21},
+        ],
+        key=["account"],
+    )
+
+    assert [r.outcome for r in results] == [Outcome.UNCHANGED, Outcome.UPDATED]
+    rows = db.rows("SELECT account, note, credit, name FROM {s}customers ORDER BY account")
+    assert [(a, n, float(c), name) for a, n, c, name in rows] == [
+        ("C00001", "keep", 10.0, "Customer 1"),
+        ("C00002", None, 21.0, "Customer 2"),
+    ]
+
+
+def test_a_key_repeated_in_one_batch_is_applied_in_order(db: Database) -> None:
+    _customers(db)
+
+    results = db.connector().upsert(
+        "customers",
+        [{**_good(1), "note": "first"}, _good(2), {**_good(1), "note": "second"}],
+        key=["account"],
+    )
+
+    assert [r.outcome for r in results] == [Outcome.INSERTED, Outcome.INSERTED, Outcome.UPDATED]
+    assert db.rows("SELECT note FROM {s}customers WHERE account = 'C00001'") == [("second",)]
+
+
+def test_upsert_by_an_alternate_key(db: Database) -> None:
+    _customers(db)
+    connector = db.connector()
+    connector.upsert("customers", [{**_good(1), "email": "a@example.com"}], key=["account"])
+
+    results = connector.upsert(
+        "customers", [{"email": "a@example.com", "note": "found by email"}], key=["email"]
+    )
+
+    assert results == [RecordResult({"email": "a@example.com"}, Outcome.UPDATED)]
+    assert db.rows("SELECT account, note FROM {s}customers") == [("C00001", "found by email")]
+
+
+def test_missing_key_values_fail_the_record(db: Database) -> None:
+    _customers(db)
+
+    results = db.connector().upsert("customers", [{"name": "no key"}, _good(1)], key=["account"])
+
+    assert results[0] == RecordResult(
+        {"account": None}, Outcome.ERROR, "key field account is missing", "account"
+    )
+    assert results[1].outcome is Outcome.INSERTED
+
+
+def test_an_unknown_key_field_rejects_the_request(db: Database) -> None:
+    _customers(db)
+
+    with pytest.raises(RequestRejected, match="no key field 'nope'"):
+        db.connector().upsert("customers", [_good(1)], key=["nope"])
+
+
+def test_isolating_a_bad_row_costs_a_logarithmic_number_of_statements(db: Database) -> None:
+    _customers(db)
+    connector = db.connector(batch_size=1000)
+    connector.describe("customers")
+    batch = [_good(n) for n in range(1000)]
+    batch[617] = {**batch[617], "CustomerGroupId": "99"}
+    statements: list[str] = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if not statement.upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
+            statements.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+    try:
+        results = connector.upsert("customers", batch, key=["account"])
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
+
+    assert list(_errors(results)) == ["C00617"]
+    # one SELECT per 500 keys, then a halving search: two writes per level at most
+    assert len(statements) <= 2 + 2 * math.ceil(math.log2(1000)) + 1
+
+
+def test_batches_are_split_by_batch_size_and_results_keep_their_order(db: Database) -> None:
+    _customers(db)
+    batch = [_good(n) for n in range(250)]
+    batch[130] = {**batch[130], "name": None}
+
+    results = db.connector(batch_size=100).upsert("customers", batch, key=["account"])
+
+    assert [r.key["account"] for r in results] == [r["account"] for r in batch]
+    assert list(_errors(results)) == ["C00130"]
+    assert db.rows("SELECT count(*) FROM {s}customers") == [(249,)]
