@@ -1,0 +1,216 @@
+"""Validation before anything runs: every kind of problem, all at once, with file, line and path.
+
+``describe`` is built from EntityInfo data (tests/config/p2c_metadata.py), as the connectors'
+metadata would give it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.helpers import ACCOUNTS, CONTACTS, CUSTOMERS, edit, line_containing
+from config.p2c_metadata import describe
+from integrator.config import check_workspace, load_workspace, validate_workspace
+from integrator.connectors.base import EntityInfo
+from integrator.errors import ConfigError, ConfigProblem, RequestRejected
+
+
+def test_shipped_projects_are_valid(workspace: Path) -> None:
+    check_workspace(load_workspace(workspace), describe)
+
+
+def test_every_kind_of_problem_is_reported_at_once(workspace: Path) -> None:
+    projects = workspace / "projects"
+    contacts = projects / f"{CONTACTS}.yaml"
+    accounts = projects / f"{ACCOUNTS}.yaml"
+    customers = projects / f"{CUSTOMERS}.yaml"
+    settings = workspace / "integrator.yaml"
+    connections = workspace / "connections.yaml"
+    broken_template = workspace / "templates" / "broken.yaml"
+
+    # schema: an unknown key, and a YAML syntax error in a user template
+    edit(settings, "version: 1\n", "version: 1\ncolour: red\n")
+    broken_template.write_text("name: Broken\ntasks: [\n")
+    # unknown field (row 4 of CDS → Destination), mapped twice, unknown transform, bad filter
+    edit(
+        contacts,
+        "destination: MiddleName\n        source: MiddleName",
+        "destination: Foo\n        source: MiddleName",
+    )
+    edit(
+        contacts,
+        "      - {destination: PrimaryEmailAddress, source: EmailPrimary}\n",
+        "      - {destination: PrimaryEmailAddress, source: EmailPrimary}\n"
+        "      - {destination: PrimaryEmailAddress, source: Fax}\n",
+    )
+    edit(contacts, "transforms: [CountryRegionCode]", "transforms: [Rot13]")
+    edit(contacts, "source_filter: msdynce_isactivecustomer eq false and", "source_filter: (")
+    edit(contacts, "required_prior: [Accounts (Sales to Fin and Ops)]", "required_prior: [Leads]")
+    edit(
+        contacts,
+        "{type: Default, value: 'Yes'}",
+        "{type: Default, value: Perhaps}",
+    )
+    # a type that cannot convert; a required field with neither source nor default
+    edit(
+        accounts,
+        "      - destination: PartyType\n"
+        "        transforms: [{type: Default, value: Organization}]",
+        "      - {destination: PartyType, source: createdon}",
+    )
+    edit(
+        accounts,
+        "      - destination: CustomerGroupId\n"
+        "        transforms: [{type: Default, value: '10'}]\n",
+        "",
+    )
+    # unknown entity; unknown source field; an integration key naming no field
+    edit(customers, "destination_entity: CustomersV2", "destination_entity: CustomersV9")
+    edit(customers, "source: telephone1}", "source: telephone9}")
+    edit(connections, "- contacts.msdynce_contactnumber", "- contacts.contactnumber")
+
+    ws = load_workspace(workspace, strict=False)
+    problems = validate_workspace(ws, describe)
+
+    c = f"projects/{CONTACTS}.yaml"
+    a = f"projects/{ACCOUNTS}.yaml"
+    u = f"projects/{CUSTOMERS}.yaml"
+    p_c, p_a, p_u = (f'project "{n}"' for n in (CONTACTS, ACCOUNTS, CUSTOMERS))
+    leg1, leg2 = "leg Source → CDS", "leg CDS → Destination"
+    row_of = _row_numbers(contacts)
+    expected = {
+        ConfigProblem("integrator.yaml", 3, "", "unknown key 'colour'"),
+        ConfigProblem(
+            "templates/broken.yaml",
+            3,
+            "",
+            "YAML syntax error: while parsing a flow node expected the node content, but found "
+            "'<stream end>'",
+        ),
+        ConfigProblem(
+            "connections.yaml",
+            line_containing(connections, "- contacts.contactnumber"),
+            'connection set "default", integration_keys[2]',
+            "field 'contactnumber' does not exist on contacts",
+        ),
+        ConfigProblem(
+            c,
+            line_containing(contacts, "required_prior: [Leads]"),
+            f"{p_c}, required_prior[1]",
+            "unknown prerequisite template 'Leads'",
+        ),
+        ConfigProblem(
+            c,
+            line_containing(contacts, "source_filter: ("),
+            f"{p_c}, task Contacts, source_filter",
+            _filter_problem("( msdynce_iscompanyanaccount eq true"),
+        ),
+        ConfigProblem(
+            c,
+            line_containing(contacts, "destination: Foo"),
+            f"{p_c}, task Contacts, {leg2}, row 4, destination",
+            "field 'Foo' does not exist on CDSContactPersons",
+        ),
+        ConfigProblem(
+            c,
+            line_containing(contacts, "{destination: PrimaryEmailAddress, source: Fax}"),
+            f"{p_c}, task Contacts, {leg2}, row {row_of['Fax']}, destination",
+            f"field 'PrimaryEmailAddress' is already mapped by row {row_of['Fax'] - 1}",
+        ),
+        ConfigProblem(
+            c,
+            line_containing(contacts, "transforms: [Rot13]"),
+            f"{p_c}, task Contacts, {leg1}, row 18, transforms[1]",
+            "unknown transform 'Rot13' (known: Concatenate, CountryRegionCode, DateFormat, "
+            "Default, Lower, Split, Substring, Trim, Truncate, Upper, ValueMap)",
+        ),
+        ConfigProblem(
+            c,
+            line_containing(contacts, "value: Perhaps"),
+            f"{p_c}, task Contacts, {leg2}, row {row_of['Perhaps']}, transforms[1]",
+            "Default value does not fit 'IsContactPersonExternallyMaintained' (enum): "
+            "'Perhaps' is not one of No, Yes",
+        ),
+        ConfigProblem(
+            a,
+            line_containing(accounts, "{destination: PartyType, source: createdon}"),
+            f"{p_a}, task Accounts, {leg1}, row 13, source",
+            "'createdon' (datetime) cannot convert to 'PartyType' (enum)",
+        ),
+        ConfigProblem(
+            a,
+            line_containing(accounts, "cds_to_destination:"),
+            f"{p_a}, task Accounts, {leg2}",
+            "required field 'CustomerGroupId' of CustomersV2 has neither a source nor a "
+            "default: add a mapping row for it",
+        ),
+        ConfigProblem(
+            u,
+            line_containing(customers, "destination_entity: CustomersV9"),
+            f"{p_u}, task ContactToCustomer, destination_entity",
+            "entity 'CustomersV9' does not exist on finops",
+        ),
+        ConfigProblem(
+            u,
+            line_containing(customers, "source: telephone9}"),
+            f"{p_u}, task ContactToCustomer, {leg1}, row 7, source",
+            "field 'telephone9' does not exist on contacts",
+        ),
+    }
+    assert set(problems) - expected == set()
+    assert expected - set(problems) == set()
+
+    with pytest.raises(ConfigError) as caught:
+        check_workspace(ws, describe)
+    assert len(caught.value.problems) == len(problems)
+    first_line = str(caught.value).splitlines()[0]
+    assert first_line == "integrator.yaml:3: unknown key 'colour'"
+
+
+def _filter_problem(text: str) -> str:
+    from integrator.errors import FilterSyntaxError
+    from integrator.odata.filter import parse_filter
+
+    try:
+        parse_filter(text)
+    except FilterSyntaxError as exc:
+        return f"invalid filter at position {exc.position}: {exc.reason}"
+    raise AssertionError("the filter parsed")
+
+
+def _row_numbers(contacts: Path) -> dict[str, int]:
+    """Row numbers (1-based) in the CDS → Destination leg of a few edited rows."""
+    text = contacts.read_text().split("cds_to_destination:", 1)[1]
+    rows = [line for line in text.splitlines() if line.startswith("      - ")]
+    found = {}
+    for number, row in enumerate(rows, start=1):
+        if "source: Fax}" in row and "PrimaryEmailAddress" in row:
+            found["Fax"] = number
+        if "IsContactPersonExternallyMaintained" in row:
+            found["Perhaps"] = number
+    return found
+
+
+def test_an_unreachable_system_is_a_problem_not_a_crash(workspace: Path) -> None:
+    def describe_failing(system: str, entity: str) -> EntityInfo | None:
+        if system == "finops":
+            raise RequestRejected("401 Unauthorized", status=401)
+        return describe(system, entity)
+
+    problems = validate_workspace(load_workspace(workspace), describe_failing)
+    messages = {p.message for p in problems}
+    assert "cannot read the metadata of 'CustomersV2' on finops: 401 Unauthorized" in messages
+    assert all(p.line is not None for p in problems)
+
+
+def test_project_naming_a_missing_connection_set(workspace: Path) -> None:
+    path = workspace / "projects" / f"{ACCOUNTS}.yaml"
+    edit(path, 'connection_set: "default"', "connection_set: production")
+    problems = validate_workspace(load_workspace(workspace), describe)
+    assert [str(p) for p in problems] == [
+        f"projects/{ACCOUNTS}.yaml:{line_containing(path, 'connection_set: production')}: "
+        f'project "{ACCOUNTS}", connection_set: no connection set named "production" in '
+        "connections.yaml (known: default)"
+    ]
