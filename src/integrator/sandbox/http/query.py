@@ -82,7 +82,7 @@ class QueryOptions:
 
 def compile_sql(statement: sa.sql.ClauseElement) -> tuple[str, dict[str, Any]]:
     """SQL text with ``:name`` placeholders and its parameters, for ``sqlite3``."""
-    compiled = statement.compile(dialect=_DIALECT)
+    compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
     return str(compiled), dict(compiled.params)
 
 

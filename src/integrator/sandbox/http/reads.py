@@ -125,6 +125,8 @@ def read_page(
     sql, params = compile_sql(stmt)
     rows = conn.execute(sql, params).fetchall()
     more = len(rows) > limit
+    if options.top is not None and returned + min(len(rows), limit) >= options.top:
+        more = False
     rows = rows[:limit]
     if columns[: len(out_columns)] == out_columns:
         records = reader.records(rows)
