@@ -304,8 +304,9 @@ class ServiceHandler:
             status, {"@odata.context": context, **(record or {})}, {**headers, **applied}
         )
 
-    def _wants_body(self, prefer: Prefer) -> bool:
-        if self.service.service.flavor == "finops":
+    def _wants_body(self, prefer: Prefer, *, post: bool) -> bool:
+        # F&O answers a POST with the created entity unless told otherwise; PATCH with 204
+        if post and self.service.service.flavor == "finops":
             return not prefer.return_minimal
         return prefer.return_representation
 
@@ -321,7 +322,7 @@ class ServiceHandler:
         key = writer.create(served, req.json_body())
         url = self._entity_url(req, served, key)
         headers = {"OData-EntityId": url, "Location": url}
-        if self._wants_body(prefer):
+        if self._wants_body(prefer, post=True):
             return self._representation(req, conn, served, key, prefer, 201, headers)
         return ODataResponse(204, {"OData-Version": "4.0", **headers})
 
@@ -342,7 +343,7 @@ class ServiceHandler:
         )
         url = self._entity_url(req, served, primary)
         headers = {"OData-EntityId": url}
-        if self._wants_body(prefer):
+        if self._wants_body(prefer, post=False):
             return self._representation(
                 req, conn, served, primary, prefer, 201 if created else 200, headers
             )
