@@ -35,7 +35,9 @@ _EDM_TYPES: dict[str, FieldType] = {
     "Edm.Guid": "guid",
 }
 _LOOKUP_PROPERTY = re.compile(r"^_(?P<name>\w+)_value$")
-_ALTERNATE_KEYS = "OData.Community.Keys.V1.AlternateKeys"
+#: Dataverse writes ``OData.Community.Keys.V1.AlternateKeys``; OData 4.01 ``Core.V1.AlternateKeys``
+_ALTERNATE_KEYS = ("OData.Community.Keys.V1.AlternateKeys", "Org.OData.Core.V1.AlternateKeys")
+_REQUIRED_TERMS = {"Org.OData.Core.V1.Required", "Core.Required"}
 _READ_ONLY_TERMS = {"Org.OData.Core.V1.Computed", "Core.Computed", "Org.OData.Core.V1.Immutable"}
 
 
@@ -133,7 +135,7 @@ class _Schema:
 def _alternate_keys(element: ET.Element) -> list[tuple[str, ...]]:
     keys: list[tuple[str, ...]] = []
     for annotation in _children(element, "Annotation"):
-        if annotation.get("Term") != _ALTERNATE_KEYS:
+        if annotation.get("Term") not in _ALTERNATE_KEYS:
             continue
         for record in annotation.iter():
             if _local(record.tag) != "Record" or not record.get("Type", "").endswith(
@@ -150,9 +152,9 @@ def _alternate_keys(element: ET.Element) -> list[tuple[str, ...]]:
     return keys
 
 
-def _is_read_only(element: ET.Element) -> bool:
+def _annotated(element: ET.Element, terms: set[str]) -> bool:
     return any(
-        a.get("Term") in _READ_ONLY_TERMS and a.get("Bool", "true") == "true"
+        a.get("Term") in terms and a.get("Bool", "true") == "true"
         for a in _children(element, "Annotation")
     )
 
@@ -208,8 +210,10 @@ def _entity_set(schema: _Schema, set_name: str, type_name: str) -> EntitySetMeta
                 name=presented,
                 type=type_,
                 max_length=int(max_length) if max_length and max_length.isdigit() else None,
-                required=not nullable and presented not in key,
-                read_only=_is_read_only(prop),
+                # Keys are non-nullable but often generated (contactid): required only when
+                # annotated so, or when a non-key property cannot be null.
+                required=_annotated(prop, _REQUIRED_TERMS) or (not nullable and name not in key),
+                read_only=_annotated(prop, _READ_ONLY_TERMS),
                 enum_values=enum_values,
                 lookup_targets=tuple(lookup_targets.get(presented, ())),
             )

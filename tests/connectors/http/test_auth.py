@@ -1,0 +1,142 @@
+"""Authentication: tokens reach the server, secrets reach nothing else."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from integrator.connectors.http.auth import ClientCredentialsAuth, Secret, StaticTokenAuth
+from integrator.connectors.http.config import AuthConfig
+from integrator.errors import ConfigError, RequestRejected
+
+SECRET = "s3cr3t-Value~xyz"
+
+
+class TokenService:
+    """Stands in for Azure AD behind msal's interface: counts calls, caches like msal does."""
+
+    def __init__(self, *, refuse: bool = False) -> None:
+        self.calls = 0
+        self.issued = 0
+        self.cached: str | None = None
+        self.refuse = refuse
+
+    def acquire_token_for_client(self, scopes: list[str]) -> dict[str, Any]:
+        self.calls += 1
+        assert scopes == ["https://org.crm.dynamics.com/.default"]
+        if self.refuse:
+            return {
+                "error": "invalid_client",
+                "error_description": "AADSTS7000215: Invalid client secret provided.\nTrace",
+            }
+        if self.cached is None:
+            self.issued += 1
+            self.cached = f"token-{self.issued}"
+        return {"access_token": self.cached, "token_type": "Bearer"}
+
+    def remove_tokens_for_client(self) -> None:
+        self.cached = None
+
+
+def _auth(service: TokenService) -> ClientCredentialsAuth:
+    return ClientCredentialsAuth(
+        tenant_id="tenant-1",
+        client_id="client-1",
+        client_secret=Secret(SECRET),
+        resource="https://org.crm.dynamics.com",
+        app_factory=lambda: service,
+    )
+
+
+def test_secret_never_shows_in_repr_str_or_format() -> None:
+    secret = Secret(SECRET)
+    auth = _auth(TokenService())
+
+    for text in (repr(secret), str(secret), f"{secret}", repr(auth), repr([auth, secret])):
+        assert SECRET not in text
+    assert secret.reveal() == SECRET
+
+
+def test_client_credentials_token_is_sent_cached_and_refreshed_after_401() -> None:
+    service = TokenService()
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Authorization"])
+        if len(seen) == 3:
+            return httpx.Response(401)
+        return httpx.Response(200, json={})
+
+    client = httpx.Client(transport=httpx.MockTransport(handler), auth=_auth(service))
+    for _ in range(3):
+        client.get("https://org.crm.dynamics.com/api/data/v9.2/contacts")
+
+    assert seen == ["Bearer token-1", "Bearer token-1", "Bearer token-1", "Bearer token-2"]
+    assert service.issued == 2
+
+
+def test_a_refused_token_names_the_client_and_reason_but_not_the_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = httpx.Client(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200)),
+        auth=_auth(TokenService(refuse=True)),
+    )
+
+    with pytest.raises(RequestRejected) as caught:
+        client.get("https://org.crm.dynamics.com/api/data/v9.2/contacts")
+
+    message = str(caught.value)
+    assert "client-1" in message and "invalid_client" in message and "AADSTS7000215" in message
+    assert SECRET not in message
+    assert SECRET not in caplog.text
+
+
+def test_missing_environment_variables_are_named_without_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AZURE_TENANT_ID", "tenant")
+    monkeypatch.delenv("AZURE_CLIENT_ID", raising=False)
+    monkeypatch.delenv("AZURE_CLIENT_SECRET", raising=False)
+
+    with pytest.raises(ConfigError) as caught:
+        AuthConfig(mode="client_credentials").build("https://org.crm.dynamics.com/api/data/v9.2/")
+
+    assert "AZURE_CLIENT_ID" in str(caught.value) and "AZURE_CLIENT_SECRET" in str(caught.value)
+    assert "tenant" not in str(caught.value).replace("AZURE_TENANT_ID", "")
+
+
+def test_client_credentials_from_environment_build_a_real_msal_app_lazily(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AZURE_TENANT_ID", "tenant-9")
+    monkeypatch.setenv("AZURE_CLIENT_ID", "client-9")
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", SECRET)
+
+    auth = AuthConfig(mode="client_credentials").build("https://org.crm.dynamics.com/api/")
+
+    assert isinstance(auth, ClientCredentialsAuth)
+    assert auth.scopes == ["https://org.crm.dynamics.com/.default"]
+    assert auth.authority == "https://login.microsoftonline.com/tenant-9"
+    assert auth.identity == "aad:tenant-9:client-9"
+    assert SECRET not in repr(auth)
+
+
+def test_static_token_is_sent_as_bearer_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SANDBOX_TOKEN", SECRET)
+    auth = AuthConfig(mode="token", token_env="SANDBOX_TOKEN").build("http://127.0.0.1/")
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Authorization"])
+        return httpx.Response(200)
+
+    httpx.Client(transport=httpx.MockTransport(handler), auth=auth).get("http://127.0.0.1/x")
+
+    assert isinstance(auth, StaticTokenAuth)
+    assert seen == [f"Bearer {SECRET}"]
+    assert SECRET not in repr(auth) and SECRET not in auth.identity
