@@ -1,0 +1,124 @@
+"""``integrator init`` and ``integrator template list|save``: thin commands over
+:mod:`integrator.config` and :mod:`integrator.templates`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from integrator.cli.app import app
+from integrator.config import (
+    find_workspace_root,
+    init_workspace,
+    load_workspace,
+    save_project_as_template,
+)
+from integrator.errors import ConfigError, IntegratorError
+from integrator.templates import list_templates
+
+__all__ = ["template_app"]
+
+template_app = typer.Typer(
+    help="List templates, or save a project as a new template.",
+    no_args_is_help=True,
+)
+app.add_typer(template_app, name="template")
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="The workspace folder (default: found from the current folder upwards).",
+    ),
+]
+
+
+@contextmanager
+def _clean_errors() -> Iterator[None]:
+    """Library errors become a message on stderr and exit code 2 (bad usage or configuration)."""
+    try:
+        yield
+    except ConfigError as exc:
+        for problem in exc.problems:
+            where = f"{problem.file}:{problem.line}" if problem.line else problem.file
+            text = ": ".join(part for part in (where, problem.path, problem.message) if part)
+            typer.echo(f"error: {text}", err=True)
+        raise typer.Exit(2) from None
+    except IntegratorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command("init")
+def init_command(
+    workspace: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
+    sandbox: Annotated[
+        str,
+        typer.Option("--sandbox", help="Base URL of a running sandbox, kept as given."),
+    ],
+) -> None:
+    """Create a workspace: one connection set pointing at the sandbox, and one project per
+    P2C template, named as the template, for you to edit.
+
+    Example: integrator init ./p2c --sandbox http://127.0.0.1:8700
+    """
+    with _clean_errors():
+        root = init_workspace(workspace, sandbox)
+        ws = load_workspace(root)
+    typer.echo(f"Created workspace {root}")
+    typer.echo("  integrator.yaml    workspace settings (history database, retention)")
+    typer.echo(f"  connections.yaml   connection set 'default' → {sandbox}")
+    for name in ws.project_files:
+        typer.echo(f"  projects/{name}.yaml")
+    typer.echo(
+        f"Edit the projects' mappings and defaults, then: integrator run --workspace {workspace}"
+    )
+
+
+@template_app.command("list")
+def template_list_command(workspace: WorkspaceOption = None) -> None:
+    """List the shipped templates (read-only) and the workspace's own.
+
+    Example: integrator template list --workspace ./p2c
+    """
+    with _clean_errors():
+        root = load_workspace(workspace, strict=False).root if workspace else _nearest_workspace()
+        entries = list_templates(root)
+    for entry in entries:
+        origin = "shipped, read-only" if entry.shipped else f"workspace: {entry.file}"
+        if entry.template is not None:
+            tasks = ", ".join(t.name for t in entry.template.tasks)
+            prior = ", ".join(entry.template.required_prior) or "none"
+            typer.echo(f"{entry.name}  ({origin})  tasks: {tasks}; required prior: {prior}")
+        else:
+            typer.echo(f"{entry.name}  ({origin})  INVALID: {len(entry.problems)} problem(s)")
+            for problem in entry.problems:
+                typer.echo(f"    {problem}")
+
+
+def _nearest_workspace() -> Path | None:
+    try:
+        return find_workspace_root()
+    except IntegratorError:
+        return None
+
+
+@template_app.command("save")
+def template_save_command(
+    project: Annotated[str, typer.Argument(help="The project to save (its name).")],
+    name: Annotated[str, typer.Argument(help="The new template's name.")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Save a project's tasks, mappings and prerequisites as a new template in the workspace.
+
+    Example: integrator template save "Accounts (Sales to Fin and Ops)" "Accounts EU" -w ./p2c
+    """
+    with _clean_errors():
+        ws = load_workspace(workspace, strict=False)
+        path = save_project_as_template(ws, project, name)
+    typer.echo(f'Saved template "{name}" to {path}')
