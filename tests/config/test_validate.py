@@ -214,3 +214,29 @@ def test_project_naming_a_missing_connection_set(workspace: Path) -> None:
         f'project "{ACCOUNTS}", connection_set: no connection set named "production" in '
         "connections.yaml (known: default)"
     ]
+
+
+def test_filter_fields_and_unmapped_keys_are_reported(workspace: Path) -> None:
+    path = workspace / "projects" / f"{ACCOUNTS}.yaml"
+    edit(path, "source_filter: accountnumber ne null", "source_filter: accountnum ne null")
+    edit(path, "      - {destination: CustomerAccount, source: AccountId}\n", "")
+    edit(path, "cds: [Organization_OrganizationId, AccountId]", "cds: [OrgId, AccountId]")
+    problems = validate_workspace(load_workspace(workspace), describe)
+    project = f'project "{ACCOUNTS}", task Accounts'
+    assert [(p.line, p.path, p.message) for p in problems] == [
+        (
+            line_containing(path, "source_filter:"),
+            f"{project}, source_filter",
+            "the filter reads 'accountnum', which does not exist on accounts",
+        ),
+        (
+            line_containing(path, "cds: [OrgId"),
+            f"{project}, keys.cds[1]",
+            "key field 'OrgId' does not exist on accounts",
+        ),
+        (
+            line_containing(path, "cds_to_destination:"),
+            f"{project}, leg CDS → Destination",
+            "key field 'CustomerAccount' of CustomersV2 is not mapped",
+        ),
+    ]

@@ -224,17 +224,18 @@ class _Checker:
 
         covered = {row.destination for row in rows if _writes_something(row)}
         mapped = {row.destination for row in rows}
-        for key_field in leg.key:
-            if key_field in ORGANIZATION_FIELDS or key_field not in to_info.fields:
-                continue
-            if key_field not in mapped:
-                add(
-                    leg_loc,
-                    f"key field '{key_field}' of {to_info.name} is not mapped",
-                )
+        unmapped_keys = [
+            k
+            for k in leg.key
+            if k not in ORGANIZATION_FIELDS and k in to_info.fields and k not in mapped
+        ]
+        for key_field in unmapped_keys:
+            add(leg_loc, f"key field '{key_field}' of {to_info.name} is not mapped")
         for field_name in to_info.required_fields():
             info = to_info.fields[field_name]
-            if field_name in covered or _filled_by_system(info, to_info):
+            if field_name in covered or field_name in unmapped_keys:
+                continue
+            if _filled_by_system(info, to_info):
                 continue
             add(
                 leg_loc,
