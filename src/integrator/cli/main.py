@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrator.cli import sandbox_commands  # noqa: F401  (registers commands)
+from integrator.cli import engine_commands, sandbox_commands  # noqa: F401  (registers commands)
 from integrator.cli import workspace_commands  # noqa: F401
 from integrator.cli.app import app
 

@@ -1,0 +1,199 @@
+"""``integrator run``, ``integrator history`` and ``integrator rerun``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from integrator.cli.app import app
+from integrator.cli.render import print_history, print_run_detail, print_runs, runs_json
+from integrator.config.workspace import load_workspace
+from integrator.engine import run as engine_run
+from integrator.engine.connections import history_url
+from integrator.engine.history import HistoryStore, RunStatus, RunSummary
+from integrator.engine.lock import ProjectBusy
+from integrator.errors import ConfigError, IntegratorError
+
+__all__ = ["history", "rerun", "run"]
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="The workspace folder (default: found from the current directory upwards).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document, no colours.")]
+
+
+def _emit_json(document: object) -> None:
+    sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _fail(console: Console, error: IntegratorError, code: int) -> typer.Exit:
+    if isinstance(error, ConfigError):
+        console.print("[red]The configuration is not valid; nothing was run or written:[/red]")
+        for problem in error.problems:
+            console.print(f"  {problem}", markup=False, highlight=False)
+    else:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[engine_run.ProgressSink | None]:
+    if not enabled:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
+        handles: dict[tuple[str, str], object] = {}
+
+        def update(event: engine_run.Progress) -> None:
+            key = (event.project, event.task)
+            if key not in handles:
+                handles[key] = bar.add_task(
+                    f"{event.project} / {event.task}", total=None, counts=""
+                )
+            c = event.counts
+            bar.update(
+                handles[key],  # type: ignore[arg-type]
+                counts=f"read {c.read}  upserted {c.inserted + c.updated}  "
+                f"unchanged {c.unchanged}  errors {c.errors}",
+            )
+
+        yield update
+
+
+def _exit_code(summaries: list[RunSummary]) -> int:
+    return 1 if any(s.status == RunStatus.ERROR for s in summaries) else 0
+
+
+@app.command("run")
+def run(
+    projects: Annotated[
+        list[str] | None, typer.Argument(help="Projects to run (default: all), by name.")
+    ] = None,
+    workspace: WorkspaceOption = None,
+    all_data: Annotated[
+        bool, typer.Option("--all-data", help="Run with all data, not only what changed.")
+    ] = False,
+    json_output: JsonOption = False,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", help="Seconds to wait for a run of the same project to finish."),
+    ] = 0.0,
+) -> None:
+    """Run projects, prerequisites first, and print what happened to every record.
+
+    Exit code 0 when no run ended in Error, 1 when one did, 2 for bad usage or configuration.
+
+    Example: integrator run --workspace ./ws "Contacts to Contact (Sales to Fin and Ops)"
+    """
+    console = Console(stderr=json_output, highlight=False)
+    show_progress = not json_output and sys.stderr.isatty()
+    try:
+        ws = load_workspace(workspace, strict=False)
+        with _progress(show_progress) as sink:
+            engine = engine_run.Engine(ws, progress=sink, lock_wait=wait)
+            try:
+                summaries = engine.run(projects or [], all_data=all_data)
+            finally:
+                engine.close()
+    except ConfigError as error:
+        raise _fail(console, error, 2) from None
+    except ProjectBusy as error:
+        raise _fail(console, error, 1) from None
+    except IntegratorError as error:
+        raise _fail(console, error, 1) from None
+    if json_output:
+        _emit_json(runs_json(summaries))
+    else:
+        print_runs(console, summaries)
+    raise typer.Exit(_exit_code(summaries))
+
+
+@app.command("rerun")
+def rerun(
+    run_id: Annotated[int, typer.Argument(help="The run whose failed records to run again.")],
+    workspace: WorkspaceOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Re-run execution: run again only the records that failed in RUN.
+
+    Example: integrator rerun 12 --workspace ./ws
+    """
+    console = Console(stderr=json_output, highlight=False)
+    try:
+        ws = load_workspace(workspace, strict=False)
+        engine = engine_run.Engine(ws)
+        try:
+            summary = engine.rerun(run_id)
+        finally:
+            engine.close()
+    except ConfigError as error:
+        raise _fail(console, error, 2) from None
+    except IntegratorError as error:
+        raise _fail(console, error, 1) from None
+    if json_output:
+        _emit_json(runs_json([summary]))
+    else:
+        print_runs(console, [summary])
+    raise typer.Exit(_exit_code([summary]))
+
+
+@app.command("history")
+def history(
+    project: Annotated[str | None, typer.Argument(help="Only this project's runs.")] = None,
+    workspace: WorkspaceOption = None,
+    run_id: Annotated[
+        int | None, typer.Option("--run", help="Show one run with every failed record.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many runs to list.")] = 20,
+    json_output: JsonOption = False,
+) -> None:
+    """The execution history, newest first: each run's project, status and task counts.
+
+    Example: integrator history "Accounts (Sales to Fin and Ops)" --workspace ./ws
+    """
+    console = Console(stderr=json_output, highlight=False)
+    try:
+        ws = load_workspace(workspace, strict=False)
+        store = HistoryStore.open(history_url(ws))
+        try:
+            if run_id is not None:
+                detail = store.run(run_id)
+                if detail is None:
+                    raise ConfigError(f"there is no run {run_id} in this workspace's history")
+                summaries = [detail]
+            else:
+                name = ws.project_name(project) if project else None
+                summaries = store.runs(name, limit=limit)
+        finally:
+            store.close()
+    except ConfigError as error:
+        raise _fail(console, error, 2) from None
+    except IntegratorError as error:
+        raise _fail(console, error, 1) from None
+    if json_output:
+        _emit_json(runs_json(summaries, with_errors=run_id is not None))
+    elif run_id is not None:
+        print_run_detail(console, summaries[0])
+    elif not summaries:
+        console.print("No runs yet.")
+    else:
+        print_history(console, summaries)

@@ -1,0 +1,154 @@
+"""How runs and history look on a terminal and in ``--json``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from integrator.engine.history import RecordError, RunStatus, RunSummary
+
+__all__ = ["print_history", "print_run_detail", "print_runs", "runs_json", "status_text"]
+
+_STYLE = {
+    RunStatus.COMPLETED: "green",
+    RunStatus.WARNING: "yellow",
+    RunStatus.ERROR: "red",
+    RunStatus.INTERRUPTED: "magenta",
+    RunStatus.RUNNING: "cyan",
+}
+
+
+def status_text(status: RunStatus) -> Text:
+    """The status, coloured as Data Integrator's dashboard colours it."""
+    return Text(str(status), style=_STYLE.get(status, ""))
+
+
+def runs_json(summaries: Sequence[RunSummary], *, with_errors: bool = True) -> dict[str, Any]:
+    """The ``--json`` document: ``{"runs": [{"project", "status", "tasks": [...]}]}``."""
+    return {
+        "runs": [
+            {
+                "id": run.id,
+                "project": run.project,
+                "status": str(run.status),
+                "mode": run.mode,
+                "started_at": run.started_at,
+                "finished_at": run.finished_at,
+                "message": run.message,
+                "rerun_of": run.rerun_of,
+                "tasks": [
+                    {
+                        "name": task.name,
+                        "status": str(task.status),
+                        "counts": task.counts.as_dict(),
+                        **({"errors": [e.as_dict() for e in task.errors]} if with_errors else {}),
+                    }
+                    for task in run.tasks
+                ],
+            }
+            for run in summaries
+        ]
+    }
+
+
+def _counts_table(title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("Run", justify="right")
+    table.add_column("Project")
+    table.add_column("Task")
+    table.add_column("Status")
+    for name in ("Read", "Inserted", "Updated", "Unchanged", "Errors"):
+        table.add_column(name, justify="right")
+    return table
+
+
+def _add_run(table: Table, run: RunSummary) -> None:
+    for index, task in enumerate(run.tasks or []):
+        counts = task.counts
+        table.add_row(
+            str(run.id) if index == 0 else "",
+            run.project if index == 0 else "",
+            task.name,
+            status_text(task.status),
+            str(counts.read),
+            str(counts.inserted),
+            str(counts.updated),
+            str(counts.unchanged),
+            str(counts.errors),
+        )
+    if not run.tasks:
+        table.add_row(str(run.id), run.project, "", status_text(run.status), *[""] * 5)
+
+
+def print_runs(console: Console, summaries: Sequence[RunSummary], *, max_errors: int = 10) -> None:
+    """A table of the runs just made, then each run's failed records (at most ``max_errors``)."""
+    table = _counts_table()
+    for run in summaries:
+        _add_run(table, run)
+    console.print(table)
+    for run in summaries:
+        line = Text.assemble(f"Run {run.id} ", (run.project, "bold"), ": ", status_text(run.status))
+        if run.message:
+            line.append(f" ({run.message})")
+        console.print(line)
+        _print_errors(console, [e for t in run.tasks for e in t.errors], max_errors, run.id)
+
+
+def print_history(console: Console, summaries: Sequence[RunSummary]) -> None:
+    """The execution history, newest first, one row per task of each run."""
+    table = Table(title="Execution history (newest first)", title_justify="left")
+    table.add_column("Run", justify="right")
+    table.add_column("Project")
+    table.add_column("Started (UTC)")
+    table.add_column("Status")
+    table.add_column("Task")
+    for name in ("Read", "Inserted", "Updated", "Unchanged", "Errors"):
+        table.add_column(name, justify="right")
+    for run in summaries:
+        for index, task in enumerate(run.tasks or []):
+            counts = task.counts
+            table.add_row(
+                str(run.id) if index == 0 else "",
+                run.project if index == 0 else "",
+                run.started_at.replace("T", " ")[:19] if index == 0 else "",
+                status_text(run.status) if index == 0 else Text(""),
+                task.name,
+                str(counts.read),
+                str(counts.inserted),
+                str(counts.updated),
+                str(counts.unchanged),
+                str(counts.errors),
+            )
+    console.print(table)
+
+
+def print_run_detail(console: Console, run: RunSummary) -> None:
+    """One run: its tasks' counts and every failed record."""
+    table = _counts_table(f"Run {run.id} of {run.project} ({run.mode}), started {run.started_at}")
+    _add_run(table, run)
+    console.print(table)
+    line = Text.assemble("Status: ", status_text(run.status))
+    if run.message:
+        line.append(f" ({run.message})")
+    console.print(line)
+    _print_errors(console, [e for t in run.tasks for e in t.errors], None, run.id)
+
+
+def _print_errors(
+    console: Console, errors: Sequence[RecordError], limit: int | None, run_id: int
+) -> None:
+    if not errors:
+        return
+    table = Table(title="Failed records", title_justify="left")
+    for name in ("Task", "Leg", "Key", "Field", "Message"):
+        table.add_column(name, overflow="fold")
+    shown = errors if limit is None else errors[:limit]
+    for error in shown:
+        table.add_row(error.task, error.leg, error.key, error.field or "", error.message)
+    console.print(table)
+    if len(shown) < len(errors):
+        console.print(f"... and {len(errors) - len(shown)} more: integrator history --run {run_id}")

@@ -1,0 +1,74 @@
+"""Connectors for a workspace's connection set, opened once per engine and shared by its runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.engine import make_url
+
+from integrator.config.models import Connection, ConnectionSet
+from integrator.config.workspace import Workspace
+from integrator.connectors.base import Connector
+from integrator.errors import ConfigError
+
+__all__ = ["ConnectorFactory", "ConnectorPool", "history_url", "open_connector"]
+
+ConnectorFactory = Callable[[str, Connection, Workspace], Connector]
+
+
+def open_connector(system: str, connection: Connection, workspace: Workspace) -> Connector:
+    """A connector for ``connection`` (kind ``dataverse``, ``finops`` or ``sql``)."""
+    if connection.kind == "sql":
+        from integrator.connectors.sql import SqlConnector
+
+        return SqlConnector.from_url(connection.url)
+    from integrator.connectors.factory import open_http_connector
+
+    return open_http_connector(system, connection, workspace.root)
+
+
+class ConnectorPool:
+    """The connectors of one connection set, by system name (``sales``, ``cds``, ``finops``)."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        connection_set: str = "default",
+        factory: ConnectorFactory = open_connector,
+    ) -> None:
+        self.workspace = workspace
+        self.connection_set_name = connection_set
+        self.factory = factory
+        self._open: dict[str, Connector] = {}
+
+    @property
+    def connection_set(self) -> ConnectionSet:
+        """The connection set this pool serves."""
+        return self.workspace.connection_set(self.connection_set_name)
+
+    def get(self, system: str) -> Connector:
+        """The connector for ``system``, opened on first use."""
+        if system not in self._open:
+            connection = self.connection_set.connection(system)  # type: ignore[arg-type]
+            if connection is None:
+                raise ConfigError(
+                    f'connection set "{self.connection_set_name}" has no {system} connection'
+                )
+            self._open[system] = self.factory(system, connection, self.workspace)
+        return self._open[system]
+
+    def close(self) -> None:
+        """Close every opened connector."""
+        for connector in self._open.values():
+            connector.close()
+        self._open.clear()
+
+
+def history_url(workspace: Workspace) -> str:
+    """The history database URL, with its password (from the environment or a file) filled in."""
+    url = workspace.history_database_url
+    secret = workspace.settings.history.database_password
+    if secret is None:
+        return url
+    password = secret.resolve(workspace.root).get_secret_value()
+    return make_url(url).set(password=password).render_as_string(hide_password=False)

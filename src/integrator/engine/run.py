@@ -1,0 +1,260 @@
+"""Run projects: validate, plan, lock, run each task, keep the history.
+
+:class:`Engine` is the library entry point the CLI wraps::
+
+    engine = Engine(load_workspace(path))
+    summaries = engine.run(["Accounts (Sales to Fin and Ops)"])
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from integrator.config.validate import check_workspace
+from integrator.config.workspace import Workspace
+from integrator.connectors.base import EntityInfo
+from integrator.engine.connections import ConnectorPool, history_url
+from integrator.engine.history import Counts, HistoryStore, RunStatus, RunSummary
+from integrator.engine.lock import ProjectLock
+from integrator.engine.plan import plan_projects
+from integrator.engine.task import RunMode, TaskRunner, TaskSystems
+from integrator.errors import ConfigError, IntegratorError, RequestRejected
+
+__all__ = ["Engine", "Progress"]
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED_MESSAGE = (
+    "the run stopped before it finished (its process was killed or the machine restarted); "
+    "the next run went on from the last committed batch"
+)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress display is told after each page."""
+
+    project: str
+    task: str
+    counts: Counts
+
+
+ProgressSink = Callable[[Progress], None]
+
+
+class Engine:
+    """Runs a workspace's projects and reads their history."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        connectors: ConnectorPool | None = None,
+        progress: ProgressSink | None = None,
+        lock_wait: float = 0.0,
+    ) -> None:
+        self.workspace = workspace
+        self.connectors = connectors or ConnectorPool(workspace)
+        self.progress = progress
+        self.lock_wait = lock_wait
+        self._history: HistoryStore | None = None
+        self._described: dict[tuple[str, str], EntityInfo | None] = {}
+
+    @property
+    def history(self) -> HistoryStore:
+        """The workspace's history store (opened and migrated on first use)."""
+        if self._history is None:
+            self._history = HistoryStore.open(history_url(self.workspace))
+            self._history.purge(self.workspace.settings.history.retention_days)
+        return self._history
+
+    def close(self) -> None:
+        """Close connectors and the history store."""
+        self.connectors.close()
+        if self._history is not None:
+            self._history.close()
+
+    # -- metadata and validation -----------------------------------------------------------
+
+    def describe(self, system: str, entity: str) -> EntityInfo | None:
+        """``entity`` as ``system`` (sales, cds, finops) describes it; ``None`` if unknown."""
+        key = (system, entity)
+        if key not in self._described:
+            try:
+                self._described[key] = self.connectors.get(system).describe(entity)
+            except RequestRejected:
+                self._described[key] = None
+        return self._described[key]
+
+    def validate(self, projects: Sequence[str] = ()) -> None:
+        """Check the whole workspace against the systems' metadata; raises :class:`ConfigError`
+        with every problem. Nothing runs, nothing is written, when it raises."""
+        if self.workspace.problems:
+            raise ConfigError(list(self.workspace.problems))
+        check_workspace(self.workspace, self.describe)
+        for name in projects:
+            self.workspace.project(name)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def plan(self, projects: Sequence[str]) -> list[str]:
+        """Projects to run in order; refuses one whose prerequisite never completed."""
+        done = (RunStatus.COMPLETED, RunStatus.WARNING)
+        return plan_projects(
+            self.workspace, projects, lambda p: self.history.last_run(p, done) is not None
+        )
+
+    def run(self, projects: Sequence[str] = (), *, all_data: bool = False) -> list[RunSummary]:
+        """Validate, then run ``projects`` (all when empty), prerequisites first."""
+        self.validate(projects)
+        order = self.plan(projects)
+        mode: RunMode = "all-data" if all_data else "incremental"
+        return [self.run_project(name, mode) for name in order]
+
+    def rerun(self, run_id: int) -> RunSummary:
+        """Re-run execution: run ``run_id``'s failed records again, and only those."""
+        previous = self.history.run(run_id)
+        if previous is None:
+            raise ConfigError(f"there is no run {run_id} in this workspace's history")
+        keys: dict[str, list[dict[str, Any]]] = {}
+        for error in self.history.failed_records(run_id):
+            if error.source_key is not None and error.source_key not in keys.setdefault(
+                error.task, []
+            ):
+                keys[error.task].append(error.source_key)
+        self.validate([previous.project])
+        return self.run_project(previous.project, "rerun", rerun_of=run_id, only_keys=keys)
+
+    def run_project(
+        self,
+        name: str,
+        mode: RunMode,
+        *,
+        rerun_of: int | None = None,
+        only_keys: Mapping[str, list[dict[str, Any]]] | None = None,
+    ) -> RunSummary:
+        """Run one project under its lock; returns the finished run from the history."""
+        project = self.workspace.project(name)
+        lock = ProjectLock(self.workspace.root / ".integrator" / "locks", name)
+        lock.acquire(wait=self.lock_wait)
+        try:
+            history = self.history
+            history.mark_interrupted(name, INTERRUPTED_MESSAGE)
+            retry = self._failed_keys(name) if mode == "incremental" else {}
+            run_id = history.start_run(
+                name, [t.name for t in project.tasks], mode=mode, rerun_of=rerun_of
+            )
+            notes: list[str] = []
+            try:
+                connection_set = self.workspace.connection_set(project.connection_set)
+                systems = TaskSystems(
+                    source=self.connectors.get(project.source_system),
+                    destination=self.connectors.get(project.destination_system),
+                    cds=self.connectors.get("cds") if connection_set.cds is not None else None,
+                )
+                describe = self._describe_role(project.source_system, project.destination_system)
+                for position, task in enumerate(project.tasks):
+                    runner = TaskRunner(
+                        project=name,
+                        task=task,
+                        legs=task.legs(project.source_system, project.destination_system),
+                        systems=systems,
+                        describe=describe,
+                        organization=connection_set.organization_mapping,
+                    )
+                    self._run_task(
+                        runner,
+                        run_id,
+                        position,
+                        mode,
+                        notes,
+                        only_keys=None if only_keys is None else only_keys.get(task.name, []),
+                        retry=retry.get(task.name, []),
+                    )
+                    history.finish_task(run_id, position)
+                history.finish_run(run_id, message="; ".join(notes) or None)
+            except IntegratorError as error:
+                log.error("run %s of %s failed: %s", run_id, name, error)
+                history.finish_run(run_id, RunStatus.ERROR, message=str(error))
+            summary = history.run(run_id)
+            assert summary is not None
+            return summary
+        finally:
+            lock.release()
+
+    def _describe_role(self, source: str, destination: str) -> Callable[[str, str], EntityInfo]:
+        systems = {"source": source, "cds": "cds", "destination": destination}
+
+        def describe(role: str, entity: str) -> EntityInfo:
+            info = self.describe(systems[role], entity)
+            if info is None:
+                raise ConfigError(f"{systems[role]} has no entity {entity!r}")
+            return info
+
+        return describe
+
+    def _failed_keys(self, project: str) -> dict[str, list[dict[str, Any]]]:
+        """Source keys of the records that failed in the project's last finished run."""
+        last = self.history.last_run(
+            project,
+            [RunStatus.COMPLETED, RunStatus.WARNING, RunStatus.ERROR, RunStatus.INTERRUPTED],
+        )
+        keys: dict[str, list[dict[str, Any]]] = {}
+        if last is None:
+            return keys
+        for error in self.history.failed_records(last):
+            if error.source_key is not None:
+                bucket = keys.setdefault(error.task, [])
+                if error.source_key not in bucket:
+                    bucket.append(error.source_key)
+        return keys
+
+    def _run_task(
+        self,
+        runner: TaskRunner,
+        run_id: int,
+        position: int,
+        mode: RunMode,
+        notes: list[str],
+        *,
+        only_keys: list[dict[str, Any]] | None,
+        retry: list[dict[str, Any]],
+    ) -> None:
+        history = self.history
+        project, task = runner.project, runner.task.name
+        total = Counts()
+
+        def commit(page: list[dict[str, Any]], checkpoint: str | None) -> None:
+            counts, errors = runner.process(page) if page else (Counts(), [])
+            history.record_batch(
+                run_id,
+                position,
+                counts,
+                errors,
+                checkpoint=(project, task, checkpoint) if checkpoint is not None else None,
+            )
+            total.add(counts)
+            if self.progress is not None:
+                self.progress(Progress(project, task, total))
+
+        if only_keys is not None:
+            for page in runner.read_keys(only_keys):
+                commit(page, None)
+            return
+        pending = {_freeze(k): k for k in retry}
+        stored = history.checkpoint(project, task)
+        for page, checkpoint in runner.read_pages(mode, stored, notes):
+            if pending:
+                for record in page:
+                    pending.pop(_freeze(runner.source_key(record)), None)
+            commit(page, checkpoint)
+        if pending:
+            for page in runner.read_keys(list(pending.values())):
+                commit(page, None)
+
+
+def _freeze(key: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(key.items()))
