@@ -132,7 +132,8 @@ def _write_chunk(
                 operation.method, url, part.status, part.body, part.header("Retry-After")
             )
             if error is None:
-                done.append((plan.index, RecordResult(plan.key, plan.outcome)))
+                outcome = _outcome(connector, plan, part)
+                done.append((plan.index, RecordResult(plan.key, outcome)))
             elif isinstance(error, RetriableError):
                 again.append(plan)
                 transient = error
