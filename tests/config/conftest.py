@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from config.helpers import SANDBOX
 from integrator.config import init_workspace
+from tests.config.helpers import SANDBOX
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from config.helpers import edit, line_containing
 from integrator.config import SecretRef, load_workspace
 from integrator.errors import ConfigError
 from integrator.templates.yamldoc import dump_text
+from tests.config.helpers import edit, line_containing
 
 SECRET = "s3cr3t-Value-42"
 

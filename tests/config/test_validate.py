@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from config.helpers import ACCOUNTS, CONTACTS, CUSTOMERS, edit, line_containing
-from config.p2c_metadata import describe
 from integrator.config import check_workspace, load_workspace, validate_workspace
 from integrator.connectors.base import EntityInfo
 from integrator.errors import ConfigError, ConfigProblem, RequestRejected
+from tests.config.helpers import ACCOUNTS, CONTACTS, CUSTOMERS, edit, line_containing
+from tests.config.p2c_metadata import describe
 
 
 def test_shipped_projects_are_valid(workspace: Path) -> None:

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from config.helpers import ACCOUNTS, CONTACTS, CUSTOMERS, SANDBOX, edit
-from config.p2c_metadata import describe
 from integrator.config import (
     init_workspace,
     load_workspace,
@@ -17,6 +15,8 @@ from integrator.config import (
 from integrator.errors import ConfigError
 from integrator.templates import list_templates, load_template
 from integrator.templates.yamldoc import dump_text, load_text
+from tests.config.helpers import ACCOUNTS, CONTACTS, CUSTOMERS, SANDBOX, edit
+from tests.config.p2c_metadata import describe
 
 
 def test_init_writes_settings_connections_and_one_project_per_template(workspace: Path) -> None:

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from config.p2c_metadata import describe  # tests/config: the P2C entities as EntityInfo data
 from integrator.errors import ConfigError
 from integrator.mapping import MappingRow, compile_mapping
 from integrator.templates import Template, list_templates, load_template
+from tests.config.p2c_metadata import describe  # tests/config: the P2C entities as EntityInfo data
 
 ACCOUNTS = "Accounts (Sales to Fin and Ops)"
 CONTACTS = "Contacts to Contact (Sales to Fin and Ops)"

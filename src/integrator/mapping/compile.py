@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from integrator.connectors.base import EntityInfo, FieldInfo
 from integrator.errors import ConfigError, ConfigProblem
@@ -167,6 +167,9 @@ def check_rows(
     return problems
 
 
+_dict_get = cast(Callable[[Mapping[str, Any], str], Any], dict.get)
+
+
 class _Columns:
     """Source columns of one batch, each extracted once."""
 
@@ -179,7 +182,11 @@ class _Columns:
     def column(self, name: str) -> list[Any]:
         values = self._cache.get(name)
         if values is None:
-            values = [r.get(name) for r in self._batch]
+            try:
+                # C-level loop; `repeat` with a count lets `list` size itself up front
+                values = list(map(_dict_get, self._batch, repeat(name, len(self._batch))))
+            except TypeError:  # records that are mappings but not dicts
+                values = [r.get(name) for r in self._batch]
             self._cache[name] = values
         return values
 
