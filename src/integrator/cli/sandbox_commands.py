@@ -93,3 +93,8 @@ def serve(
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     typer.echo("integrator sandbox stopped")
+
+
+from integrator.sandbox.stores.cli import register_seed  # noqa: E402
+
+register_seed(sandbox_app)

@@ -22,7 +22,7 @@ def register_seed(sandbox_app: typer.Typer) -> None:
             int, typer.Option("--random-seed", help="Same seed, same data.")
         ] = 0,
     ) -> None:
-        """Add realistic Sales accounts, contacts, quotes, orders and invoices to DIR.
+        """Add realistic Sales accounts, contacts, quotes, orders and invoices to a sandbox.
 
         Example: integrator sandbox seed --data ./sandbox --accounts 1000 --contacts 10000
         """
