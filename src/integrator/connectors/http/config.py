@@ -93,9 +93,14 @@ class ODataConnectionConfig(BaseModel):
             skip_unchanged=self.skip_unchanged,
         )
 
-    def client(self, transport: httpx.BaseTransport | None = None) -> ODataClient:
-        """A client for this service, sharing the request budget of its identity and host."""
-        auth = self.auth.build(self.url)
+    def client(
+        self, transport: httpx.BaseTransport | None = None, *, auth: httpx.Auth | None = None
+    ) -> ODataClient:
+        """A client for this service, sharing the request budget of its identity and host.
+
+        ``auth`` replaces the authentication ``self.auth`` would build (the workspace resolves
+        secrets from its own references)."""
+        auth = auth or self.auth.build(self.url)
         limits = BudgetLimits(self.max_requests, self.window_seconds, self.max_concurrent)
         identity = str(getattr(auth, "identity", "anonymous"))
         return ODataClient(
