@@ -103,3 +103,15 @@ def test_template_list_outside_a_workspace_lists_the_shipped_ones(
     code, out, _ = invoke("template", "list")
     assert code == 0
     assert [line.split("  ")[0] for line in out.splitlines()] == [ACCOUNTS, CONTACTS, CUSTOMERS]
+
+
+def test_template_list_shows_a_broken_workspace_template_with_its_problem(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    assert invoke("init", str(root), "--sandbox", SANDBOX)[0] == 0
+    (root / "templates" / "Half done.yaml").write_text("name: Half done\ntasks: []\n")
+    code, out, _ = invoke("template", "list", "-w", str(root))
+    assert code == 0
+    assert out.splitlines()[-2:] == [
+        "Half done  (workspace: templates/Half done.yaml)  INVALID: 1 problem(s)",
+        '    templates/Half done.yaml:1: template "Half done": tasks: at least one task is needed',
+    ]

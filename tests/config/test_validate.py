@@ -240,3 +240,15 @@ def test_filter_fields_and_unmapped_keys_are_reported(workspace: Path) -> None:
             "key field 'CustomerAccount' of CustomersV2 is not mapped",
         ),
     ]
+
+
+def test_prerequisite_may_name_a_saved_template(workspace: Path) -> None:
+    from integrator.config import save_project_as_template
+
+    save_project_as_template(load_workspace(workspace), ACCOUNTS, "Accounts EU")
+    path = workspace / "projects" / f"{CONTACTS}.yaml"
+    edit(path, "required_prior: [Accounts (Sales to Fin and Ops)]", "required_prior: [accounts eu]")
+    assert validate_workspace(load_workspace(workspace), describe) == []
+    edit(path, "required_prior: [accounts eu]", f"required_prior: [{CONTACTS}]")
+    problems = validate_workspace(load_workspace(workspace), describe)
+    assert [p.message for p in problems] == ["a project cannot require itself"]
