@@ -30,7 +30,10 @@ class SandboxServer:
     ) -> None:
         self.app = create_app(store, faults=faults)
         self.sandbox = self.app.state.sandbox
-        self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without it
+        # every response waits out the client's delayed ACK (40 ms)
+        self._socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host = host

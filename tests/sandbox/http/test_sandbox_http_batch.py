@@ -18,7 +18,9 @@ def client() -> Iterator[httpx.Client]:
 
 
 def _lastnames(client: httpx.Client, sandbox: SandboxHandle) -> list[str]:
-    r = client.get(sandbox.sales + "contacts", params={"$select": "lastname", "$orderby": "lastname"})
+    r = client.get(
+        sandbox.sales + "contacts", params={"$select": "lastname", "$orderby": "lastname"}
+    )
     return [v["lastname"] for v in r.json()["value"]]
 
 
@@ -110,7 +112,9 @@ def test_without_continue_on_error_the_batch_stops_at_the_first_failure(
     assert _lastnames(client, sandbox) == ["One"]
 
 
-def test_continue_on_error_reports_each_failure(sandbox: SandboxHandle, client: httpx.Client) -> None:
+def test_continue_on_error_reports_each_failure(
+    sandbox: SandboxHandle, client: httpx.Client
+) -> None:
     ops: list[Op | list[Op]] = [
         Op("POST", "contacts", {"lastname": f"N{i:04d}" if i % 100 else "x" * 60})
         for i in range(1000)

@@ -174,7 +174,10 @@ def test_expand_a_lookup_and_read_lookup_annotations(
 
     r = client.get(
         sandbox.sales + "contacts",
-        params={"$filter": "parentcustomerid_account/accountnumber eq 'F-1'", "$select": "lastname"},
+        params={
+            "$filter": "parentcustomerid_account/accountnumber eq 'F-1'",
+            "$select": "lastname",
+        },
     )
     assert [v["lastname"] for v in r.json()["value"]] == ["Lee"]
 

@@ -59,9 +59,7 @@ def test_patch_upserts_by_alternate_key(sandbox: SandboxHandle, client: httpx.Cl
     r = client.patch(url, json={"lastname": "First"})
     assert r.status_code == 204
     entity = r.headers["OData-EntityId"]
-    r = client.patch(
-        url, json={"lastname": "Second"}, headers={"Prefer": "return=representation"}
-    )
+    r = client.patch(url, json={"lastname": "Second"}, headers={"Prefer": "return=representation"})
     assert r.status_code == 200 and r.json()["lastname"] == "Second"
     assert r.headers["OData-EntityId"] == entity
     values = client.get(sandbox.sales + "contacts").json()["value"]
@@ -106,7 +104,10 @@ def test_lookup_bind_by_alternate_key_change_and_clear(
     client.post(sandbox.sales + "accounts", json={"name": "Parent", "accountnumber": "P-1"})
     r = client.post(
         sandbox.sales + "contacts",
-        json={"lastname": "Kid", "parentcustomerid_account@odata.bind": "accounts(accountnumber='P-1')"},
+        json={
+            "lastname": "Kid",
+            "parentcustomerid_account@odata.bind": "accounts(accountnumber='P-1')",
+        },
     )
     assert r.status_code == 204, r.text
     contact = r.headers["OData-EntityId"]
@@ -114,7 +115,9 @@ def test_lookup_bind_by_alternate_key_change_and_clear(
 
     other = client.post(sandbox.sales + "contacts", json={"lastname": "Boss"})
     other_id = other.headers["OData-EntityId"].rsplit("(", 1)[1].rstrip(")")
-    r = client.patch(contact, json={"parentcustomerid_contact@odata.bind": f"/contacts({other_id})"})
+    r = client.patch(
+        contact, json={"parentcustomerid_contact@odata.bind": f"/contacts({other_id})"}
+    )
     assert r.status_code == 204, r.text
     got = client.get(contact, headers={"Prefer": 'odata.include-annotations="*"'}).json()
     assert got["_parentcustomerid_value"] == other_id
@@ -126,14 +129,18 @@ def test_lookup_bind_by_alternate_key_change_and_clear(
     assert client.get(contact).json()["_parentcustomerid_value"] is None
 
 
-def test_set_auto_number_seed_moves_the_sequence(sandbox: SandboxHandle, client: httpx.Client) -> None:
+def test_set_auto_number_seed_moves_the_sequence(
+    sandbox: SandboxHandle, client: httpx.Client
+) -> None:
     r = client.post(
         sandbox.sales + "SetAutoNumberSeed",
         json={"EntityName": "contact", "AttributeName": "msdynce_contactnumber", "Value": 4200},
     )
     assert r.status_code == 204, r.text
     r = client.post(
-        sandbox.sales + "contacts", json={"lastname": "Next"}, headers={"Prefer": "return=representation"}
+        sandbox.sales + "contacts",
+        json={"lastname": "Next"},
+        headers={"Prefer": "return=representation"},
     )
     assert r.json()["msdynce_contactnumber"].startswith("CON-04200-")
     r = client.post(
@@ -170,6 +177,8 @@ def test_finops_post_returns_the_entity_and_defaults_the_company(
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["dataAreaId"] == "usmf" and body["IsExternallyMaintained"] == "Yes"
-    assert r.headers["OData-EntityId"].endswith("CustomersV2(dataAreaId='usmf',CustomerAccount='C-1')")
+    assert r.headers["OData-EntityId"].endswith(
+        "CustomersV2(dataAreaId='usmf',CustomerAccount='C-1')"
+    )
     r = client.get(sandbox.finops + "CustomersV2(dataAreaId='USMF',CustomerAccount='C-1')")
     assert r.status_code == 200 and r.json()["dataAreaId"] == "usmf"

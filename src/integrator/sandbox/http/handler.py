@@ -54,6 +54,7 @@ class ServiceHandler:
         self.explain = explain
         self.set_autonumber_seed = set_autonumber_seed
         self._metadata: bytes | None = None
+        self._sql_cache: dict[tuple[Any, ...], str] = {}
         flavor = service.service.flavor
         # Dataverse and F&O both compare strings case-insensitively (SQL Server collations)
         self.case_insensitive = flavor in ("dataverse", "finops")
@@ -124,7 +125,7 @@ class ServiceHandler:
         if method in ("PATCH", "PUT"):
             return self._upsert(req, conn, served, key, prefer, content_ids)
         if method == "DELETE":
-            WriteContext(conn, self.service, req.service_root, self.explain).delete(served, key)
+            self._writer(req, conn, None).delete(served, key)
             return ODataResponse(204, {"OData-Version": "4.0"})
         raise self._not_allowed(method)
 
@@ -281,6 +282,13 @@ class ServiceHandler:
 
     # ---- writes -----------------------------------------------------------------------------
 
+    def _writer(
+        self, req: ODataRequest, conn: sqlite3.Connection, content_ids: dict[str, str] | None
+    ) -> WriteContext:
+        return WriteContext(
+            conn, self.service, req.service_root, self.explain, content_ids or {}, self._sql_cache
+        )
+
     def _entity_url(self, req: ODataRequest, served: ServedSet, key: dict[str, Any]) -> str:
         return f"{req.service_root}{served.name}{format_key(served, key)}"
 
@@ -318,7 +326,7 @@ class ServiceHandler:
         prefer: Prefer,
         content_ids: dict[str, str] | None,
     ) -> ODataResponse:
-        writer = WriteContext(conn, self.service, req.service_root, self.explain, content_ids or {})
+        writer = self._writer(req, conn, content_ids)
         key = writer.create(served, req.json_body())
         url = self._entity_url(req, served, key)
         headers = {"OData-EntityId": url, "Location": url}
@@ -335,7 +343,7 @@ class ServiceHandler:
         prefer: Prefer,
         content_ids: dict[str, str] | None,
     ) -> ODataResponse:
-        writer = WriteContext(conn, self.service, req.service_root, self.explain, content_ids or {})
+        writer = self._writer(req, conn, content_ids)
         if_match = req.headers.get("if-match", "").strip() == "*"
         if_none_match = req.headers.get("if-none-match", "").strip() == "*"
         created, primary = writer.upsert(

@@ -148,6 +148,10 @@ def resolve_key(served: ServedSet, text: str) -> dict[str, Any]:
                 ) from None
         elif prop.type in ("string", "enum") and not isinstance(value, str):
             parsed[prop_name] = str(value)
+        elif prop.type == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ODataError(
+                400, INVALID_KEY, f"Key property '{prop_name}': {value!r} is not an integer"
+            )
         if prop_name == served.company_field:
             parsed[prop_name] = str(parsed[prop_name]).lower()
     return parsed

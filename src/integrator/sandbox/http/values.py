@@ -33,7 +33,9 @@ def _datetime(prop: Property, value: Any) -> str:
         raise _bad(prop, value, "an ISO 8601 date and time string") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = moment.astimezone(UTC)
+    # the stores' convention: ISO 8601 UTC with milliseconds and Z, so text order is time order
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def to_column_value(prop: Property, value: Any) -> Any:

@@ -56,6 +56,7 @@ class WriteContext:
     service_root: str
     explain: Explain
     content_ids: dict[str, str] = field(default_factory=dict)
+    #: compiled statements by shape; pass one dict shared across requests of a service
     _sql: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     # ---- payloads -------------------------------------------------------------------------
