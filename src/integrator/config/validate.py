@@ -98,9 +98,8 @@ class _Checker:
         document = self.ws.documents.get(file)
         prefix = f'project "{name}"'
 
-        def add(loc: Sequence[int | str], message: str, path: str | None = None) -> None:
-            where = describe_location(prefix, document, loc) if path is None else path
-            self.add(file, loc, where, message)
+        def add(loc: Sequence[int | str], message: str) -> None:
+            self.add(file, loc, describe_location(prefix, document, loc), message)
 
         connection_set = self.ws.connection_sets.get(project.connection_set)
         if connection_set is None and self.ws.connection_sets:
