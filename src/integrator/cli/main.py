@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from integrator.cli import engine_commands, sandbox_commands  # noqa: F401  (registers commands)
-from integrator.cli import workspace_commands  # noqa: F401
+from integrator.cli import (  # noqa: F401  (each module registers its commands)
+    demo_command,
+    engine_commands,
+    sandbox_commands,
+    workspace_commands,
+)
 from integrator.cli.app import app
 
 __all__ = ["main"]

@@ -143,6 +143,9 @@ def _print_errors(
 ) -> None:
     if not errors:
         return
+    if limit == 0:
+        console.print(f"  {len(errors)} failed record(s): integrator history --run {run_id}")
+        return
     table = Table(title="Failed records", title_justify="left")
     for name in ("Task", "Leg", "Key", "Field", "Message"):
         table.add_column(name, overflow="fold")

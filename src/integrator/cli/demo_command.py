@@ -1,0 +1,31 @@
+"""``integrator demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from integrator.cli.app import app
+
+__all__ = ["demo"]
+
+
+@app.command("demo")
+def demo(
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Keep the sandbox and workspace here (default: a temp folder)."),
+    ] = None,
+    contacts: Annotated[int, typer.Option("--contacts", help="Sales contacts to seed.")] = 2000,
+    accounts: Annotated[int, typer.Option("--accounts", help="Sales accounts to seed.")] = 200,
+) -> None:
+    """Run the whole flow on an embedded sandbox: seed Sales, run the three P2C projects, show
+    the history, where the records went, and fix the Warning the seed document warns about.
+
+    Example: integrator demo
+    """
+    from integrator.demo import run_demo
+
+    run_demo(directory, accounts=accounts, contacts=contacts)

@@ -1,0 +1,181 @@
+"""``integrator demo``: the whole flow on this machine, nothing to set up.
+
+A fresh sandbox on a free loopback port with seeded Sales data; a workspace pointing at it; the
+three P2C projects run in order; the execution history; where the records went; and the fix for
+the Warning the seed document warns about (the missing ``Influencer`` decision-making role),
+applied, then the failed records re-run.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from integrator.cli.render import print_history, print_runs
+from integrator.config.workspace import init_workspace, load_workspace
+from integrator.engine.hints import group_errors
+from integrator.engine.history import RunStatus, RunSummary
+from integrator.engine.run import Engine
+from integrator.sandbox.server import SandboxServer
+from integrator.sandbox.stores import SandboxStore
+from integrator.sandbox.stores.seed import seed_sales
+
+__all__ = ["DemoResult", "run_demo"]
+
+#: the F&O decision-making role Sales' "Influencer" needs (not in F&O's reference data)
+MISSING_ROLE = "Influencer"
+
+
+@dataclass
+class DemoResult:
+    """What the demo did: where, and the runs it made."""
+
+    directory: Path
+    sandbox_url: str
+    runs: list[RunSummary] = field(default_factory=list)
+    rerun: RunSummary | None = None
+
+
+def _counts(client: httpx.Client, url: str) -> int:
+    response = client.get(url, params={"$count": "true", "$top": "1", "$select": _first_key(url)})
+    response.raise_for_status()
+    return int(response.json()["@odata.count"])
+
+
+def _first_key(url: str) -> str:
+    entity = url.rstrip("/").rsplit("/", 1)[-1]
+    return {
+        "accounts": "accountid" if "/sales/" in url else "AccountId",
+        "contacts": "contactid" if "/sales/" in url else "ContactId",
+        "CustomersV2": "CustomerAccount",
+        "CDSContactPersons": "ContactPersonPartyNumber",
+    }[entity]
+
+
+def _where_records_went(console: Console, base: str) -> None:
+    table = Table(title="Where the records went", title_justify="left")
+    table.add_column("System")
+    table.add_column("Entity")
+    table.add_column("Rows", justify="right")
+    places = [
+        ("Sales", "accounts", f"{base}/sales/api/data/v9.2/accounts"),
+        ("Sales", "contacts", f"{base}/sales/api/data/v9.2/contacts"),
+        ("CDS", "accounts", f"{base}/cds/api/data/v9.2/accounts"),
+        ("CDS", "contacts", f"{base}/cds/api/data/v9.2/contacts"),
+        ("F&O (USMF)", "CustomersV2", f"{base}/finops/data/CustomersV2"),
+        ("F&O (USMF)", "CDSContactPersons", f"{base}/finops/data/CDSContactPersons"),
+    ]
+    with httpx.Client(timeout=60) as client:
+        for system, entity, url in places:
+            table.add_row(system, entity, str(_counts(client, url)))
+    console.print(table)
+
+
+def _explain_warnings(console: Console, runs: list[RunSummary], workspace: Path) -> None:
+    for run in runs:
+        if run.status == RunStatus.COMPLETED:
+            continue
+        project_file = f"{workspace / 'projects' / run.project}.yaml"
+        console.print(f"\n[bold]{run.project}[/bold]: {run.status}; what to do:")
+        errors = [e for t in run.tasks for e in t.errors]
+        for group in group_errors(errors, project_file)[:5]:
+            sample = ", ".join(group.keys[:3]) + (" ..." if len(group.keys) > 3 else "")
+            console.print(
+                f"  • {len(group.keys)} record(s) ({sample}), {group.leg}, "
+                f"{group.field or 'record'}: {group.message}",
+                markup=False,
+                highlight=False,
+            )
+            if group.hint:
+                console.print(f"    Fix: {group.hint}", markup=False, highlight=False)
+
+
+def run_demo(
+    directory: Path | None = None,
+    *,
+    accounts: int = 200,
+    contacts: int = 2000,
+    random_seed: int = 2026,
+    console: Console | None = None,
+) -> DemoResult:
+    """Run the demo in ``directory`` (a new temporary folder when ``None``)."""
+    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 130)
+    base = directory or Path(tempfile.mkdtemp(prefix="integrator-demo-"))
+    base.mkdir(parents=True, exist_ok=True)
+    data_dir, workspace_dir = base / "sandbox", base / "workspace"
+    console.rule("[bold]integrator demo")
+    store = SandboxStore.open(data_dir)
+    seeded = seed_sales(data_dir, accounts=accounts, contacts=contacts, random_seed=random_seed)
+    console.print(
+        f"Sandbox data in {data_dir}: {seeded.accounts} accounts, {seeded.contacts} contacts "
+        f"({seeded.quotes} quotes, {seeded.salesorders} orders, {seeded.invoices} invoices) "
+        f"seeded in {seeded.seconds:.1f}s"
+    )
+    server = SandboxServer(store, port=0)
+    server.start()
+    result = DemoResult(base, server.url)
+    try:
+        console.print(f"Sandbox serving Sales, CDS and F&O at {server.url}")
+        init_workspace(workspace_dir, server.url)
+        console.print(f"Workspace {workspace_dir}: one connection set, one project per template")
+        engine = Engine(load_workspace(workspace_dir))
+        try:
+            console.rule("Runs: prerequisites first")
+            result.runs = engine.run()
+            print_runs(console, result.runs, max_errors=0)
+            console.rule("Execution history")
+            print_history(console, engine.history.runs())
+            _where_records_went(console, server.url)
+            console.rule("Warnings, and how to fix them")
+            _explain_warnings(console, result.runs, workspace_dir)
+            result.rerun = _fix_and_rerun(console, engine, result.runs, server.url)
+        finally:
+            engine.close()
+    finally:
+        server.stop()
+    console.rule()
+    console.print(
+        "Explore it yourself:\n"
+        f"  integrator history --workspace {workspace_dir}\n"
+        f"  integrator sandbox serve --data {data_dir} --port 8700   "
+        "(then edit connections.yaml to that URL and `integrator run`)",
+        markup=False,
+    )
+    return result
+
+
+def _fix_and_rerun(
+    console: Console, engine: Engine, runs: list[RunSummary], base: str
+) -> RunSummary | None:
+    contacts = next(
+        (
+            run
+            for run in runs
+            if any(e.field == "DecisionMakingRoleCode" for t in run.tasks for e in t.errors)
+        ),
+        None,
+    )
+    if contacts is None:
+        return None
+    console.rule(f"Applying the fix: add the decision-making role {MISSING_ROLE!r} in F&O")
+    with httpx.Client(timeout=60) as client:
+        response = client.post(
+            f"{base}/finops/data/DecisionMakingRoles",
+            json={
+                "dataAreaId": "usmf",
+                "DecisionMakingRoleCode": MISSING_ROLE,
+                "Description": "Influences the decision",
+            },
+        )
+        response.raise_for_status()
+    console.print(f"POST /finops/data/DecisionMakingRoles → {response.status_code}")
+    console.print(f"integrator rerun {contacts.id}  (only the failed records of run {contacts.id})")
+    rerun = engine.rerun(contacts.id)
+    print_runs(console, [rerun], max_errors=0)
+    return rerun
