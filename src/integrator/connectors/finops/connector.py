@@ -22,12 +22,16 @@ import httpx
 
 from integrator.connectors.base import Outcome
 from integrator.connectors.finops.config import FinOpsConfig
+from integrator.connectors.finops.filters import exact_part
 from integrator.connectors.http.batch import BatchOperation
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.connector import ConnectorSettings, ODataConnector
+from integrator.connectors.http.fields import rename_fields
 from integrator.connectors.http.keys import key_path
 from integrator.connectors.http.metadata import EntitySetMetadata
 from integrator.connectors.http.upsert import WritePlan
+from integrator.odata.ast import Expr
+from integrator.odata.filter import parse_filter, to_odata
 
 __all__ = ["FinOpsConnector"]
 
@@ -61,6 +65,22 @@ class FinOpsConnector(ODataConnector):
     def query_options(self) -> dict[str, str]:
         """``cross-company=true`` when configured."""
         return {"cross-company": "true"} if self.cross_company else {}
+
+    def plan_filter(self, meta: EntitySetMetadata, filter: str) -> tuple[str | None, Expr | None]:
+        """Push down the exact part; check ``contains``/``startswith``/``endswith`` here.
+
+        F&O has no string functions: they are written as ``eq`` with ``*`` wildcards, and a
+        ``*`` inside a value is a wildcard too, so neither can be pushed down exactly. The
+        server gets every ``and``-ed condition that is exact; each record is then checked
+        against the whole filter (case-insensitively, as F&O compares strings).
+        """
+        expr = rename_fields(parse_filter(filter), meta.properties)
+        pushed = exact_part(expr)
+        if pushed is None:
+            return None, expr
+        enum_types = {meta.properties.get(k, k): v for k, v in meta.enum_types.items()}
+        text = to_odata(pushed, dialect="finops", enum_types=enum_types)
+        return text, None if pushed == expr else expr
 
     def _suffix(self) -> str:
         return "?cross-company=true" if self.cross_company else ""

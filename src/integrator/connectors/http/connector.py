@@ -39,7 +39,8 @@ from integrator.connectors.http.upsert import (
     write_plans,
 )
 from integrator.errors import RequestRejected
-from integrator.odata.filter import parse_filter, to_odata
+from integrator.odata.ast import Expr
+from integrator.odata.filter import evaluate, parse_filter, referenced_fields, to_odata
 
 __all__ = ["ConnectorSettings", "ODataConnector", "WritePlan"]
 
@@ -154,6 +155,14 @@ class ODataConnector:
         size = min(page_size or self.settings.page_size, self.max_page_size)
         return {"Prefer": f"odata.maxpagesize={size}"}
 
+    def plan_filter(self, meta: EntitySetMetadata, filter: str) -> tuple[str | None, Expr | None]:
+        """``(server $filter text, expression to evaluate here)`` for ``filter``.
+
+        By default the server evaluates all of it; a system that cannot evaluate part of it
+        exactly returns a looser server filter and the expression to check each record with.
+        """
+        return self.filter_text(meta, filter), None
+
     def read(
         self,
         entity: str,
@@ -162,20 +171,27 @@ class ODataConnector:
         filter: str | None = None,
         page_size: int | None = None,
     ) -> Iterator[list[Record]]:
-        """Yield pages of ``fields`` of ``entity``, ``filter`` evaluated by the server.
+        """Yield pages of ``fields`` of ``entity`` that satisfy ``filter``.
 
-        Pages follow ``@odata.nextLink`` unchanged. Dotted lookups are expanded in the same
-        request.
+        The filter is evaluated by the server where it can be exactly. Pages follow
+        ``@odata.nextLink`` unchanged. Dotted lookups are expanded in the same request.
         """
         meta = self.entity(entity)
-        projection = project(self.metadata(), meta, fields)
+        server_filter, residual = self.plan_filter(meta, filter) if filter else (None, None)
+        extra = sorted(referenced_fields(residual) - set(fields)) if residual is not None else []
+        projection = project(self.metadata(), meta, [*fields, *extra])
         params = {**projection.params(), **self.query_options()}
-        if filter:
-            params["$filter"] = self.filter_text(meta, filter)
+        if server_filter:
+            params["$filter"] = server_filter
         for body in self.client.pages(
             quote(entity, safe=""), params=params, headers=self.page_header(page_size)
         ):
             page = [projection.extract(check_row(row, entity)) for row in body["value"]]
+            if residual is not None:
+                page = [r for r in page if evaluate(residual, r, case_insensitive=True)]
+                for record in page:
+                    for name in extra:
+                        del record[name]
             if page:
                 yield page
 
