@@ -232,3 +232,13 @@ def test_explain_violation_of_a_type_error_and_an_unknown_error() -> None:
     assert v == Violation("accountrolecode", "accountrolecode 'x' is not a valid integer")
     assert explain_violation("sales", "contacts", {}, "disk I/O error") is None
     assert explain_violation("sales", "nothing", {}, "x") is None
+
+
+def test_a_lookup_left_dangling_does_not_block_other_updates(sales: sqlite3.Connection) -> None:
+    account = "aaaaaaaa-0000-4000-8000-000000000001"
+    insert(sales, "accounts", {"accountid": account, "name": "A"})
+    insert(sales, "quotes", {"name": "Q", "customerid": account, "customeridtype": "account"})
+    sales.execute("DELETE FROM accounts")
+    sales.execute("UPDATE quotes SET name = 'Q2'")
+    with pytest.raises(sqlite3.IntegrityError, match="customerid does not point"):
+        sales.execute("UPDATE quotes SET customerid = ?", (MISSING,))

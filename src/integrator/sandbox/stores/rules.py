@@ -22,6 +22,7 @@ import sqlite3
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from integrator.sandbox.schema import EntitySet, Service
@@ -44,6 +45,8 @@ class Rule:
     #: ``str.format`` template over the record: ``{value}`` (the field's value), ``{company}``
     #: (the company, upper case), any field by name, ``{a|b}`` (a, or b when a is blank)
     message: str
+    #: checked on update only when one of these columns changes (empty: on every update)
+    on_change_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,11 +153,13 @@ def _lookup_rules(service: Service, es: EntitySet) -> Iterator[Rule]:
             assert ts is not None, target
             found.append(f"({kind} = '{target}' AND {_exists(ts.table, {ts.key[0]: col})})")
         names = " or ".join(lk.targets)
+        # a lookup whose target was deleted elsewhere must not block unrelated updates
         yield Rule(
             lk.column,
             f"{col} IS NOT NULL AND NOT ({' OR '.join(found)})",
             f"{lk.name} does not point to an existing {names}",
             f"{lk.name} '{{{lk.column}}}' does not point to an existing {names}",
+            on_change_of=(lk.column, lk.type_column or lk.column),
         )
 
 
@@ -251,6 +256,17 @@ def rules_for(service: Service | str, entity_set: str) -> list[Rule]:
     return rules
 
 
+def _case_sql(rules: list[Rule], *, update: bool) -> str:
+    whens = []
+    for r in rules:
+        condition = r.condition
+        if update and r.on_change_of:
+            changed = " OR ".join(f"{_new(c)} IS NOT OLD.{quote(c)}" for c in r.on_change_of)
+            condition = f"({changed}) AND {condition}"
+        whens.append(f"    WHEN {condition} THEN RAISE(ABORT, '{r.text}')")
+    return "BEGIN\n  SELECT CASE\n" + "\n".join(whens) + "\n  END;\nEND"
+
+
 def rule_triggers_sql(service: Service) -> list[str]:
     """CREATE TRIGGER statements enforcing the rules of every entity set of ``service``."""
     out: list[str] = []
@@ -258,8 +274,7 @@ def rule_triggers_sql(service: Service) -> list[str]:
         rules = rules_for(service, es.name)
         if not rules:
             continue
-        whens = "\n".join(f"    WHEN {r.condition} THEN RAISE(ABORT, '{r.text}')" for r in rules)
-        body = f"BEGIN\n  SELECT CASE\n{whens}\n  END;\nEND"
+        body = _case_sql(rules, update=False)
         system = {"createdon", "modifiedon", "versionnumber"}
         watched = [c.name for c in es.columns if c.name not in system]
         for lk in es.lookups:
@@ -270,9 +285,14 @@ def rule_triggers_sql(service: Service) -> list[str]:
         out.append(f"CREATE TRIGGER {quote('rule_ins_' + es.table)} BEFORE INSERT ON {t}\n{body}")
         out.append(
             f"CREATE TRIGGER {quote('rule_upd_' + es.table)} BEFORE UPDATE OF {cols} ON {t}"
-            f"{skip_upkeep}\n{body}"
+            f"{skip_upkeep}\n{_case_sql(rules, update=True)}"
         )
     return out
+
+
+@cache
+def _rules_by_text(service: str, entity_set: str) -> dict[str, Rule]:
+    return {r.text: r for r in rules_for(SERVICES[service], entity_set)}
 
 
 class _RecordFormatter(string.Formatter):
@@ -316,10 +336,13 @@ def explain_violation(
     text = str(error)
     if es is None:
         return None
-    for rule in rules_for(svc, entity_set):
-        if rule.text == text:
-            message = _RecordFormatter(record, rule.field, es.company_field).format(rule.message)
-            return Violation(rule.field, message)
+    if svc is SERVICES.get(svc.name):
+        rule = _rules_by_text(svc.name, entity_set).get(text)
+    else:
+        rule = next((r for r in rules_for(svc, entity_set) if r.text == text), None)
+    if rule is not None:
+        message = _RecordFormatter(record, rule.field, es.company_field).format(rule.message)
+        return Violation(rule.field, message)
     for pattern, kind in _SQLITE_ERRORS:
         m = pattern.match(text)
         if not m:
