@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.golden.dataset import check_golden, dump_outputs, load_sales
 
 from integrator.config.workspace import init_workspace, load_workspace
 from integrator.engine.connections import ConnectorPool
@@ -20,6 +19,7 @@ from integrator.engine.run import Engine
 from integrator.errors import ConfigError
 from integrator.sandbox.sqlaccess import sql_connectors
 from integrator.sandbox.stores import SandboxStore
+from tests.golden.dataset import check_golden, dump_outputs, load_sales
 
 ACCOUNTS = "Accounts (Sales to Fin and Ops)"
 CONTACTS = "Contacts to Contact (Sales to Fin and Ops)"
