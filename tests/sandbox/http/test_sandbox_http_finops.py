@@ -88,3 +88,18 @@ def test_finops_page_size_cap_is_10000(sandbox: SandboxHandle, client: httpx.Cli
     )
     assert r.headers["Preference-Applied"] == "odata.maxpagesize=10000"
     assert len(r.json()["value"]) > 200
+
+
+def test_wildcards_in_string_equality(sandbox: SandboxHandle, client: httpx.Client) -> None:
+    for account in ("RETAIL-1", "X-RETAIL", "OTHER"):
+        client.post(sandbox.finops + "CustomersV2", json=_customer(account, "usmf"))
+
+    def accounts(expr: str) -> list[str]:
+        r = client.get(sandbox.finops + "CustomersV2", params={"$filter": expr})
+        assert r.status_code == 200, r.text
+        return sorted(c["CustomerAccount"] for c in r.json()["value"])
+
+    assert accounts("CustomerAccount eq '*retail*'") == ["RETAIL-1", "X-RETAIL"]
+    assert accounts("CustomerAccount eq 'retail*'") == ["RETAIL-1"]
+    assert accounts("CustomerAccount eq '*retail'") == ["X-RETAIL"]
+    assert accounts("CustomerAccount ne '*retail*'") == ["OTHER"]

@@ -182,3 +182,15 @@ def test_finops_post_returns_the_entity_and_defaults_the_company(
     )
     r = client.get(sandbox.finops + "CustomersV2(dataAreaId='USMF',CustomerAccount='C-1')")
     assert r.status_code == 200 and r.json()["dataAreaId"] == "usmf"
+
+
+def test_if_match_with_an_etag_is_optimistic_concurrency(
+    sandbox: SandboxHandle, client: httpx.Client
+) -> None:
+    url = sandbox.sales + "accounts(accountnumber='E-1')"
+    client.patch(url, json={"name": "v1"})
+    etag = client.get(url).json()["@odata.etag"]
+    assert client.patch(url, json={"name": "v2"}, headers={"If-Match": etag}).status_code == 204
+    r = client.patch(url, json={"name": "v3"}, headers={"If-Match": etag})
+    assert r.status_code == 412
+    assert client.get(url).json()["name"] == "v2"

@@ -24,6 +24,7 @@ __all__ = [
     "INVALID_PROPERTY",
     "INVALID_VALUE",
     "NOT_FOUND",
+    "PRECONDITION_FAILED",
     "RATE_LIMITED",
     "REQUEST_LIMIT",
     "RULE_VIOLATION",
@@ -52,6 +53,8 @@ INVALID_KEY = "0x80060888"
 NOT_FOUND = "0x80040217"
 #: a record with the same key or alternate key exists (create only / duplicate)
 DUPLICATE_RECORD = "0x80040237"
+#: If-Match named a version the record no longer has
+PRECONDITION_FAILED = "0x80060882"
 #: a business rule of the store refused the record (the message names the field and value)
 RULE_VIOLATION = "0x80040265"
 #: more than 1000 operations in one ``$batch``

@@ -344,7 +344,7 @@ class ServiceHandler:
         content_ids: dict[str, str] | None,
     ) -> ODataResponse:
         writer = self._writer(req, conn, content_ids)
-        if_match = req.headers.get("if-match", "").strip() == "*"
+        if_match = req.headers.get("if-match", "").strip() or None
         if_none_match = req.headers.get("if-none-match", "").strip() == "*"
         created, primary = writer.upsert(
             served, key, req.json_body(), if_match=if_match, if_none_match=if_none_match

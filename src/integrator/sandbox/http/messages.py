@@ -4,6 +4,7 @@ the same code serves a plain HTTP request and an operation inside a ``$batch``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,7 +97,7 @@ def _split_prefer(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Prefer:
     """The ``Prefer`` header's preferences this service honours."""
 
@@ -110,24 +111,28 @@ class Prefer:
     @classmethod
     def parse(cls, header: str | None) -> Prefer:
         """Parse a ``Prefer`` header (several preferences, comma-separated)."""
-        prefer = cls()
-        for item in _split_prefer(header or ""):
+        return _parse_prefer(header or "")
+
+    @classmethod
+    def _parse(cls, header: str) -> Prefer:
+        found: dict[str, Any] = {}
+        for item in _split_prefer(header):
             name, _, value = item.partition("=")
             name = name.strip().lower()
             value = value.strip().strip('"')
             if name == "odata.maxpagesize":
                 if value.isdigit() and int(value) > 0:
-                    prefer.max_page_size = int(value)
+                    found["max_page_size"] = int(value)
             elif name == "return":
-                prefer.return_representation = value.lower() == "representation"
-                prefer.return_minimal = value.lower() == "minimal"
+                found["return_representation"] = value.lower() == "representation"
+                found["return_minimal"] = value.lower() == "minimal"
             elif name == "odata.include-annotations":
-                prefer.include_annotations = value
+                found["include_annotations"] = value
             elif name == "odata.track-changes":
-                prefer.track_changes = True
+                found["track_changes"] = True
             elif name == "odata.continue-on-error":
-                prefer.continue_on_error = value.lower() != "false"
-        return prefer
+                found["continue_on_error"] = value.lower() != "false"
+        return cls(**found)
 
     @property
     def lookup_annotations(self) -> bool:
@@ -144,3 +149,9 @@ class Prefer:
             if pattern == "Microsoft.Dynamics.CRM.lookuplogicalname":
                 return True
         return False
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_prefer(header: str) -> Prefer:
+    # every operation of a $batch carries the same few headers: parse each once
+    return Prefer._parse(header)

@@ -18,7 +18,18 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql import ColumnElement
 
 from integrator.errors import FilterSyntaxError
-from integrator.odata.filter import Expr, UnknownFieldError, parse_filter, to_sqlalchemy
+from integrator.odata.filter import (
+    And,
+    Call,
+    Compare,
+    Expr,
+    Literal,
+    Not,
+    Or,
+    UnknownFieldError,
+    parse_filter,
+    to_sqlalchemy,
+)
 from integrator.sandbox.http.errors import (
     BAD_REQUEST,
     INVALID_FILTER,
@@ -228,6 +239,43 @@ def parse_options(served: ServedSet, params: Sequence[tuple[str, str]]) -> Query
     return options
 
 
+def _wildcard(compare: Compare) -> Expr:
+    """F&O's ``Field eq '*text*'``: ``*`` in a string compared with eq/ne is a wildcard."""
+    field, literal = compare.left, compare.right
+    if isinstance(field, Literal):
+        field, literal = literal, field
+    if (
+        compare.op not in ("eq", "ne")
+        or not isinstance(literal, Literal)
+        or literal.kind != "string"
+        or "*" not in str(literal.value)
+    ):
+        return compare
+    text = str(literal.value)
+    inner = text.strip("*")
+    if "*" in inner:
+        raise ODataError(
+            400, INVALID_FILTER, f"Only leading and trailing wildcards are supported: '{text}'"
+        )
+    starts, ends = text.startswith("*"), text.endswith("*")
+    name = "contains" if starts and ends else ("endswith" if starts else "startswith")
+    matched: Expr = Call(name, (field, Literal(inner, "string")))
+    return Not(matched) if compare.op == "ne" else matched
+
+
+def finops_wildcards(expr: Expr) -> Expr:
+    """``expr`` with F&O wildcard comparisons turned into contains/startswith/endswith."""
+    if isinstance(expr, And):
+        return And(tuple(finops_wildcards(e) for e in expr.items))
+    if isinstance(expr, Or):
+        return Or(tuple(finops_wildcards(e) for e in expr.items))
+    if isinstance(expr, Not):
+        return Not(finops_wildcards(expr.item))
+    if isinstance(expr, Compare):
+        return _wildcard(expr)
+    return expr
+
+
 def _filter_column(served: ServedSet, path: str) -> ColumnElement[Any]:
     if "/" not in path:
         prop = served.properties.get(path)
@@ -256,10 +304,13 @@ def where_clause(
     """The SQL condition of ``options``' ``$filter`` and company restriction, or ``None``."""
     conditions: list[ColumnElement[bool]] = []
     if options.filter is not None:
+        expr = options.filter
+        if served.service.flavor == "finops":
+            expr = finops_wildcards(expr)
         try:
             conditions.append(
                 to_sqlalchemy(
-                    options.filter,
+                    expr,
                     lambda path: _filter_column(served, path),
                     case_insensitive=case_insensitive,
                 )

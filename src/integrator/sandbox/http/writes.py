@@ -21,6 +21,7 @@ from integrator.sandbox.http.errors import (
     INVALID_PROPERTY,
     INVALID_VALUE,
     NOT_FOUND,
+    PRECONDITION_FAILED,
     RULE_VIOLATION,
     ODataError,
 )
@@ -307,13 +308,14 @@ class WriteContext:
         key: dict[str, Any],
         body: Any,
         *,
-        if_match: bool,
+        if_match: str | None,
         if_none_match: bool,
     ) -> tuple[bool, dict[str, Any]]:
         """Update the record ``key`` names, or create it; returns (created, primary key).
 
-        ``if_match`` (``If-Match: *``) only updates: 404 when missing; ``if_none_match``
-        (``If-None-Match: *``) only creates: 412 when it exists.
+        ``if_match`` (``If-Match``) only updates: 404 when missing; an ETag (``W/"123"``) must
+        also equal the row's version, else 412. ``if_none_match`` (``If-None-Match: *``) only
+        creates: 412 when it exists.
         """
         existing = self._select_key(served, key)
         if existing is not None:
@@ -321,11 +323,24 @@ class WriteContext:
                 raise ODataError(
                     412, DUPLICATE_RECORD, f"A record of {served.name} with that key already exists"
                 )
+            if if_match and if_match != "*":
+                self._check_etag(served, existing, if_match)
             self.update(served, existing, body)
             return False, existing
         if if_match:
             raise not_found(served, key)
         return True, self.create(served, body, url_key=key)
+
+    def _check_etag(self, served: ServedSet, primary: dict[str, Any], etag: str) -> None:
+        wanted = etag.strip().removeprefix("W/").strip('"')
+        current = self._row(served, primary).get("versionnumber")
+        if current is None or str(current) != wanted:
+            raise ODataError(
+                412,
+                PRECONDITION_FAILED,
+                f"The version of the {served.entity_set.entity_type} record ({current}) does not"
+                f" match If-Match {etag}",
+            )
 
     def delete(self, served: ServedSet, key: dict[str, Any]) -> None:
         """Delete the record ``key`` names; 404 when missing."""
