@@ -7,8 +7,10 @@ columns as floats (sqlite3 cannot bind ``Decimal``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -45,6 +47,15 @@ class TableModel:
     checks: Mapping[str, str] = field(default_factory=dict)
     #: single-column foreign keys: column -> (target table, target column)
     foreign_keys: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def writable(self) -> dict[str, tuple[FieldType, sa.types.TypeEngine[Any]]]:
+        """Columns a record may set -> (storage kind, SQL type), looked up once per batch row."""
+        return {
+            c.name: (self.kinds[c.name], c.type)
+            for c in self.table.columns
+            if not self.info.fields[c.name].read_only
+        }
 
     @property
     def paging_key(self) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from integrator.connectors.base import Outcome, Record, RecordResult
@@ -94,15 +95,17 @@ def upsert_batch(
 
 
 def _prepare(index: int, record: Record, model: TableModel, key: Sequence[str]) -> _Write:
-    table = model.table
+    writable = model.writable
     values: dict[str, Any] = {}
     for name, value in record.items():
-        if name not in table.c:
+        column = writable.get(name)
+        if column is None:
+            if name in model.info.fields:
+                raise ValueProblem(
+                    name, f"{name} is maintained by the database and cannot be written"
+                )
             raise ValueProblem(name, f"{model.info.name} has no field {name!r}")
-        info = model.info.fields[name]
-        if info.read_only:
-            raise ValueProblem(name, f"{name} is maintained by the database and cannot be written")
-        values[name] = to_db(name, value, model.kinds[name], table.c[name].type)
+        values[name] = to_db(name, value, column[0], column[1])
     for name in key:
         if values.get(name) is None:
             raise ValueProblem(name, f"key field {name} is missing")
@@ -173,31 +176,84 @@ def _write_isolating_bad_rows(
 def _execute(
     connection: Connection, model: TableModel, key: Sequence[str], writes: list[_Write]
 ) -> None:
-    """Inserts then updates, one ``executemany`` per distinct set of given fields."""
+    """Inserts then updates, in bulk, one statement per distinct set of given fields."""
     table = model.table
     groups: dict[tuple[str, frozenset[str]], list[_Write]] = {}
     for write in writes:
         groups.setdefault((write.kind, frozenset(write.values)), []).append(write)
     for (kind, columns), group in groups.items():
-        if kind == "insert":
-            connection.execute(sa.insert(table), [w.values for w in group])
-            continue
         names = sorted(columns - set(key))
-        if not names:
+        if kind == "update" and not names:
             continue
-        statement = (
-            sa.update(table)
-            .where(*(table.c[k] == sa.bindparam(f"__k{i}") for i, k in enumerate(key)))
-            .values({table.c[n]: sa.bindparam(f"__v{i}") for i, n in enumerate(names)})
-        )
-        parameters = [
-            {
-                **{f"__k{i}": w.values[k] for i, k in enumerate(key)},
-                **{f"__v{i}": w.values[n] for i, n in enumerate(names)},
-            }
-            for w in group
-        ]
-        connection.execute(statement, parameters)
+        if connection.dialect.name == "postgresql":
+            # whole columns bound as arrays: one short cached statement per group, and a refused
+            # row fails it cleanly (psycopg's pipelined executemany aborts noisily)
+            connection.execute(*_unnest_statement(table, key, kind, names, group))
+        else:
+            _execute_many(connection, table, key, kind, names, group)
+
+
+def _execute_many(
+    connection: Connection,
+    table: sa.Table,
+    key: Sequence[str],
+    kind: str,
+    names: list[str],
+    group: list[_Write],
+) -> None:
+    if kind == "insert":
+        connection.execute(sa.insert(table), [w.values for w in group])
+        return
+    statement = (
+        sa.update(table)
+        .where(*(table.c[k] == sa.bindparam(f"__k{i}") for i, k in enumerate(key)))
+        .values({table.c[n]: sa.bindparam(f"__v{i}") for i, n in enumerate(names)})
+    )
+    parameters = [
+        {
+            **{f"__k{i}": w.values[k] for i, k in enumerate(key)},
+            **{f"__v{i}": w.values[n] for i, n in enumerate(names)},
+        }
+        for w in group
+    ]
+    connection.execute(statement, parameters)
+
+
+def _unnest_statement(
+    table: sa.Table, key: Sequence[str], kind: str, names: list[str], group: list[_Write]
+) -> tuple[sa.Executable, dict[str, Any]]:
+    """PostgreSQL: ``INSERT .. SELECT FROM unnest(arrays)`` or ``UPDATE .. FROM unnest(..)``."""
+    columns = [*key, *names] if kind == "update" else sorted(group[0].values)
+    arrays = [
+        sa.bindparam(f"a{i}", type_=postgresql.ARRAY(_unsized(table.c[c].type)))
+        for i, c in enumerate(columns)
+    ]
+    incoming = (
+        sa.func.unnest(*arrays)
+        .table_valued(*(sa.column(f"c{i}", table.c[c].type) for i, c in enumerate(columns)))
+        .render_derived(name="incoming")
+    )
+    value = {c: incoming.c[f"c{i}"] for i, c in enumerate(columns)}
+    parameters = {f"a{i}": [w.values[c] for w in group] for i, c in enumerate(columns)}
+    if kind == "insert":
+        select = sa.select(*(value[c] for c in columns))
+        return sa.insert(table).from_select(columns, select), parameters
+    statement = (
+        sa.update(table)
+        .where(*(table.c[k] == value[k] for k in key))
+        .values({table.c[n]: value[n] for n in names})
+    )
+    return statement, parameters
+
+
+def _unsized(column_type: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
+    """The type without length or scale: a cast to ``VARCHAR(5)`` would cut text silently,
+    where assigning to the column refuses it."""
+    if isinstance(column_type, sa.String):
+        return sa.String()
+    if isinstance(column_type, sa.Numeric) and not isinstance(column_type, sa.Float):
+        return sa.Numeric()
+    return column_type
 
 
 def _record_key(record: Record, key: Sequence[str]) -> dict[str, Any]:
