@@ -197,3 +197,47 @@ def history(
         console.print("No runs yet.")
     else:
         print_history(console, summaries)
+
+
+@app.command("upgrade")
+def upgrade(workspace: WorkspaceOption = None, json_output: JsonOption = False) -> None:
+    """Run the P2C upgrade script against the workspace's Sales: number contacts and accounts
+    that have no number, set Is Active Customer and IsCompanyAnAccount. Safe to run again.
+
+    Example: integrator upgrade --workspace ./ws
+    """
+    from integrator.engine.connections import ConnectorPool
+    from integrator.p2c.seed import autonumber_seed_setter
+    from integrator.p2c.upgrade import run_upgrade
+
+    console = Console(stderr=json_output, highlight=False)
+    try:
+        ws = load_workspace(workspace, strict=False)
+        pool = ConnectorPool(ws)
+        try:
+            sales = pool.get("sales")
+            report = run_upgrade(sales, autonumber_seed_setter(sales))
+        finally:
+            pool.close()
+    except ConfigError as error:
+        raise _fail(console, error, 2) from None
+    except IntegratorError as error:
+        raise _fail(console, error, 1) from None
+    document = {
+        "contacts_numbered": report.contacts_numbered,
+        "accounts_numbered": report.accounts_numbered,
+        "active_customers_set": report.active_customers_set,
+        "company_flags_set": report.company_flags_set,
+        "failures": report.failures,
+    }
+    if json_output:
+        _emit_json(document)
+    else:
+        console.print(
+            f"Numbered {report.contacts_numbered} contacts and {report.accounts_numbered} "
+            f"accounts; Is Active Customer set on {report.active_customers_set} contacts; "
+            f"IsCompanyAnAccount set on {report.company_flags_set} contacts."
+        )
+        for failure in report.failures:
+            console.print(f"[red]failed:[/red] {failure}", highlight=False)
+    raise typer.Exit(1 if report.failures else 0)
