@@ -180,6 +180,7 @@ def test_faults_end_with_the_same_data(target: ConformanceTarget, kind: Any, rat
         results = _upsert_all(connector, target, records)
         read = [r for page in connector.read(target.entity, list(target.fields)) for r in page]
 
-    assert all(r.outcome is Outcome.INSERTED for r in results)
+    # a write retried after the system applied it reads as unchanged: still no record lost
+    assert all(r.outcome in (Outcome.INSERTED, Outcome.UNCHANGED) for r in results)
     assert _by_key(target, read) == {target.key_of(r): r for r in records}
     assert _by_key(target, _read_all(connector, target)) == {target.key_of(r): r for r in records}
