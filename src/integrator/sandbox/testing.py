@@ -10,6 +10,9 @@ Use from any test (the fixtures are registered in ``tests/conftest.py`` through
     def test_metadata(sandbox_session):          # one sandbox shared by the session: read only!
         httpx.get(sandbox_session.finops + "$metadata")
 
+    def test_reads(sandbox_seeded):              # shared too, read only: SEEDED_ACCOUNTS accounts
+        ...                                      # and SEEDED_CONTACTS contacts in Sales (seed 1)
+
     with running_sandbox(tmp_path, with_solution=False, faults=FaultConfig(rate_429=0.2)) as sb:
         ...
 
@@ -44,7 +47,19 @@ import pytest
 
 from integrator.sandbox.http import FaultConfig
 
-__all__ = ["SandboxHandle", "running_sandbox", "sandbox", "sandbox_session"]
+__all__ = [
+    "SEEDED_ACCOUNTS",
+    "SEEDED_CONTACTS",
+    "SandboxHandle",
+    "running_sandbox",
+    "sandbox",
+    "sandbox_seeded",
+    "sandbox_session",
+]
+
+#: the size of the ``sandbox_seeded`` fixture's Sales data
+SEEDED_ACCOUNTS = 50
+SEEDED_CONTACTS = 300
 
 
 @dataclass
@@ -110,6 +125,12 @@ class SandboxHandle:
         self.url = self._server.url
 
 
+def _open_store(data_dir: Path, with_solution: bool) -> None:
+    from integrator.sandbox.stores import SandboxStore
+
+    SandboxStore.open(data_dir, with_solution=with_solution)
+
+
 def _start(data_dir: Path, with_solution: bool, faults: FaultConfig | None, port: int) -> Any:
     from integrator.sandbox.server import SandboxServer
     from integrator.sandbox.stores import SandboxStore
@@ -126,9 +147,18 @@ def running_sandbox(
     *,
     with_solution: bool = True,
     faults: FaultConfig | None = None,
+    seed: tuple[int, int] | None = None,
 ) -> Iterator[SandboxHandle]:
-    """A sandbox serving ``data_dir`` on a free 127.0.0.1 port for the ``with`` block."""
+    """A sandbox serving ``data_dir`` on a free 127.0.0.1 port for the ``with`` block.
+
+    ``seed=(accounts, contacts)`` first adds that much realistic Sales data (random seed 1).
+    """
     path = Path(data_dir)
+    if seed is not None:
+        from integrator.sandbox.stores.seed import seed_sales
+
+        _open_store(path, with_solution)
+        seed_sales(path, accounts=seed[0], contacts=seed[1], random_seed=1)
     server = _start(path, with_solution, faults, 0)
     handle = SandboxHandle(server.url, path, with_solution, server)
     try:
@@ -148,4 +178,12 @@ def sandbox(tmp_path: Path) -> Iterator[SandboxHandle]:
 def sandbox_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
     """One sandbox for the whole session, for tests that only read (reference data only)."""
     with running_sandbox(tmp_path_factory.mktemp("sandbox-session")) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="session")
+def sandbox_seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+    """One sandbox for the session with seeded Sales data (read only!)."""
+    data_dir = tmp_path_factory.mktemp("sandbox-seeded")
+    with running_sandbox(data_dir, seed=(SEEDED_ACCOUNTS, SEEDED_CONTACTS)) as handle:
         yield handle

@@ -136,3 +136,14 @@ def test_missing_required_field(sandbox: SandboxHandle, client: httpx.Client) ->
     r = client.post(sandbox.finops + "CustomersV2", json={"CustomerAccount": "C-3"})
     assert r.status_code == 400
     assert "required" in error_message(r)
+
+
+def test_paths_outside_the_services_answer_odata_errors(
+    sandbox: SandboxHandle, client: httpx.Client
+) -> None:
+    r = client.get(sandbox.url + "/nowhere/api")
+    assert r.status_code == 404 and "/nowhere/api" in error_message(r)
+    r = client.delete(sandbox.url + "/_sandbox/health")
+    assert r.status_code == 405 and "DELETE" in error_message(r)
+    r = client.put(sandbox.sales + "$metadata", json={})
+    assert r.status_code == 405 and "PUT" in error_message(r)

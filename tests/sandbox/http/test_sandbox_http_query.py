@@ -193,3 +193,21 @@ def test_unknown_query_option_names_it(sandbox: SandboxHandle, client: httpx.Cli
     r = client.get(sandbox.sales + "accounts", params={"$apply": "groupby((name))"})
     assert r.status_code == 400
     assert "$apply" in error_message(r)
+
+
+def test_seeded_fixture_reads_the_seeded_contacts(sandbox_seeded: SandboxHandle) -> None:
+    from integrator.sandbox.testing import SEEDED_CONTACTS
+
+    r = httpx.get(sandbox_seeded.sales + "contacts/$count", timeout=30)
+    assert r.text == str(SEEDED_CONTACTS)
+    r = httpx.get(
+        sandbox_seeded.sales + "contacts",
+        params={
+            "$select": "msdynce_contactnumber",
+            "$filter": "msdynce_iscompanyanaccount eq true",
+            "$expand": "parentcustomerid_account($select=accountnumber)",
+        },
+        timeout=30,
+    )
+    values = r.json()["value"]
+    assert values and all(v["parentcustomerid_account"]["accountnumber"] for v in values)

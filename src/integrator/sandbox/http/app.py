@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from integrator.sandbox.http.batch import parse_batch, run_batch
 from integrator.sandbox.http.database import ServiceDatabase
-from integrator.sandbox.http.errors import BAD_REQUEST, ODataError, error_body
+from integrator.sandbox.http.errors import BAD_REQUEST, UNKNOWN_RESOURCE, ODataError, error_body
 from integrator.sandbox.http.faults import FaultConfig, FaultInjector, RequestCounter
 from integrator.sandbox.http.handler import AutoNumberSeeder, ServiceHandler
 from integrator.sandbox.http.messages import ODataRequest, ODataResponse, error_response
@@ -258,6 +258,18 @@ def create_app(
         finally:
             sandbox.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    async def not_found(request: Request, exc: Exception) -> Response:
+        message = f"Resource not found for the segment '{request.url.path}'"
+        return _json(404, {"error": {"code": UNKNOWN_RESOURCE, "message": message}})
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        message = f"The method {request.method} is not allowed on {request.url.path}"
+        return _json(405, {"error": {"code": BAD_REQUEST, "message": message}})
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: not_found, 405: not_allowed},
+    )
     app.state.sandbox = sandbox
     return app
