@@ -337,3 +337,20 @@ def test_a_server_answering_html_gets_a_clear_error(sales: DataverseConnector) -
         broken.describe("contacts")
     assert "http://127.0.0.1:9/api/data/v9.2/$metadata" in str(caught.value)
     assert "not a CSDL" in str(caught.value)
+
+
+def test_the_servers_retry_after_is_honoured_by_everyone_on_the_budget(
+    sandbox: SandboxHandle, make_connector: MakeConnector
+) -> None:
+    # The server allows 4 requests per second; the client's own budget would allow 6000.
+    sandbox.set_faults(budget_requests=4, budget_window_seconds=1.0)
+    sales = make_connector(batch_size=100, parallel_batches=3)
+
+    results = sales.upsert("contacts", _contacts(1000), key=KEY)
+    statuses = sandbox.request_counts()["statuses"]["sales"]
+    sandbox.clear_faults()
+
+    assert statuses.get("429", 0) > 0
+    assert sales.client.budget.waited_seconds >= 1.0  # Retry-After paused the shared budget
+    assert Counter(r.outcome for r in results) == {Outcome.INSERTED: 1000}
+    assert len(_read_all(sales, ["contactid"])) == 1000

@@ -254,3 +254,26 @@ def test_faults_end_with_the_same_data(
     assert set(statuses) - {"200"}, "the faults were injected"
     assert Counter(r.outcome for r in results) == {Outcome.INSERTED: 3000}
     assert sorted(read, key=lambda r: r["CustomerAccount"]) == records
+
+
+@pytest.mark.parametrize(
+    ("text", "server", "checked_here"),
+    [
+        ("contains(OrganizationName, 'Sons')", "OrganizationName eq '*Sons*'", False),
+        ("startswith(OrganizationName, 'O''B')", "OrganizationName eq 'O''B*'", False),
+        ("OrganizationName eq 'Star*Corp'", None, True),
+        (
+            "contains(OrganizationName, '*') and CustomerGroupId eq '30'",
+            "CustomerGroupId eq '30'",
+            True,
+        ),
+        ("contains(OrganizationName, '*') or CustomerGroupId eq '30'", None, True),
+    ],
+)
+def test_only_what_fo_evaluates_exactly_is_pushed_down(
+    finops: FinOpsConnector, text: str, server: str | None, checked_here: bool
+) -> None:
+    pushed, residual = finops.plan_filter(finops.entity("CustomersV2"), text)
+
+    assert pushed == server
+    assert (residual is not None) is checked_here

@@ -1,9 +1,10 @@
 """Which part of a ``$filter`` F&O evaluates exactly.
 
-F&O has no ``contains``/``startswith``/``endswith`` (they become ``eq '*x*'``), and ``*`` in a
-string literal compared with ``eq``/``ne`` is a wildcard, not a character. Such conditions are
-not pushed down; :func:`exact_part` keeps what can be, as a filter that every matching record
-satisfies (so the server may return more rows, never fewer).
+F&O has no ``contains``/``startswith``/``endswith``: they are written as ``eq '*x*'``, which is
+exact as long as the text has no ``*`` of its own; ``*`` in a string literal compared with
+``eq``/``ne`` is a wildcard, not a character, and cannot be escaped. Conditions holding such a
+``*`` are not pushed down; :func:`exact_part` keeps what can be, as a filter that every
+matching record satisfies (so the server may return more rows, never fewer).
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ def _exact(expr: Expr) -> bool:
         return not any(
             isinstance(o, Literal) and o.kind == "string" and "*" in str(o.value) for o in operands
         )
-    return False  # a boolean function: contains, startswith, endswith
+    # contains/startswith/endswith(field, 'text'): a wildcard eq, exact without a '*' in text
+    return (
+        len(expr.args) == 2
+        and not isinstance(expr.args[0], Call | Literal)
+        and isinstance(expr.args[1], Literal)
+        and expr.args[1].kind == "string"
+        and "*" not in str(expr.args[1].value)
+    )
 
 
 def exact_part(expr: Expr) -> Expr | None:

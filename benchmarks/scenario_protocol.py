@@ -1,0 +1,152 @@
+"""Protocol economy and speed of the HTTP connectors, through a sandbox on loopback.
+
+``run(contacts)`` seeds Sales with ``contacts`` contacts, then through the connectors:
+
+1. reads them all from Sales (the Contacts task's fields, the parent account's number
+   expanded), pages of 5000;
+2. upserts them into CDS ``contacts`` (new), in upsert calls of the connector's
+   ``max_batch_size``;
+3. upserts them again, unchanged (what an incremental re-run costs);
+4. upserts them into F&O ``CustomersV2`` (new), and again unchanged.
+
+For each step it reports HTTP requests per 1000 records (counted by the sandbox, ``$metadata``
+excluded) and records per second. ``throttle_rate`` makes the sandbox answer that share of
+requests with 429 (``Retry-After: 0``), to show what throttling costs in requests.
+
+Run: ``python -m benchmarks.scenario_protocol [CONTACTS] [THROTTLE_RATE]``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from integrator.connectors.base import Connector, Record
+from integrator.connectors.dataverse import DataverseConfig, DataverseConnector
+from integrator.connectors.finops import FinOpsConfig, FinOpsConnector
+from integrator.sandbox.stores.seed import seed_sales
+from integrator.sandbox.testing import SandboxHandle, running_sandbox
+
+__all__ = ["run"]
+
+SALES_FIELDS = [
+    "msdynce_contactnumber",
+    "firstname",
+    "lastname",
+    "emailaddress1",
+    "telephone1",
+    "jobtitle",
+    "address1_city",
+    "address1_postalcode",
+    "parentcustomerid.accountnumber",
+]
+
+
+def _to_cds(record: Record) -> Record:
+    return {
+        "Organization_OrganizationId": "ORG001",
+        "ContactId": record["msdynce_contactnumber"],
+        "FirstName": record["firstname"],
+        "LastName": record["lastname"],
+        "EmailPrimary": record["emailaddress1"],
+        "PhonePrimary": record["telephone1"],
+        "JobTitle": record["jobtitle"],
+        "PrimaryAddressCity": record["address1_city"],
+    }
+
+
+def _to_finops(record: Record) -> Record:
+    return {
+        "dataAreaId": "usmf",
+        "CustomerAccount": record["msdynce_contactnumber"][:20],
+        "PartyType": "Person",
+        "PersonFirstName": (record["firstname"] or "")[:25] or None,
+        "PersonLastName": (record["lastname"] or "?")[:25],
+        "CustomerGroupId": "10",
+        "AddressCountryRegionISOCode": "USA",
+        "LanguageId": "en-us",
+        "IsExternallyMaintained": "Yes",
+    }
+
+
+def _step(
+    sandbox: SandboxHandle, records: int, action: Callable[[], Any]
+) -> tuple[dict[str, Any], Any]:
+    sandbox.reset_request_counts()
+    started = time.perf_counter()
+    result = action()
+    seconds = time.perf_counter() - started
+    counts = sandbox.request_counts()
+    statuses: Counter[str] = Counter()
+    for per_service in counts["statuses"].values():
+        statuses.update(per_service)
+    return {
+        "records": records,
+        "requests": counts["total"],
+        "requests_per_1000": round(counts["total"] * 1000 / max(records, 1), 3),
+        "records_per_second": round(records / seconds, 1),
+        "seconds": round(seconds, 2),
+        "throttled": statuses.get("429", 0),
+    }, result
+
+
+def _upsert(
+    connector: Connector, entity: str, records: Sequence[Record], key: list[str]
+) -> Counter[str]:
+    size = connector.capabilities.max_batch_size
+    outcomes: Counter[str] = Counter()
+    for start in range(0, len(records), size):
+        results = connector.upsert(entity, records[start : start + size], key=key)
+        outcomes.update(r.outcome.value for r in results)
+    return outcomes
+
+
+def run(contacts: int, *, throttle_rate: float = 0.0) -> dict[str, Any]:
+    """Measure requests per 1000 records and records/s for reads and upserts of ``contacts``."""
+    with tempfile.TemporaryDirectory() as scratch, running_sandbox(Path(scratch)) as sandbox:
+        seed_sales(sandbox.data_dir, accounts=max(contacts // 10, 1), contacts=contacts)
+        common: dict[str, Any] = {"base_delay_seconds": 0.05, "max_attempts": 30}
+        sales = DataverseConnector.from_config(DataverseConfig(url=sandbox.sales, **common))
+        cds = DataverseConnector.from_config(DataverseConfig(url=sandbox.cds, **common))
+        finops = FinOpsConnector.from_config(FinOpsConfig(url=sandbox.finops, **common))
+        for connector, entity in ((sales, "contacts"), (cds, "contacts"), (finops, "CustomersV2")):
+            connector.describe(entity)
+        if throttle_rate:
+            sandbox.set_faults(seed=1, rate_429=throttle_rate, retry_after=0)
+        report: dict[str, Any] = {"contacts": contacts, "throttle_rate": throttle_rate}
+        try:
+            report["read_sales"], read = _step(
+                sandbox,
+                contacts,
+                lambda: [r for page in sales.read("contacts", SALES_FIELDS) for r in page],
+            )
+            cds_records = [_to_cds(r) for r in read]
+            cds_key = ["Organization_OrganizationId", "ContactId"]
+            for name in ("write_cds_new", "write_cds_unchanged"):
+                report[name], outcomes = _step(
+                    sandbox, contacts, lambda: _upsert(cds, "contacts", cds_records, cds_key)
+                )
+                report[name]["outcomes"] = dict(outcomes)
+            fo_records = [_to_finops(r) for r in read]
+            fo_key = ["dataAreaId", "CustomerAccount"]
+            for name in ("write_finops_new", "write_finops_unchanged"):
+                report[name], outcomes = _step(
+                    sandbox, contacts, lambda: _upsert(finops, "CustomersV2", fo_records, fo_key)
+                )
+                report[name]["outcomes"] = dict(outcomes)
+        finally:
+            for connector in (sales, cds, finops):
+                connector.close()
+        return report
+
+
+if __name__ == "__main__":
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+    rate = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
+    print(json.dumps(run(size, throttle_rate=rate), indent=2))
