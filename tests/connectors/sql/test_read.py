@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from integrator.connectors.sql import Relation
 from integrator.errors import FilterSyntaxError, RequestRejected
+from integrator.odata.filter import evaluate, parse_filter
 
 from ..databases import Database
 
@@ -231,3 +232,33 @@ def test_case_insensitive_filters_when_configured(db: Database) -> None:
 
     assert exact == []
     assert folded == [{"contactid": "c1"}]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "at gt 2024-01-01T00:00:00Z",
+        "at ge 2024-01-01T00:00:00.500Z",
+        "at eq 2024-01-02T00:00:00Z",
+        "at lt 2024-01-02T00:00:00Z or at eq null",
+        "day eq 2024-01-01",
+        "day gt 2024-01-01",
+    ],
+)
+def test_date_and_time_filters_compare_moments_not_text(db: Database, text: str) -> None:
+    at_type = "TEXT" if db.dialect == "sqlite" else "TIMESTAMPTZ"
+    db.run(f"CREATE TABLE {{s}}events (id INTEGER PRIMARY KEY, at {at_type}, day DATE);")
+    db.run(
+        "INSERT INTO {s}events VALUES (1, '2024-01-01T00:00:00.500Z', '2024-01-01'),"
+        " (2, '2024-01-02T00:00:00Z', '2024-01-02'), (3, '2024-01-01T00:00:00Z', '2024-01-01'),"
+        " (4, NULL, NULL);"
+    )
+    connector = db.connector()
+    everything = _all(connector.read("events", ["id", "at", "day"]))
+    expr = parse_filter(text)
+
+    got = _all(connector.read("events", ["id", "at", "day"], filter=text))
+
+    expected = [r for r in everything if evaluate(expr, r)]
+    assert got == expected
+    assert 0 < len(expected) < len(everything)

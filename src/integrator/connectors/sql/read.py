@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
 from integrator.connectors.base import Record
+from integrator.connectors.sql.filters import compile_filter
 from integrator.connectors.sql.schema import TableModel
 from integrator.connectors.sql.values import from_db
 from integrator.errors import RequestRejected
@@ -24,7 +25,6 @@ from integrator.odata.filter import (
     UnknownFieldError,
     parse_filter,
     referenced_fields,
-    to_sqlalchemy,
 )
 
 __all__ = ["Query", "build_query", "keyset_after", "read_pages"]
@@ -116,8 +116,15 @@ def build_query(
                 f"{model.info.name} has no field {missing.args[0]!r} (in $filter)",
                 code="unknown-field",
             ) from None
+        temporal = {name for name in columns if model.kinds.get(name) == "datetime"}
         try:
-            condition = to_sqlalchemy(expr, columns, case_insensitive=case_insensitive)
+            condition = compile_filter(
+                expr,
+                columns,
+                case_insensitive=case_insensitive,
+                sqlite=model.dialect == "sqlite",
+                temporal=temporal,
+            )
         except UnknownFieldError as error:
             raise RequestRejected(str(error), code="unknown-field") from None
     select = sa.select(*labelled).select_from(resolve.source)

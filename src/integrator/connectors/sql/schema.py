@@ -47,6 +47,8 @@ class TableModel:
     checks: Mapping[str, str] = field(default_factory=dict)
     #: single-column foreign keys: column -> (target table, target column)
     foreign_keys: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: the SQLAlchemy dialect name (``sqlite``, ``postgresql``, ...)
+    dialect: str = ""
 
     @functools.cached_property
     def writable(self) -> dict[str, tuple[FieldType, sa.types.TypeEngine[Any]]]:
@@ -146,6 +148,7 @@ def reflect_table(engine: Engine, config: SqlConfig, entity: str) -> TableModel:
         lookups=lookups,
         checks=checks,
         foreign_keys=foreign_keys,
+        dialect=engine.dialect.name,
     )
 
 

@@ -1,0 +1,96 @@
+"""``$filter`` to SQL for this connector: the shared compiler, plus date and time comparisons.
+
+A ``datetime`` literal (``modifiedon gt 2024-01-01T00:00:00Z``) arrives as ISO text. Compared as
+text it is wrong on SQLite (``...00.500Z`` sorts before ``...00Z``) and refused by PostgreSQL
+(``timestamptz > varchar``). So each comparison of a column with such a literal is rewritten:
+on SQLite both sides go through ``julianday()`` (which reads ISO text with ``T`` and ``Z``, to
+the millisecond); elsewhere the literal is cast to the column's type. This is what
+:func:`integrator.odata.filter.evaluate` does in Python: compare them as points in time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement, operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter
+from sqlalchemy.sql.visitors import replacement_traverse
+
+from integrator.odata.ast import And, Call, Compare, Expr, Literal, Not, Or
+from integrator.odata.filter import to_sqlalchemy
+
+__all__ = ["compile_filter"]
+
+_COMPARISONS = {
+    operators.eq,
+    operators.ne,
+    operators.gt,
+    operators.ge,
+    operators.lt,
+    operators.le,
+}
+
+
+def compile_filter(
+    expr: Expr,
+    columns: Mapping[str, ColumnElement[Any]],
+    *,
+    case_insensitive: bool,
+    sqlite: bool,
+    temporal: set[str],
+) -> ColumnElement[bool]:
+    """``expr`` as a SQL condition over ``columns``; ``temporal`` names the fields stored as
+    dates or times (on SQLite any column compared with a date literal is treated as one)."""
+    condition = to_sqlalchemy(expr, columns, case_insensitive=case_insensitive)
+    moments = _temporal_literals(expr)
+    if not moments:
+        return condition
+    temporal_columns = {id(columns[name]) for name in temporal if name in columns}
+    every_column = {id(c) for c in columns.values()}
+
+    def rewrite(element: Any, **_: Any) -> Any:
+        if not isinstance(element, BinaryExpression) or element.operator not in _COMPARISONS:
+            return None
+        left, right = element.left, element.right
+        if isinstance(left, BindParameter) and id(right) in every_column:
+            column, bind, column_first = right, left, False
+        elif isinstance(right, BindParameter) and id(left) in every_column:
+            column, bind, column_first = left, right, True
+        else:
+            return None
+        if bind.value not in moments:
+            return None
+        column_side: ColumnElement[Any]
+        literal_side: ColumnElement[Any]
+        if sqlite:
+            column_side, literal_side = sa.func.julianday(column), sa.func.julianday(bind)
+        elif id(column) in temporal_columns:
+            column_side, literal_side = column, sa.cast(bind, column.type)
+        else:
+            return None
+        pair = (column_side, literal_side) if column_first else (literal_side, column_side)
+        rewritten: ColumnElement[Any] = element.operator(*pair)
+        return rewritten
+
+    rewritten: ColumnElement[bool] = replacement_traverse(condition, {}, rewrite)
+    return rewritten
+
+
+def _temporal_literals(expr: Expr) -> set[Any]:
+    found: set[Any] = set()
+    stack: list[Any] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, And | Or):
+            stack.extend(node.items)
+        elif isinstance(node, Not):
+            stack.append(node.item)
+        elif isinstance(node, Compare):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, Call):
+            stack.extend(node.args)
+        elif isinstance(node, Literal) and node.kind in ("datetime", "date"):
+            found.add(node.value)
+    return found
