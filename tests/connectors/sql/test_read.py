@@ -262,3 +262,20 @@ def test_date_and_time_filters_compare_moments_not_text(db: Database, text: str)
     expected = [r for r in everything if evaluate(expr, r)]
     assert got == expected
     assert 0 < len(expected) < len(everything)
+
+
+@pytest.mark.postgres
+def test_guid_literals_match_uuid_columns(postgres_db: Database) -> None:
+    postgres_db.run(
+        "CREATE TABLE {s}things (id UUID PRIMARY KEY, name TEXT);"
+        "INSERT INTO {s}things VALUES ('6f1c1c8e-0c7a-4d0e-9a53-1f0e2b1d2c3a', 'one'),"
+        " ('0b6f0a4e-3a1f-4c8e-8b1e-9d3c2a1b0f9e', 'two');"
+    )
+
+    rows = _all(
+        postgres_db.connector().read(
+            "things", ["id", "name"], filter="id eq 6f1c1c8e-0c7a-4d0e-9a53-1f0e2b1d2c3a"
+        )
+    )
+
+    assert rows == [{"id": "6f1c1c8e-0c7a-4d0e-9a53-1f0e2b1d2c3a", "name": "one"}]

@@ -1,10 +1,11 @@
 """``$filter`` to SQL for this connector: the shared compiler, plus date and time comparisons.
 
-A ``datetime`` literal (``modifiedon gt 2024-01-01T00:00:00Z``) arrives as ISO text. Compared as
-text it is wrong on SQLite (``...00.500Z`` sorts before ``...00Z``) and refused by PostgreSQL
-(``timestamptz > varchar``). So each comparison of a column with such a literal is rewritten:
-on SQLite both sides go through ``julianday()`` (which reads ISO text with ``T`` and ``Z``, to
-the millisecond); elsewhere the literal is cast to the column's type. This is what
+A ``datetime`` literal (``modifiedon gt 2024-01-01T00:00:00Z``) arrives as ISO text, and so does
+a GUID. Compared as text a moment is wrong on SQLite (``...00.500Z`` sorts before ``...00Z``) and
+refused by PostgreSQL (``timestamptz > varchar``, ``uuid = varchar``). So each comparison of a
+column with such a literal is rewritten: on SQLite both sides of a moment go through
+``julianday()`` (which reads ISO text with ``T`` and ``Z``, to the millisecond); elsewhere the
+literal is cast to the column's type. For moments this is what
 :func:`integrator.odata.filter.evaluate` does in Python: compare them as points in time.
 """
 
@@ -39,15 +40,16 @@ def compile_filter(
     *,
     case_insensitive: bool,
     sqlite: bool,
-    temporal: set[str],
+    typed: set[str],
 ) -> ColumnElement[bool]:
-    """``expr`` as a SQL condition over ``columns``; ``temporal`` names the fields stored as
-    dates or times (on SQLite any column compared with a date literal is treated as one)."""
+    """``expr`` as a SQL condition over ``columns``; ``typed`` names the fields stored as dates,
+    times or GUIDs, which a text literal is cast to (on SQLite, any column compared with a date
+    literal is compared as a moment)."""
     condition = to_sqlalchemy(expr, columns, case_insensitive=case_insensitive)
     moments = _temporal_literals(expr)
-    if not moments:
+    typed_columns = {id(columns[name]) for name in typed if name in columns}
+    if not (moments if sqlite else typed_columns):
         return condition
-    temporal_columns = {id(columns[name]) for name in temporal if name in columns}
     every_column = {id(c) for c in columns.values()}
 
     def rewrite(element: Any, **_: Any) -> Any:
@@ -60,13 +62,11 @@ def compile_filter(
             column, bind, column_first = left, right, True
         else:
             return None
-        if bind.value not in moments:
-            return None
         column_side: ColumnElement[Any]
         literal_side: ColumnElement[Any]
-        if sqlite:
+        if sqlite and bind.value in moments:
             column_side, literal_side = sa.func.julianday(column), sa.func.julianday(bind)
-        elif id(column) in temporal_columns:
+        elif not sqlite and id(column) in typed_columns and isinstance(bind.value, str):
             column_side, literal_side = column, sa.cast(bind, column.type)
         else:
             return None

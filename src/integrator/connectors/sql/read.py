@@ -116,14 +116,14 @@ def build_query(
                 f"{model.info.name} has no field {missing.args[0]!r} (in $filter)",
                 code="unknown-field",
             ) from None
-        temporal = {name for name in columns if model.kinds.get(name) == "datetime"}
+        typed = {name for name in columns if model.kinds.get(name) in ("datetime", "guid")}
         try:
             condition = compile_filter(
                 expr,
                 columns,
                 case_insensitive=case_insensitive,
                 sqlite=model.dialect == "sqlite",
-                temporal=temporal,
+                typed=typed,
             )
         except UnknownFieldError as error:
             raise RequestRejected(str(error), code="unknown-field") from None
