@@ -272,3 +272,63 @@ def test_batches_are_split_by_batch_size_and_results_keep_their_order(db: Databa
     assert [r.key["account"] for r in results] == [r["account"] for r in batch]
     assert list(_errors(results)) == ["C00130"]
     assert db.rows("SELECT count(*) FROM {s}customers") == [(249,)]
+
+
+def test_typed_values_round_trip_and_compare_unchanged(db: Database) -> None:
+    moment = "TIMESTAMPTZ" if db.dialect == "postgresql" else "TIMESTAMP"
+    guid = "UUID" if db.dialect == "postgresql" else "VARCHAR(36)"
+    db.run(
+        f"CREATE TABLE {{s}}typed (id {guid} PRIMARY KEY, at {moment}, day DATE,"
+        " amount NUMERIC(12, 2), flag BOOLEAN, qty INTEGER, label VARCHAR(10))"
+    )
+    connector = db.connector()
+    records = [
+        {
+            "id": "6f1c1c8e-0c7a-4d0e-9a53-1f0e2b1d2c3a",
+            "at": "2024-03-01T10:15:30.250000Z",
+            "day": "2024-03-01",
+            "amount": 12.5,
+            "flag": True,
+            "qty": 7,
+            "label": "O'Brien",
+        },
+        {
+            "id": "0b6f0a4e-3a1f-4c8e-8b1e-9d3c2a1b0f9e",
+            "at": None,
+            "day": None,
+            "amount": None,
+            "flag": False,
+            "qty": None,
+            "label": "A & B",
+        },
+    ]
+
+    first = connector.upsert("typed", records, key=["id"])
+    # the same values, written the way another source might send them
+    again = connector.upsert(
+        "typed",
+        [
+            {**records[0], "amount": "12.50", "qty": "7", "at": "2024-03-01T10:15:30.25+00:00"},
+            {**records[1], "flag": "false"},
+        ],
+        key=["id"],
+    )
+    changed = connector.upsert(
+        "typed", [{"id": records[1]["id"], "qty": 3, "day": "2024-12-31"}], key=["id"]
+    )
+    rows = {r["id"]: r for p in connector.read("typed", list(records[0])) for r in p}
+
+    assert [r.outcome for r in first] == [Outcome.INSERTED, Outcome.INSERTED]
+    assert [r.outcome for r in again] == [Outcome.UNCHANGED, Outcome.UNCHANGED]
+    assert [r.outcome for r in changed] == [Outcome.UPDATED]
+    one = rows[records[0]["id"]]
+    assert (one["day"], one["amount"], one["flag"], one["qty"], one["label"]) == (
+        "2024-03-01",
+        12.5,
+        True,
+        7,
+        "O'Brien",
+    )
+    assert str(one["at"]).startswith("2024-03-01") and "10:15:30.25" in str(one["at"])
+    two = rows[records[1]["id"]]
+    assert (two["qty"], two["day"], two["flag"], two["at"]) == (3, "2024-12-31", False, None)
