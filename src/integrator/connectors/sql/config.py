@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from integrator.errors import ConfigError, ConfigProblem
+
 __all__ = ["Relation", "SqlConfig"]
 
 
@@ -53,6 +55,17 @@ class SqlConfig:
     case_insensitive_filters: bool = False
     #: SQLite only: enforce the file's foreign keys (SQLite leaves them off by default)
     sqlite_foreign_keys: bool = True
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"{name} must be at least 1, not {value}"
+            for name, value in (("page_size", self.page_size), ("batch_size", self.batch_size))
+            if value < 1
+        ]
+        if problems:
+            raise ConfigError(
+                [ConfigProblem(file="", line=None, path="sql", message=p) for p in problems]
+            )
 
     @classmethod
     def from_url(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from integrator.connectors.base import Capabilities, ChangeBatch, EntityInfo, Record, RecordResult
 from integrator.connectors.sql.changes import read_changes
 from integrator.connectors.sql.config import SqlConfig
+from integrator.connectors.sql.delete import delete_batch
 from integrator.connectors.sql.read import build_query, read_pages
 from integrator.connectors.sql.schema import TableModel, reflect_table
 from integrator.connectors.sql.upsert import upsert_batch
@@ -89,6 +90,19 @@ class SqlConnector:
                 connection = connection.execution_options(sqlite_begin="IMMEDIATE")
                 with connection.begin():
                     results.extend(upsert_batch(connection, model, batch, key))
+        return results
+
+    def delete(self, entity: str, keys: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
+        """Delete the rows with ``keys``, one transaction per batch of ``batch_size``; a missing
+        row is ``unchanged``, a refused delete fails alone with the database's reason."""
+        model = self._model(entity)
+        results: list[RecordResult] = []
+        size = self.config.batch_size
+        for start in range(0, len(keys), size):
+            with self._translated(), self._engine.connect() as connection:
+                connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+                with connection.begin():
+                    results.extend(delete_batch(connection, model, keys[start : start + size]))
         return results
 
     def read_changes(
