@@ -23,7 +23,8 @@ from integrator.sandbox.http.errors import (
 )
 from integrator.sandbox.http.keys import format_key
 from integrator.sandbox.http.model import ServedSet
-from integrator.sandbox.http.query import QueryOptions, compile_sql, decode_token
+from integrator.sandbox.http.paging import decode_token
+from integrator.sandbox.http.query import QueryOptions, compile_sql
 from integrator.sandbox.http.values import RowReader
 from integrator.sandbox.stores.changes import current_version, token_expired
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlencode
 
-from integrator.sandbox.http import delta
+from integrator.sandbox.http.collection import CollectionReader, context_url
 from integrator.sandbox.http.errors import (
     BAD_REQUEST,
     INVALID_VALUE,
@@ -25,19 +24,14 @@ from integrator.sandbox.http.messages import (
 )
 from integrator.sandbox.http.metadata import metadata_xml
 from integrator.sandbox.http.model import ServedService, ServedSet
-from integrator.sandbox.http.query import QueryOptions, decode_token, encode_token, parse_options
-from integrator.sandbox.http.reads import count_rows, read_one, read_page
+from integrator.sandbox.http.query import parse_options
+from integrator.sandbox.http.reads import count_rows, read_one
 from integrator.sandbox.http.writes import Explain, WriteContext, not_found
 
 __all__ = ["AutoNumberSeeder", "ServiceHandler"]
 
 #: ``set_autonumber_seed(conn, entity_name, attribute_name, value)`` of the store
 AutoNumberSeeder = Callable[[sqlite3.Connection, str, str, int], None]
-
-
-def _link(root: str, path: str, params: list[tuple[str, str]]) -> str:
-    query = urlencode(params, quote_via=quote, safe="$,()'=/:")
-    return f"{root}{path}?{query}" if query else f"{root}{path}"
 
 
 class ServiceHandler:
@@ -55,9 +49,11 @@ class ServiceHandler:
         self.set_autonumber_seed = set_autonumber_seed
         self._metadata: bytes | None = None
         self._sql_cache: dict[tuple[Any, ...], str] = {}
-        flavor = service.service.flavor
         # Dataverse and F&O both compare strings case-insensitively (SQL Server collations)
-        self.case_insensitive = flavor in ("dataverse", "finops")
+        self.case_insensitive = True
+        self._collections = CollectionReader(
+            service.service.max_page_size, case_insensitive=self.case_insensitive
+        )
 
     @property
     def name(self) -> str:
@@ -113,7 +109,7 @@ class ServiceHandler:
                     404, UNKNOWN_RESOURCE, f"Resource not found for the segment '{rest}'"
                 )
             if method == "GET":
-                return self._get_collection(req, conn, served, prefer)
+                return self._collections.get(req, conn, served, prefer)
             if method == "POST":
                 return self._create(req, conn, served, prefer, content_ids)
             raise self._not_allowed(method)
@@ -155,109 +151,6 @@ class ServiceHandler:
             },
         )
 
-    def _page_size(self, prefer: Prefer) -> int:
-        cap = self.service.service.max_page_size
-        return min(prefer.max_page_size, cap) if prefer.max_page_size else cap
-
-    def _context(self, req: ODataRequest, served: ServedSet, options: QueryOptions) -> str:
-        context = f"{req.service_root}$metadata#{served.name}"
-        if options.selected_explicitly:
-            context += "(" + ",".join(p.name for p in options.select) + ")"
-        return context
-
-    def _applied(self, prefer: Prefer, page_size: int, *, tracking: bool = False) -> dict[str, str]:
-        applied = []
-        if prefer.max_page_size:
-            applied.append(f"odata.maxpagesize={page_size}")
-        if prefer.include_annotations:
-            applied.append(f'odata.include-annotations="{prefer.include_annotations}"')
-        if tracking:
-            applied.append("odata.track-changes")
-        return {"Preference-Applied": ",".join(applied)} if applied else {}
-
-    def _get_collection(
-        self, req: ODataRequest, conn: sqlite3.Connection, served: ServedSet, prefer: Prefer
-    ) -> ODataResponse:
-        options = parse_options(served, req.query)
-        page_size = self._page_size(prefer)
-        base_params = [(k, v) for k, v in req.query if k != "$skiptoken"]
-        tracking = prefer.track_changes or options.deltatoken is not None
-        if tracking:
-            if not served.entity_set.change_tracking or served.version_column() is None:
-                raise ODataError(
-                    400, BAD_REQUEST, f"Change tracking is not enabled for {served.name}"
-                )
-            delta.check_delta_options(options)
-        if options.deltatoken is not None:
-            return self._get_delta(req, conn, served, options, prefer, page_size, base_params)
-        high_water: int | None = None
-        if tracking:
-            state = decode_token(options.skiptoken, "$skiptoken") if options.skiptoken else {}
-            high_water = int(state["h"]) if "h" in state else delta.high_water(conn)
-        page = read_page(
-            conn,
-            served,
-            options,
-            page_size=page_size,
-            annotations=prefer.lookup_annotations,
-            case_insensitive=self.case_insensitive,
-        )
-        body: dict[str, Any] = {"@odata.context": self._context(req, served, options)}
-        if page.count is not None:
-            body["@odata.count"] = page.count
-        body["value"] = page.records
-        if page.next_token is not None:
-            if high_water is not None:
-                page.next_token["h"] = high_water
-            params = [*base_params, ("$skiptoken", encode_token(page.next_token))]
-            body["@odata.nextLink"] = _link(req.service_root, served.name, params)
-        elif high_water is not None:
-            body["@odata.deltaLink"] = self._delta_link(req, served, options, high_water)
-        return json_response(200, body, self._applied(prefer, page_size, tracking=tracking))
-
-    def _delta_link(
-        self, req: ODataRequest, served: ServedSet, options: QueryOptions, version: int
-    ) -> str:
-        params: list[tuple[str, str]] = []
-        if options.selected_explicitly:
-            params.append(("$select", ",".join(p.name for p in options.select)))
-        params.append(("$deltatoken", encode_token({"s": served.name, "v": version})))
-        return _link(req.service_root, served.name, params)
-
-    def _get_delta(
-        self,
-        req: ODataRequest,
-        conn: sqlite3.Connection,
-        served: ServedSet,
-        options: QueryOptions,
-        prefer: Prefer,
-        page_size: int,
-        base_params: list[tuple[str, str]],
-    ) -> ODataResponse:
-        assert options.deltatoken is not None
-        since = delta.since_version(conn, served, options.deltatoken)
-        page = delta.read_delta(
-            conn,
-            served,
-            options,
-            since=since,
-            page_size=page_size,
-            annotations=prefer.lookup_annotations,
-        )
-        deleted_context = f"{req.service_root}$metadata#{served.name}/$deletedEntity"
-        values: list[dict[str, Any]] = list(page.records)
-        values += [{"@odata.context": deleted_context, **entry} for entry in page.deleted]
-        body: dict[str, Any] = {
-            "@odata.context": self._context(req, served, options) + "/$delta",
-            "value": values,
-        }
-        if page.next_token is not None:
-            params = [*base_params, ("$skiptoken", encode_token(page.next_token))]
-            body["@odata.nextLink"] = _link(req.service_root, served.name, params)
-        else:
-            body["@odata.deltaLink"] = self._delta_link(req, served, options, page.upto)
-        return json_response(200, body, self._applied(prefer, page_size, tracking=True))
-
     def _get_one(
         self,
         req: ODataRequest,
@@ -277,7 +170,7 @@ class ServiceHandler:
         )
         if record is None:
             raise not_found(served, key)
-        context = self._context(req, served, options) + "/$entity"
+        context = context_url(req, served, options) + "/$entity"
         return json_response(200, {"@odata.context": context, **record})
 
     # ---- writes -----------------------------------------------------------------------------
@@ -286,7 +179,7 @@ class ServiceHandler:
         self, req: ODataRequest, conn: sqlite3.Connection, content_ids: dict[str, str] | None
     ) -> WriteContext:
         return WriteContext(
-            conn, self.service, req.service_root, self.explain, content_ids or {}, self._sql_cache
+            conn, self.service, content_ids or {}, self._sql_cache, explain=self.explain
         )
 
     def _entity_url(self, req: ODataRequest, served: ServedSet, key: dict[str, Any]) -> str:
@@ -304,7 +197,7 @@ class ServiceHandler:
     ) -> ODataResponse:
         options = parse_options(served, req.query)
         record = read_one(conn, served, key, options.select, annotations=prefer.lookup_annotations)
-        context = self._context(req, served, options) + "/$entity"
+        context = context_url(req, served, options) + "/$entity"
         applied = (
             {"Preference-Applied": "return=representation"} if prefer.return_representation else {}
         )

@@ -1,35 +1,21 @@
 """Query options of a collection GET (``$select $filter $orderby $top $skip $count $expand``),
-parsed and checked against an entity set, and turned into SQL with SQLAlchemy Core.
+parsed and checked against an entity set; :func:`compile_sql` turns SQLAlchemy Core statements
+into text with bound parameters for ``sqlite3``.
 
 Values are always bound parameters; identifiers come from the set's description.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.sql import ColumnElement
 
 from integrator.errors import FilterSyntaxError
-from integrator.odata.filter import (
-    And,
-    Call,
-    Compare,
-    Expr,
-    Literal,
-    Not,
-    Or,
-    UnknownFieldError,
-    parse_filter,
-    to_sqlalchemy,
-)
+from integrator.odata.filter import Expr, parse_filter
 from integrator.sandbox.http.errors import (
     BAD_REQUEST,
     INVALID_FILTER,
@@ -38,16 +24,7 @@ from integrator.sandbox.http.errors import (
 )
 from integrator.sandbox.http.model import Property, ServedSet
 
-__all__ = [
-    "Expand",
-    "QueryOptions",
-    "compile_sql",
-    "decode_token",
-    "encode_token",
-    "keyset_after",
-    "parse_options",
-    "where_clause",
-]
+__all__ = ["Expand", "QueryOptions", "compile_sql", "parse_options"]
 
 _DIALECT = sqlite.dialect(paramstyle="named")
 
@@ -237,145 +214,3 @@ def parse_options(served: ServedSet, params: Sequence[tuple[str, str]]) -> Query
     options.skiptoken = seen.get("$skiptoken")
     options.deltatoken = seen.get("$deltatoken")
     return options
-
-
-def _wildcard(compare: Compare) -> Expr:
-    """F&O's ``Field eq '*text*'``: ``*`` in a string compared with eq/ne is a wildcard."""
-    field, literal = compare.left, compare.right
-    if isinstance(field, Literal):
-        field, literal = literal, field
-    if (
-        compare.op not in ("eq", "ne")
-        or not isinstance(literal, Literal)
-        or literal.kind != "string"
-        or "*" not in str(literal.value)
-    ):
-        return compare
-    text = str(literal.value)
-    inner = text.strip("*")
-    if "*" in inner:
-        raise ODataError(
-            400, INVALID_FILTER, f"Only leading and trailing wildcards are supported: '{text}'"
-        )
-    starts, ends = text.startswith("*"), text.endswith("*")
-    name = "contains" if starts and ends else ("endswith" if starts else "startswith")
-    matched: Expr = Call(name, (field, Literal(inner, "string")))
-    return Not(matched) if compare.op == "ne" else matched
-
-
-def finops_wildcards(expr: Expr) -> Expr:
-    """``expr`` with F&O wildcard comparisons turned into contains/startswith/endswith."""
-    if isinstance(expr, And):
-        return And(tuple(finops_wildcards(e) for e in expr.items))
-    if isinstance(expr, Or):
-        return Or(tuple(finops_wildcards(e) for e in expr.items))
-    if isinstance(expr, Not):
-        return Not(finops_wildcards(expr.item))
-    if isinstance(expr, Compare):
-        return _wildcard(expr)
-    return expr
-
-
-def _filter_column(served: ServedSet, path: str) -> ColumnElement[Any]:
-    if "/" not in path:
-        prop = served.properties.get(path)
-        if prop is None:
-            raise KeyError(path)
-        return served.table.c[prop.column]
-    nav_name, _, rest = path.partition("/")
-    nav = served.navigations.get(nav_name)
-    if nav is None or "/" in rest or rest not in nav.target.properties:
-        raise KeyError(path)
-    target = nav.target
-    target_table = target.table.alias()
-    target_key = target_table.c[target.properties[target.key[0]].column]
-    condition = target_key == served.table.c[nav.lookup.column]
-    if nav.lookup.type_column:
-        condition = sa.and_(
-            condition, served.table.c[nav.lookup.type_column] == nav.target_logical_name
-        )
-    value = target_table.c[target.properties[rest].column]
-    return sa.select(value).where(condition).scalar_subquery()
-
-
-def where_clause(
-    served: ServedSet, options: QueryOptions, *, case_insensitive: bool
-) -> ColumnElement[bool] | None:
-    """The SQL condition of ``options``' ``$filter`` and company restriction, or ``None``."""
-    conditions: list[ColumnElement[bool]] = []
-    if options.filter is not None:
-        expr = options.filter
-        if served.service.flavor == "finops":
-            expr = finops_wildcards(expr)
-        try:
-            conditions.append(
-                to_sqlalchemy(
-                    expr,
-                    lambda path: _filter_column(served, path),
-                    case_insensitive=case_insensitive,
-                )
-            )
-        except UnknownFieldError as exc:
-            raise ODataError(
-                400,
-                INVALID_FILTER,
-                f"Could not find a property named '{exc.field}' on {served.name} ($filter)",
-            ) from None
-    company = served.company_field
-    default = served.service.default_company
-    if company and default and not options.cross_company:
-        conditions.append(served.column(company) == default.lower())
-    if not conditions:
-        return None
-    return sa.and_(*conditions) if len(conditions) > 1 else conditions[0]
-
-
-def keyset_after(
-    columns: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[Any]
-) -> ColumnElement[bool]:
-    """Rows strictly after ``values`` in the order of ``columns`` (``(column, descending)``).
-
-    SQLite sorts NULL first ascending and last descending; the condition follows that, so paging
-    over nullable columns neither skips nor repeats rows.
-    """
-    if all(not desc for _, desc in columns) and all(v is not None for v in values):
-        if len(columns) == 1:
-            single: ColumnElement[bool] = columns[0][0] > values[0]
-            return single
-        rows: ColumnElement[bool] = sa.tuple_(*(c for c, _ in columns)) > sa.tuple_(
-            *(sa.literal(v) for v in values)
-        )
-        return rows
-    alternatives: list[ColumnElement[bool]] = []
-    for i, (col, desc) in enumerate(columns):
-        value = values[i]
-        after: ColumnElement[bool] | None
-        if desc:
-            after = None if value is None else sa.or_(col < value, col.is_(None))
-        else:
-            after = col.is_not(None) if value is None else col > value
-        if after is None:
-            continue
-        equal = [
-            c.is_(None) if v is None else c == v
-            for (c, _), v in zip(columns, values[:i], strict=False)
-        ]
-        alternatives.append(sa.and_(*equal, after) if equal else after)
-    return sa.or_(*alternatives) if alternatives else sa.false()
-
-
-def encode_token(payload: dict[str, Any]) -> str:
-    """An opaque, URL-safe token carrying ``payload``."""
-    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode("ascii").rstrip("=")
-
-
-def decode_token(token: str, what: str) -> dict[str, Any]:
-    """The payload of a token made by :func:`encode_token`; 400 naming ``what`` when it is not."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        payload = orjson.loads(raw)
-    except (ValueError, binascii.Error, orjson.JSONDecodeError):
-        raise ODataError(400, BAD_REQUEST, f"The {what} '{token}' is not valid") from None
-    if not isinstance(payload, dict):
-        raise ODataError(400, BAD_REQUEST, f"The {what} '{token}' is not valid")
-    return payload

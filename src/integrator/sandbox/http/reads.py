@@ -15,15 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
 
 from integrator.sandbox.http.errors import BAD_REQUEST, ODataError
+from integrator.sandbox.http.filtering import where_clause
 from integrator.sandbox.http.model import Property, ServedSet
-from integrator.sandbox.http.query import (
-    Expand,
-    QueryOptions,
-    compile_sql,
-    decode_token,
-    keyset_after,
-    where_clause,
-)
+from integrator.sandbox.http.paging import decode_token, keyset_after
+from integrator.sandbox.http.query import Expand, QueryOptions, compile_sql
 from integrator.sandbox.http.values import RowReader
 
 __all__ = ["Page", "count_rows", "expand_records", "key_condition", "read_one", "read_page"]

@@ -1,0 +1,121 @@
+"""``$filter`` (and F&O's company restriction) as a SQL condition over a served entity set.
+
+Fields are the set's OData properties, lookups as ``_name_value``, and one navigation step
+(``parentcustomerid_account/accountnumber``) as a correlated subquery. On F&O, ``*`` in a string
+compared with ``eq``/``ne`` is a wildcard, as F&O's OData treats it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement
+
+from integrator.odata.filter import (
+    And,
+    Call,
+    Compare,
+    Expr,
+    Literal,
+    Not,
+    Or,
+    UnknownFieldError,
+    to_sqlalchemy,
+)
+from integrator.sandbox.http.errors import INVALID_FILTER, ODataError
+from integrator.sandbox.http.model import ServedSet
+from integrator.sandbox.http.query import QueryOptions
+
+__all__ = ["finops_wildcards", "where_clause"]
+
+
+def _wildcard(compare: Compare) -> Expr:
+    """F&O's ``Field eq '*text*'``: ``*`` in a string compared with eq/ne is a wildcard."""
+    field, literal = compare.left, compare.right
+    if isinstance(field, Literal):
+        field, literal = literal, field
+    if (
+        compare.op not in ("eq", "ne")
+        or not isinstance(literal, Literal)
+        or literal.kind != "string"
+        or "*" not in str(literal.value)
+    ):
+        return compare
+    text = str(literal.value)
+    inner = text.strip("*")
+    if "*" in inner:
+        raise ODataError(
+            400, INVALID_FILTER, f"Only leading and trailing wildcards are supported: '{text}'"
+        )
+    starts, ends = text.startswith("*"), text.endswith("*")
+    name = "contains" if starts and ends else ("endswith" if starts else "startswith")
+    matched: Expr = Call(name, (field, Literal(inner, "string")))
+    return Not(matched) if compare.op == "ne" else matched
+
+
+def finops_wildcards(expr: Expr) -> Expr:
+    """``expr`` with F&O wildcard comparisons turned into contains/startswith/endswith."""
+    if isinstance(expr, And):
+        return And(tuple(finops_wildcards(e) for e in expr.items))
+    if isinstance(expr, Or):
+        return Or(tuple(finops_wildcards(e) for e in expr.items))
+    if isinstance(expr, Not):
+        return Not(finops_wildcards(expr.item))
+    if isinstance(expr, Compare):
+        return _wildcard(expr)
+    return expr
+
+
+def _filter_column(served: ServedSet, path: str) -> ColumnElement[Any]:
+    if "/" not in path:
+        prop = served.properties.get(path)
+        if prop is None:
+            raise KeyError(path)
+        return served.table.c[prop.column]
+    nav_name, _, rest = path.partition("/")
+    nav = served.navigations.get(nav_name)
+    if nav is None or "/" in rest or rest not in nav.target.properties:
+        raise KeyError(path)
+    target = nav.target
+    target_table = target.table.alias()
+    target_key = target_table.c[target.properties[target.key[0]].column]
+    condition = target_key == served.table.c[nav.lookup.column]
+    if nav.lookup.type_column:
+        condition = sa.and_(
+            condition, served.table.c[nav.lookup.type_column] == nav.target_logical_name
+        )
+    value = target_table.c[target.properties[rest].column]
+    return sa.select(value).where(condition).scalar_subquery()
+
+
+def where_clause(
+    served: ServedSet, options: QueryOptions, *, case_insensitive: bool
+) -> ColumnElement[bool] | None:
+    """The SQL condition of ``options``' ``$filter`` and company restriction, or ``None``."""
+    conditions: list[ColumnElement[bool]] = []
+    if options.filter is not None:
+        expr = options.filter
+        if served.service.flavor == "finops":
+            expr = finops_wildcards(expr)
+        try:
+            conditions.append(
+                to_sqlalchemy(
+                    expr,
+                    lambda path: _filter_column(served, path),
+                    case_insensitive=case_insensitive,
+                )
+            )
+        except UnknownFieldError as exc:
+            raise ODataError(
+                400,
+                INVALID_FILTER,
+                f"Could not find a property named '{exc.field}' on {served.name} ($filter)",
+            ) from None
+    company = served.company_field
+    default = served.service.default_company
+    if company and default and not options.cross_company:
+        conditions.append(served.column(company) == default.lower())
+    if not conditions:
+        return None
+    return sa.and_(*conditions) if len(conditions) > 1 else conditions[0]
