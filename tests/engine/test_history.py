@@ -135,6 +135,23 @@ def test_reopening_does_not_migrate_twice(tmp_path: Path) -> None:
     again = HistoryStore.open(url)
     with again.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == (
-            "0001_initial"
+            "0002_record_state"
         )
     again.close()
+
+
+def test_record_states_are_saved_with_their_batch(store: HistoryStore) -> None:
+    from integrator.engine.history import RecordState
+
+    run_id = store.start_run("Contacts", ["Contacts"], mode="incremental")
+    first = RecordState("a", "CON-1", [{"ContactId": "CON-1"}, None], pending=True)
+    second = RecordState("b", "CON-2", [{"ContactId": "CON-2"}, {"X": 1}])
+    store.record_batch(
+        run_id, 0, Counts(read=2), states=("Contacts", "Contacts", [first, second], [])
+    )
+    assert store.states("Contacts", "Contacts", ["a", "b", "c"]) == {"a": first, "b": second}
+    assert store.pending_states("Contacts", "Contacts") == [first]
+    first.pending = False
+    store.record_batch(run_id, 0, Counts(), states=("Contacts", "Contacts", [first], ["b"]))
+    assert store.states("Contacts", "Contacts", ["a", "b"]) == {"a": first}
+    assert store.pending_states("Contacts", "Contacts") == []

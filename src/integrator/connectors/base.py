@@ -72,11 +72,12 @@ class Capabilities:
 
 
 class Outcome(enum.StrEnum):
-    """The fate of one record in an upsert."""
+    """The fate of one record in an upsert or a delete."""
 
     INSERTED = "inserted"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    DELETED = "deleted"
     ERROR = "error"
 
 
@@ -135,6 +136,15 @@ class Connector(Protocol):
 
         A bad record fails alone (``Outcome.ERROR`` with the system's message); the others in the
         batch are still written. Raises only when the whole request cannot be done.
+        """
+        ...
+
+    def delete(self, entity: str, keys: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
+        """Delete the records with the given key values; one result per key, in order.
+
+        ``Outcome.DELETED`` when a record was removed, ``Outcome.UNCHANGED`` when there was none
+        (deleting twice is the same as once), ``Outcome.ERROR`` with the system's message when
+        it refused. Raises only when the whole request cannot be done.
         """
         ...
 

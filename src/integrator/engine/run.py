@@ -17,10 +17,10 @@ from integrator.config.validate import check_workspace
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import EntityInfo
 from integrator.engine.connections import ConnectorPool, history_url
-from integrator.engine.history import Counts, HistoryStore, RunStatus, RunSummary
+from integrator.engine.history import Counts, HistoryStore, RecordState, RunStatus, RunSummary
 from integrator.engine.lock import ProjectLock
 from integrator.engine.plan import plan_projects
-from integrator.engine.task import RunMode, TaskRunner, TaskSystems
+from integrator.engine.task import PageOutcome, RunMode, TaskRunner, TaskSystems
 from integrator.errors import ConfigError, IntegratorError, RequestRejected
 
 __all__ = ["Engine", "Progress"]
@@ -143,7 +143,6 @@ class Engine:
         try:
             history = self.history
             history.mark_interrupted(name, INTERRUPTED_MESSAGE)
-            retry = self._failed_keys(name) if mode == "incremental" else {}
             run_id = history.start_run(
                 name, [t.name for t in project.tasks], mode=mode, rerun_of=rerun_of
             )
@@ -172,7 +171,6 @@ class Engine:
                         mode,
                         notes,
                         only_keys=None if only_keys is None else only_keys.get(task.name, []),
-                        retry=retry.get(task.name, []),
                     )
                     history.finish_task(run_id, position)
                 history.finish_run(run_id, message="; ".join(notes) or None)
@@ -196,22 +194,6 @@ class Engine:
 
         return describe
 
-    def _failed_keys(self, project: str) -> dict[str, list[dict[str, Any]]]:
-        """Source keys of the records that failed in the project's last finished run."""
-        last = self.history.last_run(
-            project,
-            [RunStatus.COMPLETED, RunStatus.WARNING, RunStatus.ERROR, RunStatus.INTERRUPTED],
-        )
-        keys: dict[str, list[dict[str, Any]]] = {}
-        if last is None:
-            return keys
-        for error in self.history.failed_records(last):
-            if error.source_key is not None:
-                bucket = keys.setdefault(error.task, [])
-                if error.source_key not in bucket:
-                    bucket.append(error.source_key)
-        return keys
-
     def _run_task(
         self,
         runner: TaskRunner,
@@ -221,40 +203,45 @@ class Engine:
         notes: list[str],
         *,
         only_keys: list[dict[str, Any]] | None,
-        retry: list[dict[str, Any]],
     ) -> None:
         history = self.history
         project, task = runner.project, runner.task.name
         total = Counts()
 
-        def commit(page: list[dict[str, Any]], checkpoint: str | None) -> None:
-            counts, errors = runner.process(page) if page else (Counts(), [])
+        def known(ids: Sequence[str]) -> Mapping[str, RecordState]:
+            return history.states(project, task, ids)
+
+        def commit(outcome: PageOutcome, checkpoint: str | None) -> None:
             history.record_batch(
                 run_id,
                 position,
-                counts,
-                errors,
+                outcome.counts,
+                outcome.errors,
                 checkpoint=(project, task, checkpoint) if checkpoint is not None else None,
+                states=(project, task, outcome.states, outcome.forget),
             )
-            total.add(counts)
+            total.add(outcome.counts)
+            if outcome.removed:
+                log.info("%s / %s: removed %d stale rows", project, task, outcome.removed)
             if self.progress is not None:
                 self.progress(Progress(project, task, total))
 
+        def retry(source_ids: Sequence[str]) -> None:
+            for page, missing in runner.read_ids(source_ids):
+                commit(runner.process(page, missing, known), None)
+
         if only_keys is not None:
-            for page in runner.read_keys(only_keys):
-                commit(page, None)
+            retry([runner.source_id(key) for key in only_keys])
             return
-        pending = {_freeze(k): k for k in retry}
+        pending = (
+            {state.source_id for state in history.pending_states(project, task)}
+            if mode == "incremental"
+            else set()
+        )
         stored = history.checkpoint(project, task)
-        for page, checkpoint in runner.read_pages(mode, stored, notes):
-            if pending:
-                for record in page:
-                    pending.pop(_freeze(runner.source_key(record)), None)
-            commit(page, checkpoint)
+        for page, deleted, checkpoint in runner.read_pages(mode, stored, notes):
+            outcome = runner.process(page, deleted, known)
+            commit(outcome, checkpoint)
+            pending.difference_update(outcome.seen)
         if pending:
-            for page in runner.read_keys(list(pending.values())):
-                commit(page, None)
-
-
-def _freeze(key: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-    return tuple(sorted(key.items()))
+            retry(sorted(pending))

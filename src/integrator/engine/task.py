@@ -1,25 +1,30 @@
 """Run one task: read the source in pages, map and upsert each page through its legs.
 
 Per page: map leg 1 (Source → CDS), upsert into CDS by key; map leg 2 (CDS → Destination) from
-the records CDS accepted, upsert into the destination by key; then the page's counts, failed
-records and (on the last page of a change feed) the new checkpoint are committed together in
-the history. A record rejected in leg 1 never reaches leg 2, and never stops the others.
+the records CDS accepted, upsert into the destination by key. A record rejected in leg 1 never
+reaches leg 2, and never stops the others.
+
+Each source record's *state* remembers the key it was last written under in each leg. When a
+record moves (its company changes, so its F&O contact person key changes), leaves the task's
+selection (a contact becomes an active customer) or is deleted in the source, the rows it had
+written and no longer maps to are removed, so the systems end as a fresh full sync of the
+source would leave them. Only rows this task wrote itself are ever removed.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from integrator.config.models import OrganizationMapping
-from integrator.connectors.base import Connector, EntityInfo, Outcome, Record, RecordResult
-from integrator.engine.history import Counts, RecordError
+from integrator.connectors.base import Connector, EntityInfo, Outcome, Record
+from integrator.engine.history import Counts, RecordError, RecordState
 from integrator.errors import RequestRejected
 from integrator.mapping import CompiledMapping, compile_mapping
 from integrator.odata.filter import (
-    And,
     Compare,
     Expr,
     Field,
@@ -29,12 +34,10 @@ from integrator.odata.filter import (
     referenced_fields,
     to_odata,
 )
-from integrator.odata.filter import (
-    Literal as FilterLiteral,
-)
+from integrator.odata.filter import Literal as FilterLiteral
 from integrator.templates.model import Leg, Task
 
-__all__ = ["RunMode", "TaskRunner", "TaskSystems"]
+__all__ = ["PageOutcome", "RunMode", "TaskRunner", "TaskSystems"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,8 @@ RunMode = Literal["incremental", "all-data", "rerun"]
 
 #: keys re-read per request when retrying failed records (keeps URLs short)
 _KEYS_PER_READ = 50
+
+StateLookup = Callable[[Sequence[str]], Mapping[str, RecordState]]
 
 
 @dataclass
@@ -52,7 +57,7 @@ class TaskSystems:
     destination: Connector
     cds: Connector | None = None
 
-    def for_system(self, role: str) -> Connector:
+    def for_role(self, role: str) -> Connector:
         """The connector playing ``role`` (``source``, ``cds`` or ``destination``)."""
         connector = {"source": self.source, "cds": self.cds, "destination": self.destination}[role]
         if connector is None:
@@ -67,17 +72,30 @@ class _CompiledLeg:
     connector: Connector
     constants: dict[str, Any] = field(default_factory=dict)
 
-    def map(self, records: Sequence[Record]) -> tuple[list[Record], list[int], list[Any]]:
-        mapped = self.mapping.apply(records)
-        if self.constants:
-            for record in mapped.records:
-                record.update(self.constants)
-        return mapped.records, mapped.indexes, mapped.errors
+    def key_of(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        return {name: record.get(name) for name in self.leg.key}
 
-    def upsert(self, records: Sequence[Record]) -> list[RecordResult]:
-        if not records:
-            return []
-        return self.connector.upsert(self.leg.to_entity, records, key=self.leg.key)
+
+@dataclass
+class PageOutcome:
+    """What one page did: counts, failed records, record states to save or forget."""
+
+    counts: Counts
+    errors: list[RecordError] = field(default_factory=list)
+    states: list[RecordState] = field(default_factory=list)
+    forget: list[str] = field(default_factory=list)
+    #: source ids the page saw (read, or reported deleted)
+    seen: list[str] = field(default_factory=list)
+    removed: int = 0
+
+
+@dataclass
+class _Stale:
+    """A row a record wrote in ``leg`` and no longer maps to."""
+
+    leg: int
+    key: dict[str, Any]
+    source_id: str
 
 
 class TaskRunner:
@@ -105,28 +123,46 @@ class TaskRunner:
             target_info = describe(role_to, leg.to_entity)
             constants = _organization_constants(leg, target_info, organization, role_to)
             mapping = compile_mapping(leg.rows, target_info, source_info)
-            self.legs.append(_CompiledLeg(leg, mapping, systems.for_system(role_to), constants))
+            self.legs.append(_CompiledLeg(leg, mapping, systems.for_role(role_to), constants))
+        source = describe("source", task.source_entity)
+        self.id_fields: tuple[str, ...] = source.key or tuple(task.keys.source)
+        self.id_types = {name: source.fields[name].type for name in self.id_fields}
         wanted = dict.fromkeys(self.legs[0].mapping.source_fields)
         wanted.update(dict.fromkeys(task.keys.source))
+        wanted.update(dict.fromkeys(self.id_fields))
         if self.filter is not None:
-            wanted.update(
-                dict.fromkeys(f.replace("/", ".") for f in referenced_fields(self.filter))
-            )
+            filtered = referenced_fields(self.filter)
+            wanted.update(dict.fromkeys(f.replace("/", ".") for f in filtered))
         self.source_fields = list(wanted)
+
+    # -- identities ----------------------------------------------------------------------------
+
+    def source_id(self, record: Mapping[str, Any]) -> str:
+        """The record's identity in the source (its primary key values, as text)."""
+        return json.dumps([record.get(name) for name in self.id_fields])
+
+    def id_values(self, source_id: str) -> dict[str, Any]:
+        """The primary key values a :meth:`source_id` stands for."""
+        return dict(zip(self.id_fields, json.loads(source_id), strict=True))
+
+    def key_text(self, record: Mapping[str, Any]) -> str:
+        """The record's integration key as people read it (``CON-01000-BVRCPS``)."""
+        values = [record.get(name) for name in self.task.keys.source]
+        if all(v is None for v in values):
+            return f"(no {', '.join(self.task.keys.source)}; id {self.source_id(record)})"
+        return ", ".join("" if v is None else str(v) for v in values)
+
+    def selected(self, record: Mapping[str, Any]) -> bool:
+        """Whether the task's source filter selects ``record`` (Dataverse string semantics)."""
+        return self.filter is None or evaluate(self.filter, record, case_insensitive=True)
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _matches(self, records: Sequence[Record]) -> list[Record]:
-        if self.filter is None:
-            return list(records)
-        expr = self.filter
-        return [r for r in records if evaluate(expr, r, case_insensitive=True)]
-
     def read_pages(
         self, mode: RunMode, checkpoint: str | None, notes: list[str]
-    ) -> Iterator[tuple[list[Record], str | None]]:
-        """Pages of source records selected by the task's filter, each with the checkpoint to
-        store once the page is done (``None`` but on the last page of a change feed)."""
+    ) -> Iterator[tuple[list[Record], list[str], str | None]]:
+        """Pages of source records with the source ids deleted since the checkpoint, and the
+        checkpoint to store once the page is done (``None`` until the feed says where)."""
         source = self.systems.source
         entity = self.task.source_entity
         caps = source.capabilities
@@ -138,99 +174,184 @@ class TaskRunner:
                 if error.code != "checkpoint-expired" or start is None:
                     raise
                 notes.append(
-                    f"task {self.task.name}: the change-tracking checkpoint expired "
-                    "(the source no longer knows it); read all data instead"
+                    f"task {self.task.name}: the source no longer knows the change-tracking "
+                    "checkpoint (it expired); all data was read instead"
                 )
                 log.warning(notes[-1])
                 yield from self._changes(entity, None)
             return
         for page in source.read(entity, self.source_fields, filter=self.task.source_filter):
-            yield (self._matches(page) if not caps.filter_pushdown else page), None
+            yield page, [], None
 
     def _changes(
         self, entity: str, checkpoint: str | None
-    ) -> Iterator[tuple[list[Record], str | None]]:
+    ) -> Iterator[tuple[list[Record], list[str], str | None]]:
         for batch in self.systems.source.read_changes(
             entity, self.source_fields, checkpoint=checkpoint
         ):
-            yield self._matches(batch.records), batch.checkpoint
+            deleted = [self.source_id(key) for key in batch.deleted]
+            yield batch.records, deleted, batch.checkpoint
 
-    def read_keys(self, keys: Sequence[Mapping[str, Any]]) -> Iterator[list[Record]]:
-        """Pages of the source records with the given key values (still under the filter)."""
-        for start in range(0, len(keys), _KEYS_PER_READ):
-            chunk = keys[start : start + _KEYS_PER_READ]
-            alternatives: list[Expr] = []
-            for key in chunk:
-                parts: list[Expr] = [
-                    Compare("eq", Field(name), FilterLiteral(value, _kind(value)))
-                    for name, value in key.items()
-                ]
-                alternatives.append(parts[0] if len(parts) == 1 else And(tuple(parts)))
-            by_key: Expr = alternatives[0] if len(alternatives) == 1 else Or(tuple(alternatives))
-            expr = by_key if self.filter is None else And((self.filter, by_key))
+    def read_ids(self, source_ids: Sequence[str]) -> Iterator[tuple[list[Record], list[str]]]:
+        """Pages of the source records with the given ids (filter not applied, so records that
+        left the selection are seen), each with the ids the source no longer has."""
+        for start in range(0, len(source_ids), _KEYS_PER_READ):
+            chunk = list(source_ids[start : start + _KEYS_PER_READ])
+            alternatives: list[Expr] = [
+                _equals(name, value, self.id_types.get(name))
+                for source_id in chunk
+                for name, value in self.id_values(source_id).items()
+            ]
+            expr: Expr = alternatives[0] if len(alternatives) == 1 else Or(tuple(alternatives))
+            found: list[Record] = []
             source = self.systems.source
-            for page in source.read(
-                self.task.source_entity, self.source_fields, filter=to_odata(expr)
-            ):
-                yield self._matches(page)
+            entity, fields = self.task.source_entity, self.source_fields
+            for page in source.read(entity, fields, filter=to_odata(expr)):
+                found.extend(page)
+            present = {self.source_id(r) for r in found}
+            yield found, [i for i in chunk if i not in present]
 
-    # -- one page --------------------------------------------------------------------------
+    # -- one page ------------------------------------------------------------------------------
 
-    def source_key(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """The record's source key values."""
-        return {name: record.get(name) for name in self.task.keys.source}
+    def process(
+        self, page: Sequence[Record], deleted: Sequence[str], known: StateLookup
+    ) -> PageOutcome:
+        """Push one page through every leg, then remove the rows records no longer map to."""
+        ids = [self.source_id(r) for r in page]
+        prior = known([*ids, *deleted])
+        outcome = PageOutcome(Counts(), seen=[*ids, *deleted])
+        chosen = [i for i, record in enumerate(page) if self.selected(record)]
+        outcome.counts.read = len(chosen)
+        stale: list[_Stale] = []
+        states: dict[str, RecordState] = {}
 
-    def key_text(self, record: Mapping[str, Any]) -> str:
-        """The record's source key as people read it (``CON-01000-BVRCPS``)."""
-        values = [record.get(name) for name in self.task.keys.source]
-        if all(v is None for v in values):
-            return f"(no {', '.join(self.task.keys.source)})"
-        return ", ".join("" if v is None else str(v) for v in values)
+        written, failed = self._through_legs([page[i] for i in chosen], outcome)
+        for position, index in enumerate(chosen):
+            record, source_id = page[index], ids[index]
+            before = prior.get(source_id)
+            old_keys = list(before.leg_keys) if before else []
+            if position in failed:
+                states[source_id] = RecordState(source_id, self.key_text(record), old_keys, True)
+                continue
+            new_keys = written[position]
+            for leg, old in enumerate(old_keys):
+                if old is not None and (leg >= len(new_keys) or old != new_keys[leg]):
+                    stale.append(_Stale(leg, old, source_id))
+            fresh = RecordState(source_id, self.key_text(record), list(new_keys), False)
+            if before is None or before != fresh:
+                states[source_id] = fresh
+        chosen_set = set(chosen)
+        left = [ids[i] for i in range(len(page)) if i not in chosen_set]
+        for source_id in [*left, *deleted]:
+            before = prior.get(source_id)
+            if before is None:
+                continue
+            stale.extend(
+                _Stale(leg, key, source_id)
+                for leg, key in enumerate(before.leg_keys)
+                if key is not None
+            )
+            outcome.forget.append(source_id)
+        if stale:
+            self._remove(stale, prior, states, outcome)
+        outcome.states = list(states.values())
+        return outcome
 
-    def process(self, page: Sequence[Record]) -> tuple[Counts, list[RecordError]]:
-        """Push one page of source records through every leg; counts and failed records."""
-        counts = Counts(read=len(page))
-        errors: list[RecordError] = []
-        # origin[i] = index in ``page`` of the i-th record travelling through the legs
-        origin = list(range(len(page)))
-        current: list[Record] = list(page)
+    def _through_legs(
+        self, records: list[Record], outcome: PageOutcome
+    ) -> tuple[dict[int, list[dict[str, Any]]], set[int]]:
+        """Map and upsert ``records`` leg by leg; the key each record got in each leg, and the
+        positions of those that failed."""
+        origin = list(range(len(records)))
+        current: list[Record] = records
+        keys: dict[int, list[dict[str, Any]]] = {i: [] for i in origin}
         outcomes: dict[int, list[Outcome]] = {i: [] for i in origin}
+        failed: set[int] = set()
         for leg in self.legs:
-            mapped, kept, field_errors = leg.map(current)
-            for problem in field_errors:
-                source_index = origin[problem.index]
-                errors.append(
-                    self._error(page[source_index], leg.leg, problem.field, problem.message)
+            mapped = leg.mapping.apply(current)
+            for problem in mapped.errors:
+                position = origin[problem.index]
+                failed.add(position)
+                outcome.errors.append(
+                    self._error(records[position], leg.leg, problem.field, problem.message)
                 )
-            origin = [origin[i] for i in kept]
-            results = leg.upsert(mapped)
+            origin = [origin[i] for i in mapped.indexes]
+            if leg.constants:
+                for record in mapped.records:
+                    record.update(leg.constants)
+            results = (
+                leg.connector.upsert(leg.leg.to_entity, mapped.records, key=leg.leg.key)
+                if mapped.records
+                else []
+            )
             accepted: list[Record] = []
             accepted_origin: list[int] = []
-            for record, source_index, result in zip(mapped, origin, results, strict=True):
+            for record, position, result in zip(mapped.records, origin, results, strict=True):
                 if result.outcome == Outcome.ERROR:
-                    errors.append(
-                        self._error(
-                            page[source_index],
-                            leg.leg,
-                            result.field,
-                            result.message or "rejected without a message",
-                        )
+                    failed.add(position)
+                    message = result.message or "refused without a message"
+                    outcome.errors.append(
+                        self._error(records[position], leg.leg, result.field, message)
                     )
                     continue
-                outcomes[source_index].append(result.outcome)
+                outcomes[position].append(result.outcome)
+                keys[position].append(leg.key_of(record))
                 accepted.append(record)
-                accepted_origin.append(source_index)
+                accepted_origin.append(position)
             current, origin = accepted, accepted_origin
-        counts.errors = len(page) - len(origin)
-        for source_index in origin:
-            final = _combine(outcomes[source_index])
+        counts = outcome.counts
+        counts.errors += len(failed)
+        for position in origin:
+            final = _combine(outcomes[position])
             if final == Outcome.INSERTED:
                 counts.inserted += 1
             elif final == Outcome.UPDATED:
                 counts.updated += 1
             else:
                 counts.unchanged += 1
-        return counts, errors
+        return keys, failed
+
+    def _remove(
+        self,
+        stale: list[_Stale],
+        prior: Mapping[str, RecordState],
+        states: dict[str, RecordState],
+        outcome: PageOutcome,
+    ) -> None:
+        """Delete stale rows, the destination's before CDS's; a refusal keeps the old key in the
+        record's state (pending) so the next run tries again."""
+        for leg_index in sorted({s.leg for s in stale}, reverse=True):
+            leg = self.legs[leg_index]
+            items = [s for s in stale if s.leg == leg_index]
+            results = leg.connector.delete(leg.leg.to_entity, [s.key for s in items])
+            for item, result in zip(items, results, strict=True):
+                if result.outcome == Outcome.DELETED:
+                    outcome.removed += 1
+                if result.outcome != Outcome.ERROR:
+                    continue
+                before = prior[item.source_id]
+                state = states.get(item.source_id) or RecordState(
+                    item.source_id, before.record_key, list(before.leg_keys), True
+                )
+                while len(state.leg_keys) <= leg_index:
+                    state.leg_keys.append(None)
+                state.leg_keys[leg_index] = item.key
+                state.pending = True
+                states[item.source_id] = state
+                if item.source_id in outcome.forget:
+                    outcome.forget.remove(item.source_id)
+                outcome.errors.append(
+                    RecordError(
+                        task=self.task.name,
+                        leg=leg.leg.title,
+                        key=before.record_key,
+                        field=result.field,
+                        message="could not remove the row this record no longer maps to "
+                        f"({_key_text(item.key)}): {result.message}",
+                        source_key=self.id_values(item.source_id),
+                    )
+                )
+                outcome.counts.errors += 1
 
     def _error(
         self, record: Mapping[str, Any], leg: Leg, field_name: str | None, message: str
@@ -241,8 +362,12 @@ class TaskRunner:
             key=self.key_text(record),
             field=field_name,
             message=message,
-            source_key=self.source_key(record),
+            source_key={name: record.get(name) for name in self.id_fields},
         )
+
+
+def _key_text(key: Mapping[str, Any]) -> str:
+    return ", ".join(f"{name} {value!r}" for name, value in key.items())
 
 
 def _combine(outcomes: Sequence[Outcome]) -> Outcome:
@@ -255,16 +380,16 @@ def _combine(outcomes: Sequence[Outcome]) -> Outcome:
     return Outcome.UNCHANGED
 
 
-def _kind(value: Any) -> Any:
+def _equals(name: str, value: Any, field_type: str | None) -> Compare:
     if value is None:
-        return "null"
+        return Compare("eq", Field(name), FilterLiteral(None, "null"))
+    if field_type == "guid":
+        return Compare("eq", Field(name), FilterLiteral(str(value).lower(), "guid"))
     if isinstance(value, bool):
-        return "boolean"
+        return Compare("eq", Field(name), FilterLiteral(value, "boolean"))
     if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "decimal"
-    return "string"
+        return Compare("eq", Field(name), FilterLiteral(value, "integer"))
+    return Compare("eq", Field(name), FilterLiteral(str(value), "string"))
 
 
 def _organization_constants(

@@ -14,8 +14,9 @@ is sent again as an update, and an update of a record deleted meanwhile as a cre
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
@@ -93,6 +94,10 @@ class FinOpsConnector(ODataConnector):
         path = key_path(meta.info.name, plan.key, meta.types(), meta.enum_types) + self._suffix()
         payload = {k: v for k, v in plan.payload.items() if k not in plan.key}
         return BatchOperation.json("PATCH", path, payload)
+
+    def record_path(self, meta: EntitySetMetadata, key: Mapping[str, Any]) -> str:
+        """The record's path by entity key, in every company (``cross-company``)."""
+        return super().record_path(meta, key) + self._suffix()
 
     def fallback(self, plan: WritePlan, status: int, code: str | None) -> WritePlan | None:
         """Create refused as a duplicate → update; update of a missing record → create."""

@@ -11,7 +11,7 @@ How an upsert is planned and what it costs is described in :mod:`.upsert`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -27,7 +27,9 @@ from integrator.connectors.base import (
 )
 from integrator.connectors.http.batch import BatchOperation
 from integrator.connectors.http.client import ODataClient
+from integrator.connectors.http.delete import delete_keys
 from integrator.connectors.http.fields import project, rename_fields
+from integrator.connectors.http.keys import key_path
 from integrator.connectors.http.lookup import check_row
 from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetadata, parse_metadata
 from integrator.connectors.http.responses import describe_url
@@ -98,6 +100,10 @@ class ODataConnector:
     def write_operation(self, meta: EntitySetMetadata, plan: WritePlan) -> BatchOperation:
         """The request that writes ``plan``."""
         raise NotImplementedError
+
+    def record_path(self, meta: EntitySetMetadata, key: Mapping[str, Any]) -> str:
+        """The path of one record by its key or alternate key."""
+        return key_path(meta.info.name, key, meta.types(), meta.enum_types)
 
     def fallback(self, plan: WritePlan, status: int, code: str | None) -> WritePlan | None:
         """A different write to try when ``plan`` was refused with ``status``/``code``."""
@@ -246,6 +252,10 @@ class ODataConnector:
                 results[index] = result
         assert all(r is not None for r in results)
         return [r for r in results if r is not None]
+
+    def delete(self, entity: str, keys: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
+        """Delete records by key in ``$batch`` requests; one result per key, in order."""
+        return delete_keys(self, self.entity(entity), keys)
 
     def close(self) -> None:
         """Stop the batch threads and close pooled connections."""

@@ -3,6 +3,7 @@
 from integrator.engine.history.models import (
     Counts,
     RecordError,
+    RecordState,
     RunStatus,
     RunSummary,
     TaskSummary,
@@ -14,6 +15,7 @@ __all__ = [
     "Counts",
     "HistoryStore",
     "RecordError",
+    "RecordState",
     "RunStatus",
     "RunSummary",
     "TaskSummary",

@@ -9,6 +9,7 @@ from typing import Any
 __all__ = [
     "Counts",
     "RecordError",
+    "RecordState",
     "RunStatus",
     "RunSummary",
     "TaskSummary",
@@ -115,3 +116,14 @@ class RunSummary:
         for task in self.tasks:
             total.add(task.counts)
         return total
+
+
+@dataclass
+class RecordState:
+    """What one source record of a task became: the key it was written under in each leg
+    (``None`` for a leg it never reached) and whether it failed last time."""
+
+    source_id: str
+    record_key: str
+    leg_keys: list[dict[str, Any] | None]
+    pending: bool = False

@@ -24,12 +24,19 @@ from sqlalchemy.engine import make_url
 from integrator.engine.history.models import (
     Counts,
     RecordError,
+    RecordState,
     RunStatus,
     RunSummary,
     TaskSummary,
     status_for,
 )
-from integrator.engine.history.tables import checkpoints, record_errors, runs, task_runs
+from integrator.engine.history.tables import (
+    checkpoints,
+    record_errors,
+    record_state,
+    runs,
+    task_runs,
+)
 
 __all__ = ["HistoryStore", "now_iso"]
 
@@ -117,9 +124,11 @@ class HistoryStore:
         errors: Iterable[RecordError] = (),
         *,
         checkpoint: tuple[str, str, str] | None = None,
+        states: tuple[str, str, Sequence[RecordState], Sequence[str]] | None = None,
     ) -> None:
         """Add a batch's counts and failed records to a task and, in the same transaction,
-        move the task's checkpoint (``(project, task, checkpoint)``) when one is given."""
+        move the task's checkpoint (``(project, task, checkpoint)``) and save its records'
+        states (``(project, task, changed states, source ids to forget)``) when given."""
         rows = [
             {
                 "run_id": run_id,
@@ -149,6 +158,8 @@ class HistoryStore:
                 conn.execute(record_errors.insert(), rows)
             if checkpoint is not None:
                 self._put_checkpoint(conn, run_id, *checkpoint)
+            if states is not None:
+                self._put_states(conn, *states)
 
     def finish_task(self, run_id: int, position: int, status: RunStatus | None = None) -> RunStatus:
         """Close a task; its status follows from its counts unless ``status`` is given."""
@@ -252,6 +263,80 @@ class HistoryStore:
         with self.engine.begin() as conn:
             conn.execute(checkpoints.delete().where(checkpoints.c.project == project))
 
+    # -- record states -------------------------------------------------------------------------
+
+    def _put_states(
+        self,
+        conn: sa.Connection,
+        project: str,
+        task: str,
+        changed: Sequence[RecordState],
+        forget: Sequence[str],
+    ) -> None:
+        if forget:
+            for chunk in _chunks(list(forget)):
+                conn.execute(
+                    record_state.delete().where(
+                        record_state.c.project == project,
+                        record_state.c.task == task,
+                        record_state.c.source_id.in_(chunk),
+                    )
+                )
+        if not changed:
+            return
+        rows = [
+            {
+                "project": project,
+                "task": task,
+                "source_id": state.source_id,
+                "record_key": state.record_key,
+                "leg_keys": json.dumps(state.leg_keys, sort_keys=True),
+                "pending": state.pending,
+            }
+            for state in changed
+        ]
+        insert = _dialect_insert(conn)(record_state)
+        conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["project", "task", "source_id"],
+                set_={
+                    "record_key": insert.excluded.record_key,
+                    "leg_keys": insert.excluded.leg_keys,
+                    "pending": insert.excluded.pending,
+                },
+            ),
+            rows,
+        )
+
+    def states(self, project: str, task: str, source_ids: Sequence[str]) -> dict[str, RecordState]:
+        """The stored states of ``source_ids`` (those that have one), by source id."""
+        found: dict[str, RecordState] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(source_ids)):
+                query = sa.select(record_state).where(
+                    record_state.c.project == project,
+                    record_state.c.task == task,
+                    record_state.c.source_id.in_(chunk),
+                )
+                for row in conn.execute(query).mappings():
+                    found[row["source_id"]] = _state(row)
+        return found
+
+    def pending_states(self, project: str, task: str) -> list[RecordState]:
+        """The task's records that failed last time they were processed."""
+        query = sa.select(record_state).where(
+            record_state.c.project == project,
+            record_state.c.task == task,
+            record_state.c.pending.is_(True),
+        )
+        with self.engine.connect() as conn:
+            return [_state(row) for row in conn.execute(query).mappings()]
+
+    def forget_states(self, project: str) -> None:
+        """Forget every record state of ``project``."""
+        with self.engine.begin() as conn:
+            conn.execute(record_state.delete().where(record_state.c.project == project))
+
     # -- reading -------------------------------------------------------------------------------
 
     def runs(self, project: str | None = None, limit: int = 50) -> list[RunSummary]:
@@ -328,6 +413,30 @@ class HistoryStore:
         with self.engine.connect() as conn:
             value = conn.execute(query).scalar_one_or_none()
         return int(value) if value is not None else None
+
+
+def _chunks(items: list[str], size: int = 900) -> list[list[str]]:
+    # SQLite allows 999 bound parameters per statement in older builds
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _dialect_insert(conn: sa.Connection) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
+def _state(row: Any) -> RecordState:
+    return RecordState(
+        source_id=row["source_id"],
+        record_key=row["record_key"],
+        leg_keys=json.loads(row["leg_keys"]) if row["leg_keys"] else [],
+        pending=bool(row["pending"]),
+    )
 
 
 def _counts(row: Any) -> Counts:

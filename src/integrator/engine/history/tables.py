@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["checkpoints", "metadata", "record_errors", "runs", "task_runs"]
+__all__ = ["checkpoints", "metadata", "record_errors", "record_state", "runs", "task_runs"]
 
 metadata = sa.MetaData()
 
@@ -57,4 +57,17 @@ checkpoints = sa.Table(
     sa.Column("checkpoint", sa.Text, nullable=False),
     sa.Column("run_id", sa.Integer),
     sa.Column("updated_at", sa.String(40), nullable=False),
+)
+
+#: per source record of a task: the key it was last written under in each leg (JSON list, one
+#: key dict or null per leg) and whether it failed last time (pending a retry)
+record_state = sa.Table(
+    "record_state",
+    metadata,
+    sa.Column("project", sa.String(200), primary_key=True),
+    sa.Column("task", sa.String(200), primary_key=True),
+    sa.Column("source_id", sa.String(400), primary_key=True),
+    sa.Column("record_key", sa.String(400), nullable=False),
+    sa.Column("leg_keys", sa.Text),
+    sa.Column("pending", sa.Boolean, nullable=False),
 )
