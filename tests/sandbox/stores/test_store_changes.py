@@ -44,6 +44,10 @@ def test_a_client_cannot_set_versionnumber(sales: sqlite3.Connection) -> None:
     assert versions(sales, "accounts") == [1]
     sales.execute("UPDATE accounts SET versionnumber = 77")
     assert versions(sales, "accounts") == [2]
+    sales.execute("INSERT INTO accounts (name, versionnumber) VALUES ('B', 3)")
+    sales.execute("UPDATE accounts SET versionnumber = 5, name = 'B2' WHERE name = 'B'")
+    assert versions(sales, "accounts") == [2, 4]
+    assert current_version(sales) == 4
 
 
 def test_changed_since_returns_rows_written_after_a_token(sales: sqlite3.Connection) -> None:

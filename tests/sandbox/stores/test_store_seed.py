@@ -144,3 +144,37 @@ def test_seed_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "added 3 accounts, 12 contacts" in result.output
     assert query(tmp_path, "SELECT count(*) FROM contacts") == [(12,)]
+
+
+@pytest.mark.parametrize("with_solution", [True, False])
+def test_seeding_without_triggers_gives_what_the_triggers_give(
+    tmp_path: Path, with_solution: bool
+) -> None:
+    from integrator.sandbox.stores.seed import _seed
+
+    for name, bypass in (("fast", True), ("triggers", False)):
+        store = SandboxStore.open(tmp_path / name, with_solution=with_solution)
+        seed_sales(tmp_path / name, accounts=10, contacts=50, random_seed=1)
+        conn = store.connect("sales")
+        conn.execute("BEGIN IMMEDIATE")
+        _seed(conn, with_solution, 15, 120, 2, bypass_triggers=bypass)
+        conn.execute("COMMIT")
+        conn.close()
+    for table in ("accounts", "contacts", "quotes", "salesorders", "invoices"):
+        assert rows(tmp_path / "fast", table) == rows(tmp_path / "triggers", table)
+    for sql in (
+        "SELECT version FROM _ct_version",
+        "SELECT * FROM _autonumber ORDER BY 1",
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY 1",
+    ):
+        assert query(tmp_path / "fast", sql) == query(tmp_path / "triggers", sql)
+    conn = SandboxStore.open(tmp_path / "fast", with_solution=None).connect("sales")
+    conn.execute("INSERT INTO contacts (firstname, lastname) VALUES ('After', 'Seed')")
+    row = conn.execute(
+        "SELECT fullname, versionnumber, msdynce_contactnumber FROM contacts"
+        " WHERE lastname = 'Seed'"
+    ).fetchone()
+    assert row[0] == "After Seed"
+    assert row[1] == query(tmp_path / "fast", "SELECT max(versionnumber) FROM contacts")[0][0]
+    assert (row[2] or "").startswith("CON-01170-") == with_solution
+    conn.close()

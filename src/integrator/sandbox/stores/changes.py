@@ -42,7 +42,7 @@ TOMBSTONE_RETENTION = timedelta(days=7)
 CHANGE_TRACKING_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS _ct_version ("
     " id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL,"
-    " purged_through INTEGER NOT NULL DEFAULT 0) STRICT",
+    " purged_through INTEGER NOT NULL DEFAULT 0, upkeep INTEGER NOT NULL DEFAULT 0) STRICT",
     "INSERT OR IGNORE INTO _ct_version (id, version, purged_through) VALUES (1, 0, 0)",
     "CREATE TABLE IF NOT EXISTS _ct_tombstones ("
     " version INTEGER PRIMARY KEY, entity_set TEXT NOT NULL, key TEXT NOT NULL,"
@@ -52,6 +52,20 @@ CHANGE_TRACKING_SCHEMA = (
 
 #: statement (inside a trigger) taking the next version
 NEXT_VERSION_SQL = "UPDATE _ct_version SET version = version + 1 WHERE id = 1;"
+#: the same, raising the flag that tells the upkeep's own row write from a client's
+UPKEEP_BEGIN_SQL = "UPDATE _ct_version SET version = version + 1, upkeep = 1 WHERE id = 1;"
+UPKEEP_END_SQL = "UPDATE _ct_version SET upkeep = 0 WHERE id = 1;"
+#: trigger condition: the row write being handled is a client's, not the upkeep's own
+NOT_UPKEEP_WRITE_SQL = "(SELECT upkeep FROM _ct_version WHERE id = 1) = 0"
+
+
+def migrate_change_tracking(conn: sqlite3.Connection) -> None:
+    """Bring a ``_ct_version`` table made by an earlier build up to date."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(_ct_version)")}
+    if "upkeep" not in columns:
+        conn.execute("ALTER TABLE _ct_version ADD COLUMN upkeep INTEGER NOT NULL DEFAULT 0")
+
+
 #: expression (inside a trigger) reading the version just taken
 VERSION_SQL = "(SELECT version FROM _ct_version WHERE id = 1)"
 

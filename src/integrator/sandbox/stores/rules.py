@@ -26,9 +26,9 @@ from functools import cache
 from typing import Any
 
 from integrator.sandbox.schema import EntitySet, Service
+from integrator.sandbox.stores.changes import NOT_UPKEEP_WRITE_SQL
 from integrator.sandbox.stores.ddl import quote
 from integrator.sandbox.stores.services import SERVICES
-from integrator.sandbox.stores.upkeep import NOT_UPKEEP_WRITE_SQL
 
 __all__ = ["Rule", "Violation", "explain_violation", "rule_triggers_sql", "rules_for"]
 

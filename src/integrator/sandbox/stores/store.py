@@ -6,7 +6,11 @@ import sqlite3
 from pathlib import Path
 
 from integrator.sandbox.schema import Service
-from integrator.sandbox.stores.changes import CHANGE_TRACKING_SCHEMA, purge_tombstones
+from integrator.sandbox.stores.changes import (
+    CHANGE_TRACKING_SCHEMA,
+    migrate_change_tracking,
+    purge_tombstones,
+)
 from integrator.sandbox.stores.ddl import create_schema_sql
 from integrator.sandbox.stores.reference import load_reference_data
 from integrator.sandbox.stores.rules import rule_triggers_sql
@@ -125,6 +129,7 @@ def _prepare(conn: sqlite3.Connection, service: Service, with_solution: bool | N
         if service.flavor == "dataverse":
             for statement in CHANGE_TRACKING_SCHEMA:
                 conn.execute(statement)
+            migrate_change_tracking(conn)
         if service.name == "sales":
             for statement in AUTONUMBER_SCHEMA:
                 conn.execute(statement)

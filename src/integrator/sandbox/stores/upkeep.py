@@ -7,7 +7,9 @@ single spaces); tombstones for change-tracked sets; deleting an account or conta
 solution, the columns of :mod:`.solution`. F&O: ``dataAreaId`` is stored lower-case.
 
 All maintenance of a row happens in one AFTER trigger per event, so a write takes exactly one
-version. Connections must keep ``recursive_triggers`` off (SQLite's default).
+version. The trigger raises a flag (``_ct_version.upkeep``) around its own row write so that
+write is neither maintained again nor re-checked by the rules. Connections must keep
+``recursive_triggers`` off (SQLite's default).
 """
 
 # SQL here is generated from the service descriptions, never from request values.
@@ -17,17 +19,16 @@ from __future__ import annotations
 
 from integrator.sandbox.schema import EntitySet, Service
 from integrator.sandbox.stores import solution
-from integrator.sandbox.stores.changes import NEXT_VERSION_SQL, VERSION_SQL, tombstone_trigger_sql
+from integrator.sandbox.stores.changes import (
+    NOT_UPKEEP_WRITE_SQL,
+    UPKEEP_BEGIN_SQL,
+    UPKEEP_END_SQL,
+    VERSION_SQL,
+    tombstone_trigger_sql,
+)
 from integrator.sandbox.stores.ddl import NOW_SQL, quote
 
 __all__ = ["NOT_UPKEEP_WRITE_SQL", "upkeep_triggers_sql"]
-
-#: trigger condition telling a client's update from the upkeep's own, which moves
-#: ``versionnumber`` to the version just taken: the upkeep's write must not be maintained again,
-#: nor checked again by the rules. A client's update leaves ``versionnumber`` alone.
-NOT_UPKEEP_WRITE_SQL = (
-    f"(NEW.versionnumber IS OLD.versionnumber OR NEW.versionnumber IS NOT {VERSION_SQL})"
-)
 
 
 def _fullname_sql() -> str:
@@ -59,12 +60,12 @@ def _dataverse_triggers(service: Service, es: EntitySet, with_solution: bool) ->
     pre = "".join(f"  {s}\n" for s in before_insert)
     out = [
         f"CREATE TRIGGER {quote('upkeep_ins_' + es.table)} AFTER INSERT ON {t}\nBEGIN\n{pre}"
-        f"  {NEXT_VERSION_SQL}\n  UPDATE {t} SET {', '.join(stamp + on_insert)}"
-        " WHERE rowid = NEW.rowid;\nEND",
+        f"  {UPKEEP_BEGIN_SQL}\n  UPDATE {t} SET {', '.join(stamp + on_insert)}"
+        f" WHERE rowid = NEW.rowid;\n  {UPKEEP_END_SQL}\nEND",
         f"CREATE TRIGGER {quote('upkeep_upd_' + es.table)} AFTER UPDATE ON {t}"
         f" WHEN {NOT_UPKEEP_WRITE_SQL}\nBEGIN\n"
-        f"  {NEXT_VERSION_SQL}\n  UPDATE {t} SET {', '.join(stamp + on_update)}"
-        " WHERE rowid = NEW.rowid;\nEND",
+        f"  {UPKEEP_BEGIN_SQL}\n  UPDATE {t} SET {', '.join(stamp + on_update)}"
+        f" WHERE rowid = NEW.rowid;\n  {UPKEEP_END_SQL}\nEND",
     ]
     if es.change_tracking:
         out.append(tombstone_trigger_sql(es))
