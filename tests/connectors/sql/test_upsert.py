@@ -332,3 +332,50 @@ def test_typed_values_round_trip_and_compare_unchanged(db: Database) -> None:
     assert str(one["at"]).startswith("2024-03-01") and "10:15:30.25" in str(one["at"])
     two = rows[records[1]["id"]]
     assert (two["qty"], two["day"], two["flag"], two["at"]) == (3, "2024-12-31", False, None)
+
+
+def test_a_trigger_that_rolls_back_everything_is_reported_not_retried(
+    sqlite_db: Database,
+) -> None:
+    sqlite_db.run(
+        "CREATE TABLE strict_rows (id INTEGER PRIMARY KEY, label TEXT);"
+        "CREATE TRIGGER strict_rows_check BEFORE INSERT ON strict_rows WHEN NEW.label = 'bad'"
+        " BEGIN SELECT RAISE(ROLLBACK, 'label bad rolls everything back'); END;"
+    )
+    connector = sqlite_db.connector()
+
+    with pytest.raises(RequestRejected, match="label bad rolls everything back") as caught:
+        connector.upsert("strict_rows", [{"id": 1, "label": "ok"}, {"id": 2, "label": "bad"}],
+                         key=["id"])  # fmt: skip
+
+    assert caught.value.code == "transaction-rolled-back"
+    assert sqlite_db.rows("SELECT count(*) FROM strict_rows") == [(0,)]
+    assert connector.upsert("strict_rows", [{"id": 3, "label": "ok"}], key=["id"])[0].outcome is (
+        Outcome.INSERTED
+    )
+
+
+def test_a_row_a_trigger_silently_drops_is_not_reported_written(db: Database) -> None:
+    if db.dialect == "sqlite":
+        db.run(
+            "CREATE TABLE quiet (id INTEGER PRIMARY KEY, label TEXT);"
+            "CREATE TRIGGER quiet_drop BEFORE INSERT ON quiet WHEN NEW.label = 'drop'"
+            " BEGIN SELECT RAISE(IGNORE); END;"
+        )
+    else:
+        db.run(
+            "CREATE TABLE {s}quiet (id INTEGER PRIMARY KEY, label TEXT);"
+            "CREATE FUNCTION {s}quiet_drop() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN IF NEW.label = 'drop' THEN RETURN NULL; END IF; RETURN NEW; END $$;"
+            "CREATE TRIGGER quiet_drop BEFORE INSERT ON {s}quiet"
+            " FOR EACH ROW EXECUTE FUNCTION {s}quiet_drop();"
+        )
+    batch = [{"id": n, "label": "drop" if n == 6 else "keep"} for n in range(10)]
+
+    results = db.connector().upsert("quiet", batch, key=["id"])
+
+    assert [r.outcome for r in results] == [Outcome.INSERTED] * 6 + [Outcome.ERROR] + [
+        Outcome.INSERTED
+    ] * 3
+    assert results[6].message is not None and "skipped" in results[6].message
+    assert db.rows("SELECT count(*) FROM {s}quiet") == [(9,)]

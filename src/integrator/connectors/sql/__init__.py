@@ -20,8 +20,12 @@
 - ``read_changes``: by the watermark column configured per entity, ``>=`` the last value, with
   the keys already read at that value remembered in the checkpoint. Deletes are not seen.
 
-Limits: a SQLite trigger using ``RAISE(ROLLBACK)`` or ``RAISE(IGNORE)`` defeats per-row
-isolation (use ``ABORT``, as the sandbox does); rows whose key is NULL are not paged; a row
+A row a trigger drops without an error (SQLite ``RAISE(IGNORE)``, a PostgreSQL BEFORE trigger
+returning NULL) is found by row counts and reported as an error, not as written. A trigger that
+ends the whole transaction (SQLite ``RAISE(ROLLBACK)``) fails the batch with ``RequestRejected``
+(code ``transaction-rolled-back``): per-row isolation needs ``ABORT``, which the sandbox uses.
+
+Limits: rows whose key is NULL are not paged; a row
 changed twice within one watermark tick after it was read is missed (use a counter such as
 ``versionnumber`` rather than a coarse timestamp where you can); on PostgreSQL, a transaction
 that commits after a later one may carry an older watermark than the checkpoint and be missed.

@@ -150,18 +150,21 @@ def _write_isolating_bad_rows(
     savepoint = connection.begin_nested()
     try:
         _execute(connection, model, key, writes)
-    except sa.exc.StatementError as error:
-        savepoint.rollback()
-        if not is_row_error(error):
-            raise
+    except (_Skipped, sa.exc.StatementError) as error:
+        if isinstance(error, sa.exc.StatementError):
+            if _transaction_lost(connection):
+                raise RequestRejected(
+                    f"{model.info.name}: the database ended the whole transaction "
+                    f"({str(error.orig).strip()}); nothing of this batch was written",
+                    code="transaction-rolled-back",
+                ) from None
+            savepoint.rollback()
+            if not is_row_error(error):
+                raise
+        else:
+            savepoint.rollback()
         if len(writes) == 1:
-            write = writes[0]
-            given = records[write.index]
-            problem = explain(error, {c: given.get(c, v) for c, v in write.values.items()}, model)
-            record_key = _record_key(records[write.index], key)
-            results[write.index] = RecordResult(
-                record_key, Outcome.ERROR, problem.message, problem.field
-            )
+            results[writes[0].index] = _failure(error, writes[0], records, key, model)
             return
         middle = len(writes) // 2
         _write_isolating_bad_rows(connection, model, key, writes[:middle], records, results)
@@ -173,6 +176,30 @@ def _write_isolating_bad_rows(
         results[write.index] = RecordResult(_record_key(records[write.index], key), outcome)
 
 
+def _failure(
+    error: Exception,
+    write: _Write,
+    records: Sequence[Record],
+    key: Sequence[str],
+    model: TableModel,
+) -> RecordResult:
+    given = records[write.index]
+    record_key = _record_key(given, key)
+    if not isinstance(error, sa.exc.StatementError):
+        return RecordResult(record_key, Outcome.ERROR, _SKIPPED_MESSAGE)
+    problem = explain(error, {c: given.get(c, v) for c, v in write.values.items()}, model)
+    return RecordResult(record_key, Outcome.ERROR, problem.message, problem.field)
+
+
+def _transaction_lost(connection: Connection) -> bool:
+    """True when the database itself rolled the transaction back (SQLite ``RAISE(ROLLBACK)``),
+    taking the savepoints with it."""
+    if connection.dialect.name != "sqlite":
+        return False
+    driver = connection.connection.driver_connection
+    return driver is not None and not driver.in_transaction
+
+
 def _execute(
     connection: Connection, model: TableModel, key: Sequence[str], writes: list[_Write]
 ) -> None:
@@ -181,6 +208,8 @@ def _execute(
     groups: dict[tuple[str, frozenset[str]], list[_Write]] = {}
     for write in writes:
         groups.setdefault((write.kind, frozenset(write.values)), []).append(write)
+    # SQLAlchemy keeps the row count of an INSERT only when asked to
+    connection = connection.execution_options(preserve_rowcount=True)
     for (kind, columns), group in groups.items():
         names = sorted(columns - set(key))
         if kind == "update" and not names:
@@ -188,9 +217,19 @@ def _execute(
         if connection.dialect.name == "postgresql":
             # whole columns bound as arrays: one short cached statement per group, and a refused
             # row fails it cleanly (psycopg's pipelined executemany aborts noisily)
-            connection.execute(*_unnest_statement(table, key, kind, names, group))
+            written = connection.execute(*_unnest_statement(table, key, kind, names, group))
         else:
-            _execute_many(connection, table, key, kind, names, group)
+            written = _execute_many(connection, table, key, kind, names, group)
+        if 0 <= written.rowcount < len(group):
+            raise _Skipped()
+
+
+class _Skipped(Exception):
+    """Fewer rows were written than sent: a trigger dropped some without an error
+    (SQLite ``RAISE(IGNORE)``, a PostgreSQL BEFORE trigger returning NULL)."""
+
+
+_SKIPPED_MESSAGE = "the database skipped this record without an error (a trigger ignored it)"
 
 
 def _execute_many(
@@ -200,10 +239,9 @@ def _execute_many(
     kind: str,
     names: list[str],
     group: list[_Write],
-) -> None:
+) -> sa.CursorResult[Any]:
     if kind == "insert":
-        connection.execute(sa.insert(table), [w.values for w in group])
-        return
+        return connection.execute(sa.insert(table), [w.values for w in group])
     statement = (
         sa.update(table)
         .where(*(table.c[k] == sa.bindparam(f"__k{i}") for i, k in enumerate(key)))
@@ -216,7 +254,7 @@ def _execute_many(
         }
         for w in group
     ]
-    connection.execute(statement, parameters)
+    return connection.execute(statement, parameters)
 
 
 def _unnest_statement(
