@@ -19,6 +19,7 @@ from integrator.odata.filter import (
     Expr,
     Literal,
     Not,
+    Operand,
     Or,
     UnknownFieldError,
     to_sqlalchemy,
@@ -27,7 +28,7 @@ from integrator.sandbox.http.errors import INVALID_FILTER, ODataError
 from integrator.sandbox.http.model import ServedSet
 from integrator.sandbox.http.query import QueryOptions
 
-__all__ = ["finops_wildcards", "where_clause"]
+__all__ = ["finops_wildcards", "fold_string_functions", "where_clause"]
 
 
 def _wildcard(compare: Compare) -> Expr:
@@ -85,27 +86,52 @@ def _filter_column(served: ServedSet, path: str) -> ColumnElement[Any]:
         condition = sa.and_(
             condition, served.table.c[nav.lookup.type_column] == nav.target_logical_name
         )
-    value = target_table.c[target.properties[rest].column]
-    return sa.select(value).where(condition).scalar_subquery()
+    prop = target.properties[rest]
+    value = sa.select(target_table.c[prop.column]).where(condition).scalar_subquery()
+    if prop.type in ("string", "enum", "guid"):
+        # a subquery carries no column collation: give it the stores' case-insensitive one
+        return value.collate("NOCASE")
+    return value
+
+
+def _lowered(operand: Operand) -> Operand:
+    return Call("tolower", (operand,))
+
+
+def fold_string_functions(expr: Expr) -> Expr:
+    """``expr`` with ``contains``/``startswith``/``endswith`` comparing lower-cased operands.
+
+    Comparisons (``eq``, ``gt`` ...) need no folding: the stores' text columns are ``COLLATE
+    NOCASE``, which also keeps them able to use indexes; functions see no collation.
+    """
+    if isinstance(expr, And):
+        return And(tuple(fold_string_functions(e) for e in expr.items))
+    if isinstance(expr, Or):
+        return Or(tuple(fold_string_functions(e) for e in expr.items))
+    if isinstance(expr, Not):
+        return Not(fold_string_functions(expr.item))
+    if isinstance(expr, Call) and expr.name in ("contains", "startswith", "endswith"):
+        return Call(expr.name, tuple(_lowered(a) for a in expr.args))
+    return expr
 
 
 def where_clause(
     served: ServedSet, options: QueryOptions, *, case_insensitive: bool
 ) -> ColumnElement[bool] | None:
-    """The SQL condition of ``options``' ``$filter`` and company restriction, or ``None``."""
+    """The SQL condition of ``options``' ``$filter`` and company restriction, or ``None``.
+
+    ``case_insensitive`` string matching relies on the stores' convention that text columns are
+    ``COLLATE NOCASE`` (so ``eq`` over an indexed column stays an index lookup).
+    """
     conditions: list[ColumnElement[bool]] = []
     if options.filter is not None:
         expr = options.filter
         if served.service.flavor == "finops":
             expr = finops_wildcards(expr)
+        if case_insensitive:
+            expr = fold_string_functions(expr)
         try:
-            conditions.append(
-                to_sqlalchemy(
-                    expr,
-                    lambda path: _filter_column(served, path),
-                    case_insensitive=case_insensitive,
-                )
-            )
+            conditions.append(to_sqlalchemy(expr, lambda path: _filter_column(served, path)))
         except UnknownFieldError as exc:
             raise ODataError(
                 400,
@@ -115,7 +141,8 @@ def where_clause(
     company = served.company_field
     default = served.service.default_company
     if company and default and not options.cross_company:
-        conditions.append(served.column(company) == default.lower())
+        # lower() keeps the planner from picking the company index over the $filter's keys
+        conditions.append(sa.func.lower(served.column(company)) == default.lower())
     if not conditions:
         return None
     return sa.and_(*conditions) if len(conditions) > 1 else conditions[0]
