@@ -21,8 +21,10 @@ def demo(
     contacts: Annotated[int, typer.Option("--contacts", help="Sales contacts to seed.")] = 2000,
     accounts: Annotated[int, typer.Option("--accounts", help="Sales accounts to seed.")] = 200,
 ) -> None:
-    """Run the whole flow on an embedded sandbox: seed Sales, run the three P2C projects, show
-    the history, where the records went, and fix the Warning the seed document warns about.
+    """Run the whole flow on an embedded sandbox, nothing to set up.
+
+    Seeds Sales, runs the three P2C projects, shows the history and where the records went,
+    and fixes the Warning the seed document warns about.
 
     Example: integrator demo
     """

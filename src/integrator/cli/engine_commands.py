@@ -201,8 +201,10 @@ def history(
 
 @app.command("upgrade")
 def upgrade(workspace: WorkspaceOption = None, json_output: JsonOption = False) -> None:
-    """Run the P2C upgrade script against the workspace's Sales: number contacts and accounts
-    that have no number, set Is Active Customer and IsCompanyAnAccount. Safe to run again.
+    """Run the P2C upgrade script against the workspace's Sales (safe to run again).
+
+    Numbers contacts and accounts that have none, sets Is Active Customer and
+    IsCompanyAnAccount.
 
     Example: integrator upgrade --workspace ./ws
     """

@@ -62,8 +62,10 @@ def init_command(
         typer.Option("--sandbox", help="Base URL of a running sandbox, kept as given."),
     ],
 ) -> None:
-    """Create a workspace: one connection set pointing at the sandbox, and one project per
-    P2C template, named as the template, for you to edit.
+    """Create a workspace pointing at a sandbox, with one project per P2C template.
+
+    One connection set (Sales, CDS, F&O at the sandbox URL, organization mapping ORG001 ↔
+    USMF) and one project per template, named as the template, for you to edit.
 
     Example: integrator init ./p2c --sandbox http://127.0.0.1:8700
     """
