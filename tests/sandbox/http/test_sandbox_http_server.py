@@ -82,3 +82,14 @@ def test_cli_serve_refuses_a_bad_fault_option(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "rate_429" in result.stderr
+
+
+def test_without_solution_serves_sales_without_numbering(tmp_path: Path) -> None:
+    with running_sandbox(tmp_path / "sb", with_solution=False) as sb:
+        r = httpx.post(
+            sb.sales + "contacts",
+            json={"lastname": "Old"},
+            headers={"Prefer": "return=representation"},
+        )
+        assert r.status_code == 201
+        assert r.json()["msdynce_contactnumber"] is None
