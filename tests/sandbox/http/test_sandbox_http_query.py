@@ -211,3 +211,26 @@ def test_seeded_fixture_reads_the_seeded_contacts(sandbox_seeded: SandboxHandle)
     )
     values = r.json()["value"]
     assert values and all(v["parentcustomerid_account"]["accountnumber"] for v in values)
+
+
+def test_datetime_filters_compare_instants(sandbox: SandboxHandle, client: httpx.Client) -> None:
+    r = client.post(
+        sandbox.sales + "accounts",
+        json={"name": "Dated"},
+        headers={"Prefer": "return=representation"},
+    )
+    created = r.json()["createdon"]
+    assert created.endswith("Z") and len(created) == len("2024-01-02T03:04:05.000Z")
+    whole_second = created[:19] + "Z"
+    same_instant_elsewhere = created[:19] + ".000+00:00"
+
+    def names(expr: str) -> list[str]:
+        got = client.get(sandbox.sales + "accounts", params={"$filter": expr})
+        assert got.status_code == 200, got.text
+        return [v["name"] for v in got.json()["value"]]
+
+    assert names(f"createdon ge {whole_second}") == ["Dated"]
+    assert names(f"createdon le {created}") == ["Dated"]
+    assert names(f"createdon ge {same_instant_elsewhere}") == ["Dated"]
+    assert names("createdon lt 2000-01-01T00:00:00+01:00") == []
+    assert names("createdon gt 2000-01-01") == ["Dated"]

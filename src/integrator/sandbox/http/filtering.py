@@ -27,8 +27,9 @@ from integrator.odata.filter import (
 from integrator.sandbox.http.errors import INVALID_FILTER, ODataError
 from integrator.sandbox.http.model import ServedSet
 from integrator.sandbox.http.query import QueryOptions
+from integrator.sandbox.http.values import utc_text
 
-__all__ = ["finops_wildcards", "fold_string_functions", "where_clause"]
+__all__ = ["finops_wildcards", "fold_string_functions", "normalize_datetimes", "where_clause"]
 
 
 def _wildcard(compare: Compare) -> Expr:
@@ -94,6 +95,30 @@ def _filter_column(served: ServedSet, path: str) -> ColumnElement[Any]:
     return value
 
 
+def _utc_literal(operand: Operand) -> Operand:
+    if isinstance(operand, Literal) and operand.kind in ("datetime", "date"):
+        try:
+            return Literal(utc_text(str(operand.value)), "datetime")
+        except ValueError:
+            raise ODataError(
+                400, INVALID_FILTER, f"Invalid date/time {operand.value!r} in $filter"
+            ) from None
+    return operand
+
+
+def normalize_datetimes(expr: Expr) -> Expr:
+    """``expr`` with date and date-time literals written as the stores keep date-times."""
+    if isinstance(expr, And):
+        return And(tuple(normalize_datetimes(e) for e in expr.items))
+    if isinstance(expr, Or):
+        return Or(tuple(normalize_datetimes(e) for e in expr.items))
+    if isinstance(expr, Not):
+        return Not(normalize_datetimes(expr.item))
+    if isinstance(expr, Compare):
+        return Compare(expr.op, _utc_literal(expr.left), _utc_literal(expr.right))
+    return expr
+
+
 def _lowered(operand: Operand) -> Operand:
     return Call("tolower", (operand,))
 
@@ -128,6 +153,7 @@ def where_clause(
         expr = options.filter
         if served.service.flavor == "finops":
             expr = finops_wildcards(expr)
+        expr = normalize_datetimes(expr)
         if case_insensitive:
             expr = fold_string_functions(expr)
         try:

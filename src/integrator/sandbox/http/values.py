@@ -12,7 +12,7 @@ from typing import Any
 from integrator.sandbox.http.errors import INVALID_VALUE, TOO_LONG, ODataError
 from integrator.sandbox.http.model import Property, ServedSet
 
-__all__ = ["RowReader", "to_column_value"]
+__all__ = ["RowReader", "to_column_value", "utc_text"]
 
 
 def _bad(prop: Property, value: Any, expected: str) -> ODataError:
@@ -24,18 +24,23 @@ def _bad(prop: Property, value: Any, expected: str) -> ODataError:
     )
 
 
+def utc_text(value: str) -> str:
+    """An ISO 8601 date or date-time as the stores keep it: UTC, milliseconds, ``Z``
+    (``2024-01-02T03:04:05.000Z``), so that text order is time order. ``ValueError`` if bad."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
 def _datetime(prop: Property, value: Any) -> str:
     if not isinstance(value, str):
         raise _bad(prop, value, "an ISO 8601 date and time string")
     try:
-        moment = datetime.fromisoformat(value)
+        return utc_text(value)
     except ValueError:
         raise _bad(prop, value, "an ISO 8601 date and time string") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    # the stores' convention: ISO 8601 UTC with milliseconds and Z, so text order is time order
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def to_column_value(prop: Property, value: Any) -> Any:
