@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from sandbox_http_support import Op, batch_responses, error_message, post_batch
+from sandbox_http_support import Op, batch_body, batch_responses, error_message, post_batch
 
 from integrator.sandbox.testing import SandboxHandle
 
@@ -157,3 +158,39 @@ def test_batch_without_boundary_is_a_400(sandbox: SandboxHandle, client: httpx.C
     )
     assert r.status_code == 400
     assert "boundary" in error_message(r)
+
+
+def test_bare_lf_line_endings_are_accepted(sandbox: SandboxHandle, client: httpx.Client) -> None:
+    content_type, body = batch_body([Op("POST", "contacts", {"lastname": "LF"})])
+    r = client.post(
+        sandbox.sales + "$batch",
+        content=body.replace(b"\r\n", b"\n"),
+        headers={"Content-Type": content_type},
+    )
+    assert r.status_code == 200, r.text
+    assert [p.status for p in batch_responses(r)] == [204]
+    assert _lastnames(client, sandbox) == ["LF"]
+
+
+def test_parallel_batches_are_written_one_at_a_time_with_unique_numbers(
+    sandbox: SandboxHandle,
+) -> None:
+    def send(worker: int) -> httpx.Response:
+        ops: list[Op | list[Op]] = [
+            Op("POST", "contacts", {"lastname": f"W{worker}-{i}"}) for i in range(250)
+        ]
+        with httpx.Client(timeout=120) as c:
+            return post_batch(c, sandbox.sales, ops)
+
+    with ThreadPoolExecutor(4) as pool:
+        responses = list(pool.map(send, range(4)))
+    assert [r.status_code for r in responses] == [200] * 4
+    with httpx.Client(timeout=60) as c:
+        numbers = [
+            v["msdynce_contactnumber"]
+            for v in c.get(
+                sandbox.sales + "contacts", params={"$select": "msdynce_contactnumber"}
+            ).json()["value"]
+        ]
+    assert len(numbers) == 1000 and len(set(numbers)) == 1000
+    assert {n[:9] for n in numbers} >= {"CON-01000", "CON-01999"}
