@@ -354,3 +354,17 @@ def test_the_servers_retry_after_is_honoured_by_everyone_on_the_budget(
     assert sales.client.budget.waited_seconds >= 1.0  # Retry-After paused the shared budget
     assert Counter(r.outcome for r in results) == {Outcome.INSERTED: 1000}
     assert len(_read_all(sales, ["contactid"])) == 1000
+
+
+def test_delete_by_alternate_key_reports_deleted_and_already_gone(
+    sandbox: SandboxHandle, sales: DataverseConnector
+) -> None:
+    sales.upsert("contacts", _contacts(3), key=KEY)
+    keys = [{"msdynce_contactnumber": "CON-00000-T"}, {"msdynce_contactnumber": "CON-00002-T"}]
+    sandbox.reset_request_counts()
+
+    results = sales.delete("contacts", [*keys, {"msdynce_contactnumber": "CON-404"}])
+
+    assert [r.outcome for r in results] == [Outcome.DELETED, Outcome.DELETED, Outcome.UNCHANGED]
+    assert sandbox.request_counts()["total"] == 1
+    assert _read_all(sales, ["msdynce_contactnumber"]) == [{"msdynce_contactnumber": "CON-00001-T"}]

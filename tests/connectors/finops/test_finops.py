@@ -69,7 +69,7 @@ def _load(sandbox: SandboxHandle, records: list[Record]) -> None:
     conn = SandboxStore.open(sandbox.data_dir, with_solution=None).connect("finops")
     with conn:
         conn.executemany(
-            f"INSERT INTO CustomersV2 ({', '.join(columns)}) "  # noqa: S608 (fixed names)
+            f"INSERT INTO CustomersV2 ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})",
             [tuple(r[c] for c in columns) for r in records],
         )
@@ -277,3 +277,19 @@ def test_only_what_fo_evaluates_exactly_is_pushed_down(
 
     assert pushed == server
     assert (residual is not None) is checked_here
+
+
+def test_delete_by_composite_key_in_any_company(finops: FinOpsConnector) -> None:
+    finops.upsert("CustomersV2", _customers(2) + _customers(1, company="demf"), key=KEY)
+
+    results = finops.delete(
+        "CustomersV2",
+        [
+            {"dataAreaId": "DEMF", "CustomerAccount": "C000000"},
+            {"dataAreaId": "usmf", "CustomerAccount": "C000001"},
+            {"dataAreaId": "usmf", "CustomerAccount": "C-NONE"},
+        ],
+    )
+
+    assert [r.outcome for r in results] == [Outcome.DELETED, Outcome.DELETED, Outcome.UNCHANGED]
+    assert [(r["dataAreaId"], r["CustomerAccount"]) for r in _read(finops)] == [("usmf", "C000000")]

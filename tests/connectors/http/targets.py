@@ -212,7 +212,7 @@ class FinOpsTarget(_SandboxTarget):
         conn = SandboxStore.open(self.sandbox.data_dir, with_solution=None).connect("finops")
         with conn:
             conn.executemany(
-                f"INSERT INTO CustomersV2 ({', '.join(columns)}) "  # noqa: S608 (fixed names)
+                f"INSERT INTO CustomersV2 ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' for _ in columns)})",
                 [tuple(r[c] for c in columns) for r in records],
             )

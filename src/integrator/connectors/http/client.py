@@ -84,6 +84,10 @@ class ODataClient:
         """``path`` (relative to the service root, or absolute) as an absolute URL."""
         return self.base_url.join(path)
 
+    def url_text(self, path: str) -> str:
+        """``path`` as absolute URL text, without parsing it (for messages; paths are long)."""
+        return path if "://" in path else str(self.base_url) + path
+
     def request(
         self,
         method: str,
@@ -111,7 +115,7 @@ class ODataClient:
                     )
                 except httpx.TransportError as exc:
                     last = RetriableError(
-                        f"{method} {describe_url(self.url(str(url)))}: connection failed "
+                        f"{method} {describe_url(self.url_text(str(url)))}: connection failed "
                         f"({type(exc).__name__})"
                     )
                     continue

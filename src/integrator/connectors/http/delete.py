@@ -41,7 +41,7 @@ def delete_keys(
             again: list[int] = []
             transient: RetriableError | None = None
             for index, operation, part in zip(pending, operations, parts, strict=True):
-                url = connector.client.url(operation.path)
+                url = connector.client.url_text(operation.path)
                 key = dict(keys[index])
                 if part.status is None:
                     again.append(index)

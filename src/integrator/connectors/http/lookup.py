@@ -73,7 +73,7 @@ def read_by_keys(
 def _read_part(
     connector: ODataConnector, path: str, part: BatchPart, header: dict[str, str], entity: str
 ) -> list[Mapping[str, Any]]:
-    url = str(connector.client.url(path))
+    url = connector.client.url_text(path)
     error = (
         RetriableError("no answer")
         if part.status is None

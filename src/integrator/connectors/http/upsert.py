@@ -123,7 +123,7 @@ def _write_chunk(
         again: list[WritePlan] = []
         transient: RetriableError | None = None
         for plan, operation, part in zip(pending, operations, parts, strict=True):
-            url = str(connector.client.url(operation.path))
+            url = connector.client.url_text(operation.path)
             if part.status is None:
                 again.append(plan)
                 transient = RetriableError(f"{operation.method} {describe_url(url)}: no answer")
