@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,20 +18,33 @@ from integrator.connectors.sql import SqlConnector
 
 __all__ = ["POSTGRES_URL", "Database", "postgres_database", "postgres_engine", "sqlite_database"]
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+#: the local server; ``INTEGRATOR_TEST_POSTGRES_URL`` points the tests elsewhere
+POSTGRES_URL = os.environ.get(
+    "INTEGRATOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@functools.cache
+def _postgres_missing() -> str | None:
+    """Why the server cannot be used (asked once per test session), or ``None``."""
+    engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            return None
+    except sa.exc.OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        where = sa.make_url(POSTGRES_URL).render_as_string(hide_password=True)
+        return f"PostgreSQL at {where} is not available: {reason}"
+    finally:
+        engine.dispose()
 
 
 def postgres_engine() -> sa.Engine:
     """An engine on the local PostgreSQL; skips the test with the reason when it is absent."""
-    engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as error:
-        engine.dispose()
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 db test is not available: {reason}")
-    return engine
+    missing = _postgres_missing()
+    if missing is not None:
+        pytest.skip(missing)
+    return sa.create_engine(POSTGRES_URL)
 
 
 @dataclass
