@@ -182,6 +182,9 @@ class SandboxApp:
         finally:
             self.faults.release(client)
         self.counter.count(name, request.method, response.status)
+        remaining = self.faults.remaining(client)
+        if remaining is not None:
+            response.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = str(remaining)
         return _to_starlette(response)
 
     # ---- admin ------------------------------------------------------------------------------

@@ -130,6 +130,14 @@ class FaultInjector:
             )
         return None
 
+    def remaining(self, client: str) -> int | None:
+        """Requests ``client`` has left in the budget's window, or ``None`` without a budget
+        (sent as Dataverse's ``x-ms-ratelimit-burst-remaining-xrm-requests`` header)."""
+        with self._lock:
+            if self.config.budget_requests is None:
+                return None
+            return max(0, self.config.budget_requests - len(self._windows[client]))
+
     def admit(self, service: str, client: str) -> tuple[ODataError | None, float]:
         """The fault to answer with (or ``None``) and the latency to add, in seconds.
 
