@@ -72,7 +72,8 @@ def upsert_batch(
             rounds.append({write.key: write})
 
     for batch in rounds:
-        existing = _fetch_existing(connection, model, key, list(batch))
+        wanted = {name for write in batch.values() for name in write.values}
+        existing = _fetch_existing(connection, model, key, list(batch), wanted)
         writes = []
         for write_key, write in batch.items():
             stored = existing.get(write_key)
@@ -113,10 +114,16 @@ def _prepare(index: int, record: Record, model: TableModel, key: Sequence[str]) 
 
 
 def _fetch_existing(
-    connection: Connection, model: TableModel, key: Sequence[str], keys: list[tuple[Any, ...]]
+    connection: Connection,
+    model: TableModel,
+    key: Sequence[str],
+    keys: list[tuple[Any, ...]],
+    wanted: set[str],
 ) -> dict[tuple[Any, ...], sa.RowMapping]:
+    """The stored rows for ``keys`` (only the key and ``wanted`` columns), by key."""
     table = model.table
     key_columns = [table.c[k] for k in key]
+    selected = [*key_columns, *(table.c[n] for n in sorted(wanted - set(key)))]
     found: dict[tuple[Any, ...], sa.RowMapping] = {}
     for start in range(0, len(keys), _FETCH_CHUNK):
         chunk = keys[start : start + _FETCH_CHUNK]
@@ -124,7 +131,7 @@ def _fetch_existing(
             condition = key_columns[0].in_([k[0] for k in chunk])
         else:
             condition = sa.tuple_(*key_columns).in_(chunk)
-        for row in connection.execute(sa.select(table).where(condition)).mappings():
+        for row in connection.execute(sa.select(*selected).where(condition)).mappings():
             stored_key = tuple(row[k] for k in key)
             found[stored_key] = row
             # the database matched the key under its own collation; a case-insensitive one
