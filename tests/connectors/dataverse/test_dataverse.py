@@ -368,3 +368,40 @@ def test_delete_by_alternate_key_reports_deleted_and_already_gone(
     assert [r.outcome for r in results] == [Outcome.DELETED, Outcome.DELETED, Outcome.UNCHANGED]
     assert sandbox.request_counts()["total"] == 1
     assert _read_all(sales, ["msdynce_contactnumber"]) == [{"msdynce_contactnumber": "CON-00001-T"}]
+
+
+def test_cds_changes_name_deleted_rows_by_their_composite_key(
+    sandbox: SandboxHandle, make_connector: MakeConnector
+) -> None:
+    cds = make_connector("cds")
+    key = ["Organization_OrganizationId", "ContactId"]
+    people = [
+        {"Organization_OrganizationId": "ORG001", "ContactId": f"C'{n}&", "LastName": f"L{n}"}
+        for n in range(5)
+    ]
+    cds.upsert("contacts", people, key=key)
+    checkpoint = list(cds.read_changes("contacts", ["ContactId"], checkpoint=None))[-1].checkpoint
+
+    gone = {k: people[2][k] for k in key}
+    assert [r.outcome for r in cds.delete("contacts", [gone])] == [Outcome.DELETED]
+    batches = list(cds.read_changes("contacts", ["ContactId"], checkpoint=checkpoint))
+
+    assert [r for b in batches for r in b.records] == []
+    assert [dict(d) for b in batches for d in b.deleted] == [
+        {"Organization_OrganizationId": "ORG001", "ContactId": "C'2&"}
+    ]
+
+
+def test_lookups_bound_by_id_compare_as_unchanged(sales: DataverseConnector) -> None:
+    sales.upsert("accounts", [{"accountnumber": "ACC-9", "name": "A"}], key=["accountnumber"])
+    account_id = _read_all_accounts(sales)[0]["accountid"]
+    record = {
+        "msdynce_contactnumber": "CON-B",
+        "lastname": "Bound",
+        "parentcustomerid_account@odata.bind": f"/accounts({account_id.upper()})",
+    }
+
+    assert sales.upsert("contacts", [record], key=KEY)[0].outcome is Outcome.INSERTED
+    assert sales.upsert("contacts", [record], key=KEY)[0].outcome is Outcome.UNCHANGED
+    got = _read_all(sales, ["parentcustomerid", "parentcustomerid.accountnumber"])
+    assert got == [{"parentcustomerid": account_id, "parentcustomerid.accountnumber": "ACC-9"}]

@@ -140,3 +140,31 @@ def test_static_token_is_sent_as_bearer_and_masked(monkeypatch: pytest.MonkeyPat
     assert isinstance(auth, StaticTokenAuth)
     assert seen == [f"Bearer {SECRET}"]
     assert SECRET not in repr(auth) and SECRET not in auth.identity
+
+
+def test_errors_from_a_real_server_never_carry_the_token(
+    sandbox: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from integrator.connectors.dataverse import DataverseConfig, DataverseConnector
+    from integrator.errors import IntegratorError
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("SANDBOX_TOKEN", SECRET)
+    config = DataverseConfig(
+        url=sandbox.sales, auth=AuthConfig(mode="token", token_env="SANDBOX_TOKEN")
+    )
+    connector = DataverseConnector.from_config(config)
+    shown = [repr(connector), repr(config), repr(connector.client)]
+    for bad in (
+        lambda: connector.describe("nope"),
+        lambda: list(connector.read("contacts", ["nope"])),
+        lambda: list(
+            connector.read("contacts", ["lastname"], filter="lastname eq 'x' and foo eq 1")
+        ),
+    ):
+        with pytest.raises(IntegratorError) as caught:
+            bad()
+        shown.append(str(caught.value))
+
+    assert all(SECRET not in text for text in shown)
+    assert SECRET not in caplog.text

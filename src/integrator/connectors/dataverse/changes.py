@@ -51,7 +51,7 @@ def read_changes(
         params: dict[str, str] | None = {"$select": ",".join(projection.select)}
     else:
         url, params = checkpoint, None
-    primary = meta.info.key[0]
+    key_props = {k: meta.properties.get(k, k) for k in meta.info.key}
     for body in connector.client.pages(url, params=params, headers=headers):
         records: list[Record] = []
         raw: list[Mapping[str, Any]] = []
@@ -59,7 +59,7 @@ def read_changes(
         for item in body["value"]:
             row = check_row(item, entity)
             if _is_deletion(row):
-                deleted.append({primary: row.get("id")})
+                deleted.append(_deleted_key(row, key_props))
             else:
                 raw.append(row)
         records = [projection.extract(row) for row in raw]
@@ -74,6 +74,15 @@ def read_changes(
                 f"GET {describe_url(url)}: change tracking answer ends without @odata.deltaLink"
             )
         yield ChangeBatch(records, deleted, delta if isinstance(delta, str) else None)
+
+
+def _deleted_key(row: Mapping[str, Any], key_props: Mapping[str, str]) -> dict[str, Any]:
+    # Dataverse names a deleted row by its GUID in ``id``; a composite key (as CDS 1.0 entities
+    # have) is only known when the entry carries the key properties themselves.
+    if len(key_props) > 1 and all(p in row for p in key_props.values()):
+        return {k: row[p] for k, p in key_props.items()}
+    first = next(iter(key_props))
+    return {first: row.get(key_props[first], row.get("id"))}
 
 
 def _is_deletion(row: Mapping[str, Any]) -> bool:
