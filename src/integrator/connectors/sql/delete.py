@@ -1,5 +1,6 @@
-"""Delete rows by key: one statement per key inside the batch's transaction, each under a
-savepoint so a refused delete fails alone."""
+"""Delete rows by key in bulk: ``DELETE .. WHERE key IN (..) RETURNING key`` per chunk, inside
+the batch's transaction. A refused delete (a foreign key that restricts it, a trigger) is isolated
+by halving the failing set under savepoints, as upserts are; the rest are still deleted."""
 
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ from sqlalchemy.engine import Connection
 from integrator.connectors.base import Outcome, RecordResult
 from integrator.connectors.sql.errors import explain, is_row_error
 from integrator.connectors.sql.schema import TableModel
+from integrator.connectors.sql.upsert import folded_key
 from integrator.connectors.sql.values import ValueProblem, to_db
 from integrator.errors import RequestRejected
 
 __all__ = ["delete_batch"]
+
+_CHUNK = 500
+
+_Item = tuple[int, tuple[Any, ...]]
 
 
 def delete_batch(
@@ -23,33 +29,84 @@ def delete_batch(
 ) -> list[RecordResult]:
     """Delete the rows with ``keys`` in the caller's open transaction; one result per key."""
     table = model.table
-    results: list[RecordResult] = []
-    for key in keys:
+    results: list[RecordResult | None] = [None] * len(keys)
+    groups: dict[tuple[str, ...], list[_Item]] = {}
+    for index, key in enumerate(keys):
         unknown = [name for name in key if name not in table.c]
         if unknown:
             raise RequestRejected(
                 f"{model.info.name} has no key field {unknown[0]!r}", code="unknown-field"
             )
         try:
-            values = {
-                name: to_db(name, value, model.kinds[name], table.c[name].type)
+            values = tuple(
+                to_db(name, value, model.kinds[name], table.c[name].type)
                 for name, value in key.items()
-            }
+            )
         except ValueProblem as problem:
-            results.append(RecordResult(dict(key), Outcome.ERROR, str(problem), problem.field))
+            results[index] = RecordResult(dict(key), Outcome.ERROR, str(problem), problem.field)
             continue
-        condition = sa.and_(*(table.c[name] == value for name, value in values.items()))
-        savepoint = connection.begin_nested()
-        try:
-            deleted = connection.execute(table.delete().where(condition)).rowcount
-            savepoint.commit()
-        except sa.exc.StatementError as error:
-            savepoint.rollback()
-            if not is_row_error(error):
-                raise
-            refused = explain(error, dict(key), model)
-            results.append(RecordResult(dict(key), Outcome.ERROR, refused.message, refused.field))
-            continue
-        outcome = Outcome.DELETED if deleted else Outcome.UNCHANGED
-        results.append(RecordResult(dict(key), outcome))
-    return results
+        groups.setdefault(tuple(key), []).append((index, values))
+    for names, items in groups.items():
+        _delete_isolating_refusals(connection, model, names, items, keys, results)
+    return [r for r in results if r is not None]
+
+
+def _delete_isolating_refusals(
+    connection: Connection,
+    model: TableModel,
+    names: tuple[str, ...],
+    items: list[_Item],
+    keys: Sequence[Mapping[str, Any]],
+    results: list[RecordResult | None],
+) -> None:
+    if not items:
+        return
+    savepoint = connection.begin_nested()
+    try:
+        deleted = _delete(connection, model, names, [values for _, values in items])
+    except sa.exc.StatementError as error:
+        savepoint.rollback()
+        if not is_row_error(error):
+            raise
+        if len(items) == 1:
+            index = items[0][0]
+            refused = explain(error, dict(keys[index]), model, deleting=True)
+            results[index] = RecordResult(
+                dict(keys[index]), Outcome.ERROR, refused.message, refused.field
+            )
+            return
+        middle = len(items) // 2
+        _delete_isolating_refusals(connection, model, names, items[:middle], keys, results)
+        _delete_isolating_refusals(connection, model, names, items[middle:], keys, results)
+        return
+    savepoint.commit()
+    for index, values in items:
+        gone = values in deleted or folded_key(values) in deleted
+        results[index] = RecordResult(
+            dict(keys[index]), Outcome.DELETED if gone else Outcome.UNCHANGED
+        )
+
+
+def _delete(
+    connection: Connection, model: TableModel, names: tuple[str, ...], values: list[tuple[Any, ...]]
+) -> set[tuple[Any, ...]]:
+    """Delete the rows with ``values`` of ``names``; the keys of the rows that were there."""
+    table = model.table
+    columns = [table.c[n] for n in names]
+    returning = connection.dialect.delete_returning
+    gone: set[tuple[Any, ...]] = set()
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
+        if len(columns) == 1:
+            condition = columns[0].in_([v[0] for v in chunk])
+        else:
+            condition = sa.tuple_(*columns).in_(chunk)
+        if returning:
+            rows = connection.execute(table.delete().where(condition).returning(*columns)).all()
+        else:
+            rows = connection.execute(sa.select(*columns).where(condition)).all()
+            connection.execute(table.delete().where(condition))
+        for row in rows:
+            gone.add(tuple(row))
+            gone.add(folded_key(tuple(row)))
+    return gone

@@ -43,14 +43,24 @@ def is_row_error(error: sa.exc.StatementError) -> bool:
     return isinstance(error, sa.exc.IntegrityError | sa.exc.DataError)
 
 
-def explain(error: sa.exc.StatementError, row: Mapping[str, Any], model: TableModel) -> RowProblem:
-    """The reason ``row`` (column -> value as written) was refused, in words and with its field."""
+def explain(
+    error: sa.exc.StatementError,
+    row: Mapping[str, Any],
+    model: TableModel,
+    *,
+    deleting: bool = False,
+) -> RowProblem:
+    """The reason ``row`` (column -> value as written, or the key deleted) was refused, in words
+    and with its field."""
     if not isinstance(error, sa.exc.DBAPIError):
         return RowProblem(f"a value cannot be stored: {error.orig}", None)
     diag = getattr(error.orig, "diag", None)
     if diag is not None and _sqlstate(error) is not None:
         return _explain_postgres(error, diag, row, model)
-    return _explain_text(_first_line(str(error.orig)), row, model)
+    message = _first_line(str(error.orig))
+    if deleting and message.startswith("FOREIGN KEY constraint failed"):
+        return RowProblem(f"the {model.info.name} record is still used by other records", None)
+    return _explain_text(message, row, model)
 
 
 def _sqlstate(error: sa.exc.DBAPIError) -> str | None:
@@ -105,6 +115,12 @@ def _explain_postgres(
         return RowProblem(f"a record with the same {constraint or 'key'} already exists", None)
     if state == "23503":  # foreign_key_violation
         pattern = r'Key \((.+)\)=\((.*)\) is not present in table "(.+)"'
+        used = r'Key \((.+)\)=\((.*)\) is still referenced from table "(.+)"'
+        if detail and (match := re.match(used, detail)):
+            return RowProblem(
+                f"the {model.info.name} record is still used by other records in {match.group(3)}",
+                None,
+            )
         if detail and (match := re.match(pattern, detail)):
             name = match.group(1).strip('"')
             return RowProblem(

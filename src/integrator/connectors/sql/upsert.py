@@ -78,7 +78,7 @@ def upsert_batch(
         for write_key, write in batch.items():
             stored = existing.get(write_key)
             if stored is None:
-                stored = existing.get(_folded(write_key))
+                stored = existing.get(folded_key(write_key))
             if stored is None:
                 writes.append(write)
             elif all(
@@ -136,11 +136,12 @@ def _fetch_existing(
             found[stored_key] = row
             # the database matched the key under its own collation; a case-insensitive one
             # (SQLite NOCASE, the sandbox's keys) may return 'usmf' for 'USMF'
-            found.setdefault(_folded(stored_key), row)
+            found.setdefault(folded_key(stored_key), row)
     return found
 
 
-def _folded(key: tuple[Any, ...]) -> tuple[Any, ...]:
+def folded_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``key`` with its text case-folded: how a case-insensitive database compares it."""
     return ("\0casefolded", *(k.casefold() if isinstance(k, str) else k for k in key))
 
 
