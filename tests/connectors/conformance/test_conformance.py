@@ -184,3 +184,19 @@ def test_faults_end_with_the_same_data(target: ConformanceTarget, kind: Any, rat
     assert all(r.outcome in (Outcome.INSERTED, Outcome.UNCHANGED) for r in results)
     assert _by_key(target, read) == {target.key_of(r): r for r in records}
     assert _by_key(target, _read_all(connector, target)) == {target.key_of(r): r for r in records}
+
+
+def test_delete_removes_rows_and_deleting_twice_is_deleting_once(target: ConformanceTarget) -> None:
+    records = [target.record(i) for i in range(200)]
+    target.load(records)
+    connector = target.connector()
+    doomed = [{k: r[k] for k in target.key} for r in records[::3]]
+    missing = {k: target.record(999_999)[k] for k in target.key}
+
+    first = connector.delete(target.entity, [*doomed, missing])
+    second = connector.delete(target.entity, doomed)
+
+    assert [r.outcome for r in first] == [Outcome.DELETED] * len(doomed) + [Outcome.UNCHANGED]
+    assert [r.outcome for r in second] == [Outcome.UNCHANGED] * len(doomed)
+    kept = {target.key_of(r): r for i, r in enumerate(records) if i % 3}
+    assert _by_key(target, _read_all(connector, target)) == kept
