@@ -1,8 +1,5 @@
 """Change tracking in the data layer: versions stamped by triggers, tombstones, expiry."""
 
-# SQL in these tests names fixed tables and columns.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 import sqlite3

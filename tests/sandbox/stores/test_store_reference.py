@@ -1,8 +1,5 @@
 """A new data directory: files, schema and reference data, exactly once across reopenings."""
 
-# SQL in these tests names fixed tables and columns.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 import sqlite3

@@ -1,8 +1,5 @@
 """SPEC §4 rules hold for plain SQL writes, and explain_violation names field and value."""
 
-# SQL in these tests names fixed tables and columns.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 import sqlite3

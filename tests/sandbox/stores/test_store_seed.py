@@ -1,8 +1,5 @@
 """``seed_sales`` and ``integrator sandbox seed``: reproducible, realistic, consistent data."""
 
-# SQL in these tests names fixed tables and columns.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 import re

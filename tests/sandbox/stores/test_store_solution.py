@@ -1,8 +1,5 @@
 """The Sales P2C solution as triggers: numbering, Is Active Customer, IsCompanyAnAccount."""
 
-# SQL in these tests names fixed tables and columns.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 import re

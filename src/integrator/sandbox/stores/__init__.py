@@ -19,10 +19,11 @@ from integrator.sandbox.stores.changes import (
     purge_tombstones,
     token_expired,
 )
-from integrator.sandbox.stores.rules import Rule, Violation, explain_violation, rules_for
+from integrator.sandbox.stores.rules import Rule, rules_for
 from integrator.sandbox.stores.services import CDS, FINOPS, SALES, SERVICES
 from integrator.sandbox.stores.solution import autonumber_next, set_autonumber_seed
 from integrator.sandbox.stores.store import SandboxStore, connect_file
+from integrator.sandbox.stores.violations import Violation, explain_violation
 
 __all__ = [
     "CDS",
