@@ -219,6 +219,11 @@ def test_fullname_joins_the_names(
     assert contact(sales, CONTACT_ID)["fullname"] == fullname
 
 
+def test_a_new_row_is_active(sales: sqlite3.Connection) -> None:
+    add_contact(sales)
+    assert contact(sales, CONTACT_ID)["statecode"] == 0
+
+
 def test_fullname_follows_updates_and_cannot_be_written(sales: sqlite3.Connection) -> None:
     add_contact(sales, firstname="Ann")
     sales.execute("UPDATE contacts SET firstname = 'Anne', fullname = 'Someone else'")

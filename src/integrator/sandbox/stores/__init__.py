@@ -4,7 +4,10 @@
   schema, reference data and triggers; :meth:`SandboxStore.connect` gives connections.
 - :data:`SALES`, :data:`CDS`, :data:`FINOPS`: the service descriptions (storage conventions in
   :mod:`integrator.sandbox.stores.services`).
-- :func:`explain_violation`: a trigger's refusal plus the record -> field and OData message.
+- rules as triggers (:mod:`.rules`); :func:`explain_violation` (:mod:`.violations`): a
+  refusal plus the record -> field and OData message naming the value.
+- upkeep triggers (:mod:`.upkeep`): ``createdon``/``modifiedon``/``versionnumber``/``fullname``;
+  the Sales P2C solution (:mod:`.solution`): numbering, Is Active Customer, IsCompanyAnAccount.
 - change tracking: :func:`current_version`, :func:`changed_since`, :func:`deleted_since`,
   :func:`token_expired`, :func:`purge_tombstones` (rules in :mod:`.changes`).
 - :func:`set_autonumber_seed`: Dataverse's ``SetAutoNumberSeed``.

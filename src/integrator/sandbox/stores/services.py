@@ -31,7 +31,8 @@ from integrator.sandbox.stores._finops_service import FINOPS
 
 __all__ = ["CDS", "FINOPS", "SALES", "SERVICES"]
 
-STATECODE = integer("statecode", options=(0, 1))
+#: Dataverse state: 0 active (what a new row gets), 1 inactive
+STATECODE = Column("statecode", "integer", options=(0, 1), default=0)
 
 
 def _sales_document(name: str, entity_type: str, key: str, number: str) -> EntitySet:
