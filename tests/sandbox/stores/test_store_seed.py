@@ -175,3 +175,17 @@ def test_seeding_without_triggers_gives_what_the_triggers_give(
     assert row[1] == query(tmp_path / "fast", "SELECT max(versionnumber) FROM contacts")[0][0]
     assert (row[2] or "").startswith("CON-01170-") == with_solution
     conn.close()
+
+
+def test_seed_command_is_wired_into_integrator(tmp_path: Path) -> None:
+    from integrator.cli.main import app as integrator_app
+
+    runner = CliRunner()
+    ok = runner.invoke(integrator_app, ["sandbox", "seed", "--data", str(tmp_path / "d"),
+                                        "--contacts", "5"])  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert query(tmp_path / "d", "SELECT count(*) FROM contacts") == [(5,)]
+    (tmp_path / "file").write_text("not a directory")
+    bad = runner.invoke(integrator_app, ["sandbox", "seed", "--data", str(tmp_path / "file")])
+    assert bad.exit_code == 1
+    assert "cannot seed" in bad.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Annotated
 
@@ -28,5 +29,9 @@ def register_seed(sandbox_app: typer.Typer) -> None:
         """
         from integrator.sandbox.stores.seed import seed_sales
 
-        report = seed_sales(data, accounts=accounts, contacts=contacts, random_seed=random_seed)
+        try:
+            report = seed_sales(data, accounts=accounts, contacts=contacts, random_seed=random_seed)
+        except (OSError, sqlite3.Error) as exc:
+            typer.echo(f"error: cannot seed {data}: {exc}", err=True)
+            raise typer.Exit(1) from None
         typer.echo(report.summary())
