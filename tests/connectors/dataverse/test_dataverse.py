@@ -405,3 +405,27 @@ def test_lookups_bound_by_id_compare_as_unchanged(sales: DataverseConnector) -> 
     assert sales.upsert("contacts", [record], key=KEY)[0].outcome is Outcome.UNCHANGED
     got = _read_all(sales, ["parentcustomerid", "parentcustomerid.accountnumber"])
     assert got == [{"parentcustomerid": account_id, "parentcustomerid.accountnumber": "ACC-9"}]
+
+
+def test_change_pages_with_lookups_cost_one_request_each(
+    sandbox: SandboxHandle, sales: DataverseConnector
+) -> None:
+    seed_sales(sandbox.data_dir, accounts=300, contacts=12000, random_seed=5)
+    fields = [
+        "msdynce_contactnumber",
+        "parentcustomerid.accountnumber",
+        "parentcustomerid.fullname",
+    ]
+    expected = {
+        r["msdynce_contactnumber"]: r for page in sales.read("contacts", fields) for r in page
+    }
+    sandbox.reset_request_counts()
+
+    batches = list(sales.read_changes("contacts", fields, checkpoint=None))
+
+    # 3 pages of 5000; each page's lookups ride along with the next page's GET, the last alone
+    assert sandbox.request_counts()["total"] == 4
+    got = {r["msdynce_contactnumber"]: r for b in batches for r in b.records}
+    assert got == expected
+    assert sum(1 for r in got.values() if r["parentcustomerid.accountnumber"]) > 1000
+    assert sum(1 for r in got.values() if r["parentcustomerid.fullname"]) > 100

@@ -3,11 +3,13 @@
 The first read (no checkpoint) returns every row and, on its last page, an
 ``@odata.deltaLink``; that link, kept unchanged, is the checkpoint. Reading it returns the rows
 created or updated since, and deleted rows as ``$deletedEntity`` entries (reported as deleted
-keys by primary key). An expired token is ``RequestRejected`` with code
-``checkpoint-expired``: the caller reads everything again.
+keys). An expired token is ``RequestRejected`` with code ``checkpoint-expired``: the caller
+reads everything again.
 
 ``$expand`` is not allowed with change tracking, so dotted lookups are resolved per page: the
-lookup ids of the page are read from each target entity set in one bulk request.
+page's lookup ids not seen before are read from each target entity set by key. Those reads
+travel in one ``$batch`` together with the ``GET`` of the next page, so a page costs one
+request whether or not it has lookups to resolve (plus one for the last page's lookups).
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from integrator.connectors.base import ChangeBatch, Record
+from integrator.connectors.http.batch import BatchOperation, BatchPart
 from integrator.connectors.http.fields import project
-from integrator.connectors.http.lookup import check_row, read_by_keys
+from integrator.connectors.http.lookup import check_row, key_read_paths, rows_of_part
 from integrator.connectors.http.metadata import EntitySetMetadata
-from integrator.connectors.http.responses import describe_url
-from integrator.errors import BadResponseError, RequestRejected
+from integrator.connectors.http.responses import describe_url, error_from_status, parse_json_object
+from integrator.errors import BadResponseError, RequestRejected, RetriableError
 
 if TYPE_CHECKING:
     from integrator.connectors.dataverse.connector import DataverseConnector
@@ -40,40 +43,164 @@ def read_changes(
         raise RequestRejected(f"{entity} has no key to report deletions by")
     plain = [f for f in fields if "." not in f]
     dotted = [f for f in fields if "." in f]
-    lookups = {f.partition(".")[0] for f in dotted}
-    projection = project(connector.metadata(), meta, [*plain, *sorted(lookups - set(plain))])
+    lookups = _Lookups(connector, meta, dotted)
+    helpers = sorted(set(lookups.wanted) - set(plain))
+    projection = project(connector.metadata(), meta, [*plain, *helpers])
     size = connector.page_header(None)["Prefer"]
     headers = {
         "Prefer": f'odata.track-changes,{size},odata.include-annotations="{_LOGICAL_NAME[1:]}"'
     }
+    key_props = {k: meta.properties.get(k, k) for k in meta.info.key}
     if checkpoint is None:
         url = quote(entity, safe="")
-        params: dict[str, str] | None = {"$select": ",".join(projection.select)}
+        body = connector.client.get_json(
+            url, params={"$select": ",".join(projection.select)}, headers=headers
+        )
     else:
-        url, params = checkpoint, None
-    key_props = {k: meta.properties.get(k, k) for k in meta.info.key}
-    for body in connector.client.pages(url, params=params, headers=headers):
-        records: list[Record] = []
+        url = checkpoint
+        body = connector.client.get_json(checkpoint, headers=headers)
+    while True:
+        values = body.get("value")
+        next_link = body.get("@odata.nextLink")
+        delta = body.get("@odata.deltaLink")
+        if not isinstance(values, list):
+            raise BadResponseError(f"GET {describe_url(url)}: the answer has no 'value' list")
+        if next_link is not None and not isinstance(next_link, str):
+            raise BadResponseError(f"GET {describe_url(url)}: @odata.nextLink is not a URL")
+        if next_link is None and not isinstance(delta, str):
+            raise BadResponseError(
+                f"GET {describe_url(url)}: change tracking answer ends without @odata.deltaLink"
+            )
         raw: list[Mapping[str, Any]] = []
         deleted: list[Mapping[str, Any]] = []
-        for item in body["value"]:
+        for item in values:
             row = check_row(item, entity)
             if _is_deletion(row):
                 deleted.append(_deleted_key(row, key_props))
             else:
                 raw.append(row)
+        following = lookups.fetch(raw, next_link, headers)
         records = [projection.extract(row) for row in raw]
-        if dotted:
-            _resolve_dotted(connector, meta, raw, records, dotted)
-            for record in records:
-                for name in lookups - set(plain):
-                    record.pop(name, None)
-        delta = body.get("@odata.deltaLink")
-        if body.get("@odata.nextLink") is None and not isinstance(delta, str):
-            raise BadResponseError(
-                f"GET {describe_url(url)}: change tracking answer ends without @odata.deltaLink"
-            )
-        yield ChangeBatch(records, deleted, delta if isinstance(delta, str) else None)
+        lookups.fill(raw, records)
+        for record in records:
+            for name in helpers:
+                del record[name]
+        yield ChangeBatch(records, deleted, None if next_link else str(delta))
+        if following is None:
+            return
+        url, body = str(next_link), following
+
+
+class _Lookups:
+    """Values of dotted lookup fields (``parentcustomerid.accountnumber``) by target id."""
+
+    def __init__(
+        self, connector: DataverseConnector, meta: EntitySetMetadata, dotted: list[str]
+    ) -> None:
+        self.connector = connector
+        self.meta = meta
+        self.wanted: dict[str, list[str]] = {}
+        for name in dotted:
+            lookup, _, field = name.partition(".")
+            self.wanted.setdefault(lookup, []).append(field)
+        #: lookup -> target id (lower case) -> field -> value
+        self.values: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in self.wanted}
+
+    def _reads(self, rows: list[Mapping[str, Any]]) -> list[tuple[str, EntitySetMetadata, str]]:
+        service = self.connector.metadata()
+        reads: list[tuple[str, EntitySetMetadata, str]] = []
+        for lookup, wanted in self.wanted.items():
+            prop = self.meta.properties.get(lookup, lookup)
+            known = self.values[lookup]
+            by_type: dict[str, set[str]] = {}
+            for row in rows:
+                target_id = row.get(prop)
+                if target_id is None or str(target_id).lower() in known:
+                    continue
+                logical = row.get(prop + _LOGICAL_NAME)
+                targets = (
+                    [str(logical)]
+                    if logical
+                    else [
+                        n.target_type.rpartition(".")[2] for n in self.meta.navigations_of(lookup)
+                    ]
+                )
+                for target in targets:
+                    by_type.setdefault(target, set()).add(str(target_id).lower())
+            for logical, ids in sorted(by_type.items()):
+                set_name = service.set_of_type.get(logical)
+                target_meta = service.entity_sets.get(set_name) if set_name else None
+                if target_meta is None or not target_meta.info.key:
+                    continue
+                props = [target_meta.properties[w] for w in wanted if w in target_meta.properties]
+                if not props:
+                    continue
+                keys = [(i,) for i in sorted(ids)]
+                for path in key_read_paths(
+                    self.connector, target_meta, target_meta.info.key[:1], keys, props
+                ):
+                    reads.append((lookup, target_meta, path))
+        return reads
+
+    def fetch(
+        self, rows: list[Mapping[str, Any]], next_link: str | None, headers: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """Read the lookups of ``rows`` and the next page in one request; the next page."""
+        client = self.connector.client
+        reads = self._reads(rows) if self.wanted else []
+        if not reads:
+            return client.get_json(next_link, headers=headers) if next_link else None
+        header = self.connector.page_header(None)
+        operations = [BatchOperation("GET", path, None, header) for _, _, path in reads]
+        if next_link:
+            operations.append(BatchOperation("GET", next_link, None, headers))
+        parts = client.batch(operations)
+        for (lookup, target_meta, path), part in zip(reads, parts, strict=False):
+            found = rows_of_part(self.connector, path, part, header, target_meta.info.name)
+            self._absorb(lookup, target_meta, found)
+        for lookup in self.wanted:  # ids asked for but not found: known to be empty
+            prop = self.meta.properties.get(lookup, lookup)
+            for row in rows:
+                if row.get(prop) is not None:
+                    self.values[lookup].setdefault(str(row[prop]).lower(), {})
+        return _page(self.connector, next_link, parts[-1], headers) if next_link else None
+
+    def _absorb(
+        self, lookup: str, target_meta: EntitySetMetadata, rows: list[Mapping[str, Any]]
+    ) -> None:
+        pk = target_meta.properties[target_meta.info.key[0]]
+        for row in rows:
+            self.values[lookup][str(row.get(pk)).lower()] = {
+                w: row.get(target_meta.properties[w])
+                for w in self.wanted[lookup]
+                if w in target_meta.properties
+            }
+
+    def fill(self, rows: list[Mapping[str, Any]], records: list[Record]) -> None:
+        """Set each record's dotted fields from the values read."""
+        for lookup, wanted in self.wanted.items():
+            prop = self.meta.properties.get(lookup, lookup)
+            known = self.values[lookup]
+            for row, record in zip(rows, records, strict=True):
+                target_id = row.get(prop)
+                related = known.get(str(target_id).lower(), {}) if target_id is not None else {}
+                for field in wanted:
+                    record[f"{lookup}.{field}"] = related.get(field)
+
+
+def _page(
+    connector: DataverseConnector, link: str, part: BatchPart, headers: dict[str, str]
+) -> dict[str, Any]:
+    error = (
+        RetriableError("no answer")
+        if part.status is None
+        else error_from_status("GET", link, part.status, part.body, part.header("Retry-After"))
+    )
+    if isinstance(error, RequestRejected):
+        raise error
+    if error is not None:  # transient: fetch the page on its own, with retries
+        return connector.client.get_json(link, headers=headers)
+    return parse_json_object(part.body, method="GET", url=link)
 
 
 def _deleted_key(row: Mapping[str, Any], key_props: Mapping[str, str]) -> dict[str, Any]:
@@ -90,56 +217,3 @@ def _is_deletion(row: Mapping[str, Any]) -> bool:
     return (isinstance(context, str) and context.endswith("$deletedEntity")) or (
         row.get("reason") == "deleted"
     )
-
-
-def _resolve_dotted(
-    connector: DataverseConnector,
-    meta: EntitySetMetadata,
-    rows: list[Mapping[str, Any]],
-    records: list[Record],
-    dotted: list[str],
-) -> None:
-    service = connector.metadata()
-    for lookup in {f.partition(".")[0] for f in dotted}:
-        wanted = [f.partition(".")[2] for f in dotted if f.partition(".")[0] == lookup]
-        prop = meta.properties.get(lookup, lookup)
-        by_type: dict[str, set[str]] = {}
-        for row in rows:
-            target_id = row.get(prop)
-            if target_id is None:
-                continue
-            logical = row.get(prop + _LOGICAL_NAME)
-            targets = (
-                [str(logical)]
-                if logical
-                else [n.target_type.rpartition(".")[2] for n in meta.navigations_of(lookup)]
-            )
-            for target in targets:
-                by_type.setdefault(target, set()).add(str(target_id).lower())
-        values: dict[str, dict[str, Any]] = {}
-        for logical, ids in by_type.items():
-            set_name = service.set_of_type.get(logical)
-            related_set = service.entity_sets.get(set_name) if set_name else None
-            if related_set is None or not related_set.info.key:
-                continue
-            fields = [related_set.properties[w] for w in wanted if w in related_set.properties]
-            if not fields:
-                continue
-            pk = related_set.properties[related_set.info.key[0]]
-            for found in read_by_keys(
-                connector,
-                related_set,
-                related_set.info.key[:1],
-                [(i,) for i in sorted(ids)],
-                fields,
-            ):
-                values[str(found.get(pk)).lower()] = {
-                    w: found.get(related_set.properties[w])
-                    for w in wanted
-                    if w in related_set.properties
-                }
-        for row, record in zip(rows, records, strict=True):
-            target_id = row.get(prop)
-            related = values.get(str(target_id).lower(), {}) if target_id is not None else {}
-            for field in wanted:
-                record[f"{lookup}.{field}"] = related.get(field)

@@ -27,7 +27,8 @@ _CRLF = b"\r\n"
 
 @dataclass(frozen=True)
 class BatchOperation:
-    """One request inside a batch. ``path`` is relative to the service root, percent-encoded."""
+    """One request inside a batch. ``path`` is relative to the service root (or an absolute URL
+    such as a next link), percent-encoded."""
 
     method: str
     path: str
@@ -69,7 +70,7 @@ def encode_batch(
             "Content-Transfer-Encoding: binary",
             f"Content-ID: {number}",
             "",
-            f"{op.method} {base}{op.path} HTTP/1.1",
+            f"{op.method} {op.path if '://' in op.path else base + op.path} HTTP/1.1",
         ]
         headers = dict(op.headers)
         if op.body is not None:

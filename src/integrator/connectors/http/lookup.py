@@ -21,9 +21,36 @@ from integrator.odata.filter import to_odata
 if TYPE_CHECKING:
     from integrator.connectors.http.connector import ODataConnector
 
-__all__ = ["check_row", "read_by_keys"]
+__all__ = ["check_row", "key_read_paths", "read_by_keys", "rows_of_part"]
 
 _QUERY_SAFE = "$,'()"
+
+
+def key_read_paths(
+    connector: ODataConnector,
+    meta: EntitySetMetadata,
+    key: Sequence[str],
+    keys: Sequence[tuple[Any, ...]],
+    wanted: Sequence[str],
+) -> list[str]:
+    """``GET`` paths reading the rows whose ``key`` holds one of ``keys`` (key and ``wanted``
+    properties selected), ``keys_per_read`` keys per path."""
+    key_props = [meta.properties[k] for k in key]
+    select = ",".join(dict.fromkeys([*key_props, *wanted]))
+    types = {meta.properties[k]: meta.info.fields[k].type for k in key}
+    enum_types = {meta.properties.get(k, k): v for k, v in meta.enum_types.items()}
+    size = connector.settings.keys_per_read
+    paths: list[str] = []
+    for start in range(0, len(keys), size):
+        expr = keys_filter(key_props, keys[start : start + size], types)
+        params = {
+            "$select": select,
+            "$filter": to_odata(expr, dialect=connector.dialect, enum_types=enum_types),
+            **connector.query_options(),
+        }
+        query = urlencode(params, safe=_QUERY_SAFE, quote_via=quote)
+        paths.append(f"{quote(meta.info.name, safe='')}?{query}")
+    return paths
 
 
 def read_by_keys(
@@ -41,21 +68,7 @@ def read_by_keys(
     """
     if not keys:
         return []
-    key_props = [meta.properties[k] for k in key]
-    select = ",".join(dict.fromkeys([*key_props, *wanted]))
-    types = {meta.properties[k]: meta.info.fields[k].type for k in key}
-    enum_types = {meta.properties.get(k, k): v for k, v in meta.enum_types.items()}
-    size = connector.settings.keys_per_read
-    paths: list[str] = []
-    for start in range(0, len(keys), size):
-        expr = keys_filter(key_props, keys[start : start + size], types)
-        params = {
-            "$select": select,
-            "$filter": to_odata(expr, dialect=connector.dialect, enum_types=enum_types),
-            **connector.query_options(),
-        }
-        query = urlencode(params, safe=_QUERY_SAFE, quote_via=quote)
-        paths.append(f"{quote(meta.info.name, safe='')}?{query}")
+    paths = key_read_paths(connector, meta, key, keys, wanted)
     rows: list[Mapping[str, Any]] = []
     header = connector.page_header(None)
     if len(paths) == 1:
@@ -66,13 +79,17 @@ def read_by_keys(
             chunk = paths[start : start + 1000]
             parts = connector.client.batch([BatchOperation("GET", p, None, header) for p in chunk])
             for path, part in zip(chunk, parts, strict=True):
-                rows.extend(_read_part(connector, path, part, header, meta.info.name))
+                rows.extend(rows_of_part(connector, path, part, header, meta.info.name))
     return rows
 
 
-def _read_part(
+def rows_of_part(
     connector: ODataConnector, path: str, part: BatchPart, header: dict[str, str], entity: str
 ) -> list[Mapping[str, Any]]:
+    """The rows a ``$batch`` part answering ``GET path`` holds, following its next links.
+
+    A transient failure reads ``path`` again on its own (with retries); a refusal raises.
+    """
     url = connector.client.url_text(path)
     error = (
         RetriableError("no answer")
