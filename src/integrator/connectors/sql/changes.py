@@ -65,14 +65,14 @@ def read_changes(
         query.select = query.select.where(mark >= high)
         # page in watermark order so that the rows sharing the boundary value are seen together
         query.order = [(mark, mark_label), *query.order[: len(key)]]
-    boundary = high
+    boundary, already_read = high, frozenset(seen)
     pending: ChangeBatch | None = None
     for records, rows in read_pages(engine, query, page_size):
         kept = []
         for record, row in zip(records, rows, strict=True):
             value = row[mark_label]
             row_key = tuple(from_db(row[f"k{i}"]) for i in range(len(key)))
-            if boundary is not None and value == boundary and row_key in _seen_before(state):
+            if boundary is not None and value == boundary and row_key in already_read:
                 continue
             kept.append(record)
             if value is None:
@@ -88,16 +88,6 @@ def read_changes(
         pending = ChangeBatch(records=[])
     pending.checkpoint = _dump(model.info.name, watermark, from_db(high), seen)
     yield pending
-
-
-def _seen_before(state: dict[str, Any] | None) -> set[tuple[Any, ...]]:
-    """The keys the checkpoint says were already read at its watermark."""
-    if state is None:
-        return set()
-    cached = state.get("_keys")
-    if cached is None:
-        cached = state["_keys"] = {tuple(k) for k in state["keys"]}
-    return cached
 
 
 def _greater(left: Any, right: Any) -> bool:
