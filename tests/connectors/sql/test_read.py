@@ -113,6 +113,25 @@ def test_filter_on_a_lookup_is_pushed_into_the_same_query(db: Database) -> None:
     assert "LEFT OUTER JOIN" in selects[0]
 
 
+def test_dataverse_navigation_names_pick_one_target(db: Database) -> None:
+    db.run(_ACCOUNTS_CONTACTS)
+    connector = db.connector(relations=_PARENT_CUSTOMER)
+
+    rows = _all(
+        connector.read(
+            "contacts",
+            ["contactid", "parentcustomerid_contact.fullname"],
+            filter="parentcustomerid_account/name eq 'Contoso'"
+            " or parentcustomerid_contact/contactid ne null",
+        )
+    )
+
+    assert rows == [
+        {"contactid": "c1", "parentcustomerid_contact.fullname": None},
+        {"contactid": "c2", "parentcustomerid_contact.fullname": "O'Brien"},
+    ]
+
+
 def test_reflected_foreign_key_is_a_lookup(db: Database) -> None:
     db.run(
         "CREATE TABLE {s}groups (id VARCHAR(4) PRIMARY KEY, name VARCHAR(20));"

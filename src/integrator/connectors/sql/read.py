@@ -57,17 +57,29 @@ class _Resolver:
             if path in table.c:
                 return table.c[path]
             raise KeyError(path)
-        if len(parts) != 2 or parts[0] not in self.model.lookups:
+        if len(parts) != 2:
             raise KeyError(path)
         name, target_field = parts
         columns = [
-            self._join(name, i).c[target_field]
-            for i, target in enumerate(self.model.lookups[name])
-            if target_field in target.target.c
+            self._join(lookup, i).c[target_field]
+            for lookup, i in self._targets(name)
+            if target_field in self.model.lookups[lookup][i].target.c
         ]
         if not columns:
             raise KeyError(path)
         return columns[0] if len(columns) == 1 else sa.func.coalesce(*columns)
+
+    def _targets(self, name: str) -> list[tuple[str, int]]:
+        """The lookup targets ``name`` reaches: all of a lookup's, or, for a Dataverse navigation
+        name such as ``parentcustomerid_account``, the one whose type value it ends with."""
+        if name in self.model.lookups:
+            return [(name, i) for i in range(len(self.model.lookups[name]))]
+        return [
+            (lookup, i)
+            for lookup, targets in self.model.lookups.items()
+            for i, target in enumerate(targets)
+            if target.type_value is not None and name == f"{lookup}_{target.type_value}"
+        ]
 
     def _join(self, name: str, index: int) -> sa.FromClause:
         if (name, str(index)) in self.joined:
