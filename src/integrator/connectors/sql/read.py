@@ -52,11 +52,9 @@ class _Resolver:
 
     def __call__(self, path: str) -> ColumnElement[Any]:
         table = self.model.table
+        if path in table.c:
+            return table.c[path]
         parts = path.replace("/", ".").split(".")
-        if len(parts) == 1:
-            if path in table.c:
-                return table.c[path]
-            raise KeyError(path)
         if len(parts) != 2:
             raise KeyError(path)
         name, target_field = parts
