@@ -3,7 +3,8 @@
 ``run(contacts)`` seeds Sales with ``contacts`` contacts, then through the connectors:
 
 1. reads them all from Sales (the Contacts task's fields, the parent account's number
-   expanded), pages of 5000;
+   expanded), pages of 5000; then again by change tracking (no checkpoint: everything, and a
+   delta link), as an incremental engine's first run does;
 2. upserts them into CDS ``contacts`` (new), in upsert calls of the connector's
    ``max_batch_size``;
 3. upserts them again, unchanged (what an incremental re-run costs);
@@ -125,6 +126,15 @@ def run(contacts: int, *, throttle_rate: float = 0.0) -> dict[str, Any]:
                 sandbox,
                 contacts,
                 lambda: [r for page in sales.read("contacts", SALES_FIELDS) for r in page],
+            )
+            report["read_sales_changes"], _ = _step(
+                sandbox,
+                contacts,
+                lambda: [
+                    r
+                    for batch in sales.read_changes("contacts", SALES_FIELDS, checkpoint=None)
+                    for r in batch.records
+                ],
             )
             cds_records = [_to_cds(r) for r in read]
             cds_key = ["Organization_OrganizationId", "ContactId"]
