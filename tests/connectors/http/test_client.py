@@ -172,3 +172,19 @@ def test_tls_verification_is_on_by_default() -> None:
     client = ODataClient("https://example.test/data/")
     pool = client._http._transport._pool  # type: ignore[attr-defined]
     assert pool._ssl_context.verify_mode.name == "CERT_REQUIRED"
+
+
+def test_links_to_another_host_are_not_followed_with_our_credentials() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(
+            200, json={"value": [1], "@odata.nextLink": "https://evil.test/steal?$skiptoken=1"}
+        )
+
+    client, _ = _client(handler)
+
+    with pytest.raises(BadResponseError, match=r"outside the service http://service\.test"):
+        list(client.pages("contacts"))
+    assert seen == [ROOT + "contacts"]

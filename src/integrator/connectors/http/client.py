@@ -99,8 +99,11 @@ class ODataClient:
     ) -> httpx.Response:
         """Send one request; retry 429/5xx/dropped connections; return a 2xx response.
 
-        Raises ``RetriableError`` after the last attempt, ``RequestRejected`` for other 4xx.
+        Raises ``RetriableError`` after the last attempt, ``RequestRejected`` for other 4xx, and
+        ``BadResponseError`` for an absolute ``url`` (a next or delta link the server gave)
+        outside the service's origin: following it would hand the credentials to another host.
         """
+        self._check_origin(url)
         last: RetriableError | None = None
         for attempt in range(self.retry.max_attempts):
             if attempt:
@@ -129,6 +132,19 @@ class ODataClient:
             return response
         assert last is not None
         raise last
+
+    def _check_origin(self, url: str | httpx.URL) -> None:
+        if isinstance(url, str) and "://" not in url:
+            return
+        target = httpx.URL(url)
+        if not target.is_absolute_url:
+            return
+        root = self.base_url
+        if (target.scheme, target.host, target.port) != (root.scheme, root.host, root.port):
+            raise BadResponseError(
+                f"{describe_url(url)} is outside the service {root.scheme}://{root.netloc.decode()}"
+                "; not followed, so that the credentials stay with the service"
+            )
 
     def get_json(
         self,
