@@ -72,10 +72,17 @@ class HistoryStore:
         return store
 
     def migrate(self) -> None:
-        """Apply every migration not yet applied."""
+        """Apply every migration not yet applied, all in one transaction: a process killed
+        half-way leaves the schema as it was."""
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         with self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                # Python's sqlite3 opens no transaction before DDL: each CREATE TABLE would
+                # commit alone, and a kill between them leaves tables with no alembic_version
+                # row ("table runs already exists" on every later open). IMMEDIATE also makes
+                # two first runs migrate one after the other.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 
