@@ -205,3 +205,19 @@ def test_the_servers_retry_after_is_honoured_by_everyone_on_the_budget(
     assert sales.client.budget.waited_seconds >= 1.0  # Retry-After paused the shared budget
     assert Counter(r.outcome for r in results) == {Outcome.INSERTED: 1000}
     assert len(read_all(sales, ["contactid"])) == 1000
+
+
+def test_upsert_by_primary_key_guid_rejects_a_malformed_id_alone(
+    sales: DataverseConnector,
+) -> None:
+    good = "6f1c2a44-5d0e-4a51-9a43-0b7c5d8e9f10"
+    records = [
+        {"contactid": good, "lastname": "By id"},
+        {"contactid": "CON-1' or 1 eq 1", "lastname": "Injected"},
+    ]
+
+    results = sales.upsert("contacts", records, key=["contactid"])
+
+    assert results[0].outcome is Outcome.INSERTED
+    assert results[1].outcome is Outcome.ERROR and results[1].field == "contactid"
+    assert read_all(sales, ["contactid", "lastname"]) == [{"contactid": good, "lastname": "By id"}]

@@ -11,6 +11,7 @@ How an upsert is planned and what it costs is described in :mod:`.upsert`.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -231,13 +232,10 @@ class ODataConnector:
         seen: dict[tuple[Any, ...], int] = {}
         for index, record in enumerate(records):
             values = tuple(record.get(k) for k in key)
-            blank = [k for k, v in zip(key, values, strict=True) if v is None or v == ""]
-            if blank:
+            problem = _key_problem(meta, key, values)
+            if problem is not None:
                 results[index] = RecordResult(
-                    key_of(record, key),
-                    Outcome.ERROR,
-                    f"key field {blank[0]} is empty",
-                    blank[0],
+                    key_of(record, key), Outcome.ERROR, problem[1], problem[0]
                 )
                 continue
             normal = normal_key(values)
@@ -263,3 +261,18 @@ class ODataConnector:
             self._pool.shutdown(wait=True)
             self._pool = None
         self.client.close()
+
+
+def _key_problem(
+    meta: EntitySetMetadata, key: tuple[str, ...], values: tuple[Any, ...]
+) -> tuple[str, str] | None:
+    """``(field, message)`` when a key value cannot name a record, else ``None``."""
+    for name, value in zip(key, values, strict=True):
+        if value is None or value == "":
+            return name, f"key field {name} is empty"
+        if meta.info.fields[name].type in ("guid", "lookup"):
+            try:
+                uuid.UUID(str(value))
+            except ValueError:
+                return name, f"key field {name} is not a GUID: {str(value)[:40]!r}"
+    return None
