@@ -1,0 +1,85 @@
+"""Run one measured job in a fresh Python process and read what it cost.
+
+Each job runs as ``python -m benchmarks.child JOB`` so its peak memory is its own: the parent
+waits for it with :func:`os.wait4`, which returns that child's resource usage (``ru_maxrss``,
+the resident-set high-water mark, and its CPU time). Jobs are plain functions in the modules
+named by :data:`JOBS`, taking and returning JSON-compatible values.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["JOBS", "Measurement", "measure", "run_job"]
+
+#: job name -> "module:function"
+JOBS = {
+    "seed": "benchmarks.scenario_engine:seed_job",
+    "engine_run": "benchmarks.scenario_engine:engine_run_job",
+    "change_contacts": "benchmarks.scenario_engine:change_contacts_job",
+    "checksum": "benchmarks.checksum:checksum_job",
+    "floor": "benchmarks.floor:floor_job",
+    "dlt": "benchmarks.peer_dlt:dlt_job",
+    "cli_run": "benchmarks.scenario_http:cli_run_job",
+    "protocol": "benchmarks.scenario_http:protocol_job",
+}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What one job cost: wall seconds, CPU seconds (user + system), peak RSS in MiB."""
+
+    job: str
+    wall_seconds: float
+    cpu_seconds: float
+    peak_rss_mib: float
+    result: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-compatible form."""
+        return asdict(self)
+
+
+def run_job(name: str, args: dict[str, Any]) -> Any:
+    """Run job ``name`` with ``args`` in this process and return its result."""
+    module_name, function_name = JOBS[name].split(":")
+    function = getattr(importlib.import_module(module_name), function_name)
+    return function(**args)
+
+
+def measure(name: str, **args: Any) -> Measurement:
+    """Run job ``name`` in a fresh process; raises ``RuntimeError`` when it fails."""
+    with tempfile.TemporaryDirectory(prefix="bench-job-") as scratch:
+        spec = Path(scratch) / "args.json"
+        out = Path(scratch) / "result.json"
+        spec.write_text(json.dumps({"job": name, "args": args, "result": str(out)}))
+        env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false"}
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.child", str(spec)],
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            raise RuntimeError(f"benchmark job {name} failed (exit {process.returncode})")
+        result = json.loads(out.read_text())
+    return Measurement(
+        job=name,
+        wall_seconds=round(wall, 3),
+        cpu_seconds=round(usage.ru_utime + usage.ru_stime, 3),
+        # Linux reports ru_maxrss in KiB
+        peak_rss_mib=round(usage.ru_maxrss / 1024, 1),
+        result=result,
+    )
