@@ -379,3 +379,57 @@ def test_a_row_a_trigger_silently_drops_is_not_reported_written(db: Database) ->
     ] * 3
     assert results[6].message is not None and "skipped" in results[6].message
     assert db.rows("SELECT count(*) FROM {s}quiet") == [(9,)]
+
+
+def _count_writes(connector: Any, entity: str, batch: list[dict[str, Any]]) -> tuple[Any, int]:
+    statements: list[str] = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            statements.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+    try:
+        results = connector.upsert(entity, batch, key=["account"])
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
+    return results, len(statements)
+
+
+def test_a_family_of_refusals_is_isolated_without_halving_everything(db: Database) -> None:
+    _customers(db)
+    connector = db.connector()
+    connector.describe("customers")
+    batch = [_good(n) for n in range(1000)]
+    missing_name = set(range(3, 1000, 4))  # 250 records lack the required name
+    for n in missing_name:
+        batch[n] = {**batch[n], "name": None}
+    batch[500] = {**batch[500], "CustomerGroupId": "99"}
+
+    results, writes = _count_writes(connector, "customers", batch)
+
+    errors = _errors(results)
+    assert set(errors) == {f"C{n:05d}" for n in missing_name} | {"C00500"}
+    assert all(errors[f"C{n:05d}"] == ("name", "name is required") for n in missing_name)
+    assert errors["C00500"][0] == "CustomerGroupId"
+    assert db.rows("SELECT count(*) FROM {s}customers") == [(1000 - 251,)]
+    # about one statement per refused record, not the ~2000 a blind halving costs
+    assert writes < 1.5 * len(errors) + 60
+
+
+def test_look_alikes_that_the_database_accepts_are_written(sqlite_db: Database) -> None:
+    sqlite_db.run(
+        "CREATE TABLE parties (account TEXT PRIMARY KEY, kind TEXT, orgname TEXT);"
+        "CREATE TRIGGER parties_rule BEFORE INSERT ON parties"
+        " WHEN NEW.kind = 'Organization' AND NEW.orgname IS NULL"
+        " BEGIN SELECT RAISE(ABORT, 'orgname is required when kind is Organization'); END;"
+    )
+    batch = [{"account": f"P{n:03d}", "kind": "Person", "orgname": None} for n in range(300)]
+    batch[10] = {"account": "P010", "kind": "Organization", "orgname": None}
+    batch[250] = {"account": "P250", "kind": "Organization", "orgname": None}
+
+    results, writes = _count_writes(sqlite_db.connector(), "parties", batch)
+
+    assert set(_errors(results)) == {"P010", "P250"}
+    assert sqlite_db.rows("SELECT count(*) FROM parties") == [(298,)]
+    assert writes < 40

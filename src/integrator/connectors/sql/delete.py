@@ -1,6 +1,6 @@
 """Delete rows by key in bulk: ``DELETE .. WHERE key IN (..) RETURNING key`` per chunk, inside
 the batch's transaction. A refused delete (a foreign key that restricts it, a trigger) is isolated
-by halving the failing set under savepoints, as upserts are; the rest are still deleted."""
+as upserts are (:mod:`integrator.connectors.sql.isolate`); the rest are still deleted."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from integrator.connectors.base import Outcome, RecordResult
-from integrator.connectors.sql.errors import explain, is_row_error
+from integrator.connectors.sql.errors import explain
+from integrator.connectors.sql.isolate import write_isolating_refusals
 from integrator.connectors.sql.schema import TableModel
 from integrator.connectors.sql.upsert import folded_key
 from integrator.connectors.sql.values import ValueProblem, to_db
@@ -59,32 +60,29 @@ def _delete_isolating_refusals(
     keys: Sequence[Mapping[str, Any]],
     results: list[RecordResult | None],
 ) -> None:
-    if not items:
-        return
-    savepoint = connection.begin_nested()
-    try:
-        deleted = _delete(connection, model, names, [values for _, values in items])
-    except sa.exc.StatementError as error:
-        savepoint.rollback()
-        if not is_row_error(error):
-            raise
-        if len(items) == 1:
-            index = items[0][0]
-            refused = explain(error, dict(keys[index]), model, deleting=True)
-            results[index] = RecordResult(
-                dict(keys[index]), Outcome.ERROR, refused.message, refused.field
-            )
-            return
-        middle = len(items) // 2
-        _delete_isolating_refusals(connection, model, names, items[:middle], keys, results)
-        _delete_isolating_refusals(connection, model, names, items[middle:], keys, results)
-        return
-    savepoint.commit()
-    for index, values in items:
-        gone = values in deleted or folded_key(values) in deleted
-        results[index] = RecordResult(
-            dict(keys[index]), Outcome.DELETED if gone else Outcome.UNCHANGED
-        )
+    gone: set[tuple[Any, ...]] = set()
+
+    def attempt(group: list[_Item]) -> None:
+        gone.update(_delete(connection, model, names, [values for _, values in group]))
+
+    def written(group: list[_Item]) -> None:
+        for index, values in group:
+            deleted = values in gone or folded_key(values) in gone
+            outcome = Outcome.DELETED if deleted else Outcome.UNCHANGED
+            results[index] = RecordResult(dict(keys[index]), outcome)
+
+    def refused(item: _Item, error: Exception) -> None:
+        index = item[0]
+        if isinstance(error, sa.exc.StatementError):
+            problem = explain(error, dict(keys[index]), model, deleting=True)
+            message, field = problem.message, problem.field
+        else:
+            message, field = "the database kept the record without an error", None
+        results[index] = RecordResult(dict(keys[index]), Outcome.ERROR, message, field)
+
+    write_isolating_refusals(
+        connection, model.info.name, items, attempt, written=written, refused=refused
+    )
 
 
 def _delete(

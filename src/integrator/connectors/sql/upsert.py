@@ -7,17 +7,16 @@ Per batch, in one transaction:
 2. one ``SELECT`` fetches the rows already stored under the batch's keys;
 3. each record is *unchanged* (every given value already stored: nothing is written),
    an *update* (only the given fields are set) or an *insert*;
-4. inserts and updates are written with ``executemany`` inside a savepoint. When the database
-   refuses (a constraint, a trigger's ``RAISE``, a bad value), the savepoint is rolled back and
-   the failing set is split in two and retried, down to the single rows at fault: k bad rows
-   in n cost about 2·k·log2(n) extra statements, and every good row is still written.
+4. inserts and updates are written in bulk (``executemany``; one ``unnest()`` statement per
+   group on PostgreSQL); the rows the database refuses are isolated by
+   :mod:`integrator.connectors.sql.isolate`, and every good row is still written.
 
 A record whose key repeats within a batch is applied after the earlier one, in a later round.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,7 +25,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from integrator.connectors.base import Outcome, Record, RecordResult
-from integrator.connectors.sql.errors import explain, is_row_error
+from integrator.connectors.sql.errors import explain
+from integrator.connectors.sql.isolate import RowsSkipped, write_isolating_refusals
 from integrator.connectors.sql.schema import TableModel
 from integrator.connectors.sql.values import ValueProblem, same_value, to_db
 from integrator.errors import RequestRejected
@@ -153,59 +153,50 @@ def _write_isolating_bad_rows(
     records: Sequence[Record],
     results: list[RecordResult | None],
 ) -> None:
-    if not writes:
-        return
-    savepoint = connection.begin_nested()
-    try:
-        _execute(connection, model, key, writes)
-    except (_Skipped, sa.exc.StatementError) as error:
-        if isinstance(error, sa.exc.StatementError):
-            if _transaction_lost(connection):
-                raise RequestRejected(
-                    f"{model.info.name}: the database ended the whole transaction "
-                    f"({str(error.orig).strip()}); nothing of this batch was written",
-                    code="transaction-rolled-back",
-                ) from None
-            savepoint.rollback()
-            if not is_row_error(error):
-                raise
-        else:
-            savepoint.rollback()
-        if len(writes) == 1:
-            results[writes[0].index] = _failure(error, writes[0], records, key, model)
-            return
-        middle = len(writes) // 2
-        _write_isolating_bad_rows(connection, model, key, writes[:middle], records, results)
-        _write_isolating_bad_rows(connection, model, key, writes[middle:], records, results)
-        return
-    savepoint.commit()
-    for write in writes:
-        outcome = Outcome.INSERTED if write.kind == "insert" else Outcome.UPDATED
-        results[write.index] = RecordResult(_record_key(records[write.index], key), outcome)
+    def written(group: list[_Write]) -> None:
+        for write in group:
+            outcome = Outcome.INSERTED if write.kind == "insert" else Outcome.UPDATED
+            results[write.index] = RecordResult(_record_key(records[write.index], key), outcome)
+
+    def refused(
+        write: _Write, error: Exception
+    ) -> tuple[Hashable, Callable[[_Write], bool]] | None:
+        given = records[write.index]
+        record_key = _record_key(given, key)
+        if not isinstance(error, sa.exc.StatementError):
+            results[write.index] = RecordResult(record_key, Outcome.ERROR, _SKIPPED_MESSAGE)
+            return None
+        shown = {c: given.get(c, v) for c, v in write.values.items()}
+        problem = explain(error, shown, model)
+        results[write.index] = RecordResult(
+            record_key, Outcome.ERROR, problem.message, problem.field
+        )
+        if problem.field is None:
+            return None
+        fault = (problem.field, repr(write.values.get(problem.field)))
+        return fault, _alike(write, problem.field, model)
+
+    write_isolating_refusals(
+        connection,
+        model.info.name,
+        writes,
+        lambda group: _execute(connection, model, key, group),
+        written=written,
+        refused=refused,
+    )
 
 
-def _failure(
-    error: Exception,
-    write: _Write,
-    records: Sequence[Record],
-    key: Sequence[str],
-    model: TableModel,
-) -> RecordResult:
-    given = records[write.index]
-    record_key = _record_key(given, key)
-    if not isinstance(error, sa.exc.StatementError):
-        return RecordResult(record_key, Outcome.ERROR, _SKIPPED_MESSAGE)
-    problem = explain(error, {c: given.get(c, v) for c, v in write.values.items()}, model)
-    return RecordResult(record_key, Outcome.ERROR, problem.message, problem.field)
+def _alike(refused: _Write, field: str, model: TableModel) -> Callable[[_Write], bool]:
+    """Writes that give ``field`` the value the refused write gave it (or leave it empty)."""
+    value = refused.values.get(field)
+    kind = model.kinds.get(field, "string")
 
+    def alike(write: _Write) -> bool:
+        if field not in write.values:
+            return value is None and write.kind == "insert"
+        return same_value(kind, write.values[field], value)
 
-def _transaction_lost(connection: Connection) -> bool:
-    """True when the database itself rolled the transaction back (SQLite ``RAISE(ROLLBACK)``),
-    taking the savepoints with it."""
-    if connection.dialect.name != "sqlite":
-        return False
-    driver = connection.connection.driver_connection
-    return driver is not None and not driver.in_transaction
+    return alike
 
 
 def _execute(
@@ -229,12 +220,7 @@ def _execute(
         else:
             written = _execute_many(connection, table, key, kind, names, group)
         if 0 <= written.rowcount < len(group):
-            raise _Skipped()
-
-
-class _Skipped(Exception):
-    """Fewer rows were written than sent: a trigger dropped some without an error
-    (SQLite ``RAISE(IGNORE)``, a PostgreSQL BEFORE trigger returning NULL)."""
+            raise RowsSkipped()
 
 
 _SKIPPED_MESSAGE = "the database skipped this record without an error (a trigger ignored it)"
