@@ -13,10 +13,11 @@
 - ``upsert``: per batch of ``batch_size`` records, one transaction: one SELECT of the stored rows
   for the batch's keys, unchanged records are not written, inserts and updates go in bulk
   (``executemany``; one ``unnest()`` statement on PostgreSQL). A refused row is isolated by
-  halving the failing set inside savepoints; it alone gets ``Outcome.ERROR`` with the database's
-  reason in words (``CustomerGroupId '99' does not exist in company``) and the field, the rest of
-  the batch is written. An unreachable or busy database raises ``RetriableError`` with the batch
-  rolled back whole.
+  halving the failing set inside savepoints, and rows sharing its faulty value are then tried
+  one by one (:mod:`~integrator.connectors.sql.isolate`); it alone gets ``Outcome.ERROR`` with
+  the database's reason in words (``CustomerGroupId '99' does not exist in company``) and the
+  field, the rest of the batch is written. An unreachable or busy database raises
+  ``RetriableError`` with the batch rolled back whole.
 - ``read_changes``: by the watermark column configured per entity, ``>=`` the last value, with
   the keys already read at that value remembered in the checkpoint. Deletes are not seen.
 
