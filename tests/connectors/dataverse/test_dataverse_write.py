@@ -17,7 +17,7 @@ from .helpers import KEY, calls, contacts, read_all, read_all_accounts
 
 
 def test_upserting_2500_takes_3_batches_and_1_existence_read_then_skips_unchanged(
-    sandbox: SandboxHandle, sales: DataverseConnector
+    sandbox: SandboxHandle, sales: DataverseConnector, make_connector: MakeConnector
 ) -> None:
     records = contacts(2500)
     sales.describe("contacts")
@@ -31,8 +31,10 @@ def test_upserting_2500_takes_3_batches_and_1_existence_read_then_skips_unchange
     assert Counter(r.outcome for r in first) == {Outcome.INSERTED: 2500}
     assert [dict(r.key) for r in first] == [{k: rec[k] for k in KEY} for rec in records]
 
+    rerun = make_connector()  # a later run: its own connector
+    rerun.describe("contacts")
     sandbox.reset_request_counts()
-    second = sales.upsert("contacts", records, key=KEY)
+    second = rerun.upsert("contacts", records, key=KEY)
     total, operations = calls(sandbox)
     assert total == 1 and "PATCH" not in operations
     assert Counter(r.outcome for r in second) == {Outcome.UNCHANGED: 2500}
@@ -41,7 +43,7 @@ def test_upserting_2500_takes_3_batches_and_1_existence_read_then_skips_unchange
     for n in (7, 1200, 2499):
         changed[n]["lastname"] = f"Changed {n}"
     sandbox.reset_request_counts()
-    third = sales.upsert("contacts", changed, key=KEY)
+    third = rerun.upsert("contacts", changed, key=KEY)
     total, operations = calls(sandbox)
     assert total == 2 and operations["PATCH"] == 3
     assert [i for i, r in enumerate(third) if r.outcome is Outcome.UPDATED] == [7, 1200, 2499]
@@ -52,6 +54,34 @@ def test_upserting_2500_takes_3_batches_and_1_existence_read_then_skips_unchange
     assert len(stored) == 2500
     assert stored["CON-01200-T"]["lastname"] == "Changed 1200"
     assert stored["CON-01201-T"]["firstname"] == "Ann"
+
+
+def test_an_initial_load_reads_only_before_its_first_call(
+    sandbox: SandboxHandle, sales: DataverseConnector
+) -> None:
+    sales.upsert("contacts", contacts(2500), key=KEY)  # read: nothing stored
+    sandbox.reset_request_counts()
+
+    second = sales.upsert("contacts", contacts(2500, start=2500), key=KEY)
+
+    total, operations = calls(sandbox)
+    assert total == 3 and operations == {"PATCH": 2500}  # create-only, no read
+    assert Counter(r.outcome for r in second) == {Outcome.INSERTED: 2500}
+
+    # a guess gone wrong: 1000 of these exist (unchanged), 500 are new
+    sandbox.reset_request_counts()
+    third = sales.upsert("contacts", contacts(1500, start=4000), key=KEY)
+    total, operations = calls(sandbox)
+    assert total == 3 and operations == {"PATCH": 1500, "GET": 4}  # 2 batches, then 1 read
+    assert [r.outcome for r in third] == [Outcome.UNCHANGED] * 1000 + [Outcome.INSERTED] * 500
+
+    # and reads come first again
+    sandbox.reset_request_counts()
+    changed = [dict(r, lastname="New name") for r in contacts(100)]
+    fourth = sales.upsert("contacts", changed, key=KEY)
+    assert calls(sandbox) == (2, {"PATCH": 100})  # a plain GET, then one batch
+    assert Counter(r.outcome for r in fourth) == {Outcome.UPDATED: 100}
+    assert len(read_all(sales, ["contactid"])) == 5500
 
 
 def test_a_partly_rejected_batch_reports_each_bad_record_and_writes_the_rest(
@@ -176,9 +206,12 @@ def test_faults_end_with_the_same_data_no_duplicates_nothing_lost(
 def test_client_budget_keeps_under_the_service_protection_limit(
     sandbox: SandboxHandle, make_connector: MakeConnector
 ) -> None:
-    sandbox.set_faults(budget_requests=5, budget_window_seconds=1.0, budget_concurrent=2)
-    sales = make_connector(max_requests=4, window_seconds=1.0, max_concurrent=2, batch_size=100)
-    other = make_connector(max_requests=4, window_seconds=1.0, max_concurrent=2, batch_size=100)
+    # The server allows 8 requests a second, 3 at once; the two connectors share one client
+    # budget of 5 a second, 2 at once (a margin: the server counts a request from its arrival
+    # to the end of its answer, the client from sending to receiving).
+    sandbox.set_faults(budget_requests=8, budget_window_seconds=1.0, budget_concurrent=3)
+    sales = make_connector(max_requests=5, window_seconds=1.0, max_concurrent=2, batch_size=100)
+    other = make_connector(max_requests=5, window_seconds=1.0, max_concurrent=2, batch_size=100)
     assert sales.client.budget is other.client.budget
 
     sales.upsert("contacts", contacts(600), key=KEY)

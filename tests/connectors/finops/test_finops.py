@@ -95,7 +95,7 @@ def test_describe_gives_company_keys_required_fields_and_enums(finops: FinOpsCon
 
 
 def test_upsert_by_composite_key_whatever_the_company_case(
-    sandbox: SandboxHandle, finops: FinOpsConnector
+    sandbox: SandboxHandle, finops: FinOpsConnector, make_finops: Any
 ) -> None:
     records = _customers(2500, company="USMF")
     finops.describe("CustomersV2")
@@ -107,13 +107,23 @@ def test_upsert_by_composite_key_whatever_the_company_case(
     assert counts["batch_operations"]["finops"] == {"GET": 10, "POST": 2500}
     assert Counter(r.outcome for r in first) == {Outcome.INSERTED: 2500}
 
+    rerun: FinOpsConnector = make_finops()  # a later run: its own connector
+    rerun.describe("CustomersV2")
     sandbox.reset_request_counts()
-    second = finops.upsert("CustomersV2", records, key=KEY)
+    second = rerun.upsert("CustomersV2", records, key=KEY)
     assert sandbox.request_counts()["total"] == 1
     assert Counter(r.outcome for r in second) == {Outcome.UNCHANGED: 2500}
 
+    # the first connector's read found nothing, so it now creates without reading; the
+    # duplicates it meets are read and turn out unchanged
+    sandbox.reset_request_counts()
+    third = finops.upsert("CustomersV2", records[:10] + _customers(5, start=9000), key=KEY)
+    counts = sandbox.request_counts()
+    assert counts["total"] == 2 and counts["batch_operations"]["finops"] == {"POST": 15}
+    assert [r.outcome for r in third] == [Outcome.UNCHANGED] * 10 + [Outcome.INSERTED] * 5
+
     stored = _read(finops)
-    assert len(stored) == 2500 and {r["dataAreaId"] for r in stored} == {"usmf"}
+    assert len(stored) == 2505 and {r["dataAreaId"] for r in stored} == {"usmf"}
     by_account = {r["CustomerAccount"]: r for r in stored}
     assert by_account["C000001"] == {**records[1], "dataAreaId": "usmf"}
 

@@ -74,6 +74,9 @@ def test_connectors_of_one_identity_and_host_share_one_budget() -> None:
     b = shared_budget("org.test:443", "aad:tenant:client")
     other = shared_budget("org.test:443", "aad:tenant:other-client")
 
+    stricter = shared_budget("org.test:443", "aad:tenant:client", BudgetLimits(100, 60.0, 4))
+
     assert a is b
     assert other is not a
     assert a.limits == BudgetLimits(6000, 300.0, 52)
+    assert stricter is not a and stricter.limits.max_concurrent == 4

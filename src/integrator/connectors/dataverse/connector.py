@@ -53,6 +53,8 @@ class DataverseConnector(ODataConnector):
         """``PATCH entityset(key='...')``: Dataverse's upsert by key or alternate key."""
         path = key_path(meta.info.name, plan.key, meta.types())
         headers = {}
+        if plan.create_only:
+            headers["If-None-Match"] = "*"  # create only: 412 if it exists after all
         if not self.settings.skip_unchanged:
             # Without the stored rows, only the status tells a create (201) from an update (200).
             headers["Prefer"] = "return=representation"

@@ -26,7 +26,11 @@ from integrator.connectors.finops.config import FinOpsConfig
 from integrator.connectors.finops.filters import exact_part
 from integrator.connectors.http.batch import BatchOperation
 from integrator.connectors.http.client import ODataClient
-from integrator.connectors.http.connector import ConnectorSettings, ODataConnector
+from integrator.connectors.http.connector import (
+    DUPLICATE_CODES,
+    ConnectorSettings,
+    ODataConnector,
+)
 from integrator.connectors.http.fields import rename_fields
 from integrator.connectors.http.keys import key_path
 from integrator.connectors.http.metadata import EntitySetMetadata
@@ -35,9 +39,6 @@ from integrator.odata.ast import Expr
 from integrator.odata.filter import parse_filter, to_odata
 
 __all__ = ["FinOpsConnector"]
-
-#: codes meaning "a record with this key exists" (Dataverse-style code, as the sandbox answers)
-_DUPLICATE_CODES = {"0x80040237"}
 
 
 class FinOpsConnector(ODataConnector):
@@ -102,7 +103,7 @@ class FinOpsConnector(ODataConnector):
     def fallback(self, plan: WritePlan, status: int, code: str | None) -> WritePlan | None:
         """Create refused as a duplicate → update; update of a missing record → create."""
         known = self.settings.skip_unchanged
-        if plan.action == "insert" and (status in (409, 412) or code in _DUPLICATE_CODES):
+        if plan.action == "insert" and (status in (409, 412) or code in DUPLICATE_CODES):
             return replace(
                 plan, action="update", outcome=plan.outcome if known else Outcome.UPDATED
             )

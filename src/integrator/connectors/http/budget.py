@@ -82,18 +82,19 @@ class RequestBudget:
             self._sleep(wait)
 
 
-_SHARED: dict[tuple[str, str], RequestBudget] = {}
+_SHARED: dict[tuple[str, str, BudgetLimits], RequestBudget] = {}
 _SHARED_LOCK = threading.Lock()
 
 
 def shared_budget(host: str, identity: str, limits: BudgetLimits | None = None) -> RequestBudget:
-    """The one budget for ``identity`` talking to ``host`` in this process.
+    """The one budget for ``identity`` talking to ``host`` under ``limits`` in this process.
 
-    The first caller's ``limits`` (or the defaults) set it; later callers share it as it is.
+    Connectors configured alike share it; a connector configured with other limits gets its own.
     """
+    limits = limits or BudgetLimits()
     with _SHARED_LOCK:
-        budget = _SHARED.get((host, identity))
+        budget = _SHARED.get((host, identity, limits))
         if budget is None:
-            budget = RequestBudget(limits or BudgetLimits())
-            _SHARED[(host, identity)] = budget
+            budget = RequestBudget(limits)
+            _SHARED[(host, identity, limits)] = budget
         return budget

@@ -74,6 +74,7 @@ class ODataConnectionConfig(BaseModel):
     parallel_batches: int = Field(4, ge=1)
     keys_per_read: int = Field(250, ge=1)
     skip_unchanged: bool = True
+    assume_new_after_empty_read: bool = True
 
     @field_validator("url")
     @classmethod
@@ -91,6 +92,7 @@ class ODataConnectionConfig(BaseModel):
             parallel_batches=self.parallel_batches,
             keys_per_read=self.keys_per_read,
             skip_unchanged=self.skip_unchanged,
+            assume_new_after_empty_read=self.assume_new_after_empty_read,
         )
 
     def client(

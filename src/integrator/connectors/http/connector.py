@@ -45,7 +45,11 @@ from integrator.errors import RequestRejected
 from integrator.odata.ast import Expr
 from integrator.odata.filter import evaluate, parse_filter, referenced_fields, to_odata
 
-__all__ = ["ConnectorSettings", "ODataConnector", "WritePlan"]
+__all__ = ["DUPLICATE_CODES", "ConnectorSettings", "ODataConnector", "WritePlan"]
+
+
+#: error codes meaning "a record with this key exists" (Dataverse's, which the sandbox also uses)
+DUPLICATE_CODES = frozenset({"0x80040237"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,9 @@ class ConnectorSettings:
     keys_per_read: int = 250
     #: read stored rows first, to skip unchanged records and send only changed fields
     skip_unchanged: bool = True
+    #: after a read found none stored, send the next calls' records as create-only writes
+    #: without reading first (an initial load costs one request per ``batch_size`` records)
+    assume_new_after_empty_read: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= 1000:
@@ -80,6 +87,8 @@ class ODataConnector:
         self._metadata: ServiceMetadata | None = None
         self._metadata_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        #: entity -> the last read before writing found none of the records stored
+        self._loading: dict[str, bool] = {}
         self.capabilities = Capabilities(
             filter_pushdown=True,
             max_page_size=min(self.settings.page_size, self.max_page_size),
@@ -105,6 +114,10 @@ class ODataConnector:
     def record_path(self, meta: EntitySetMetadata, key: Mapping[str, Any]) -> str:
         """The path of one record by its key or alternate key."""
         return key_path(meta.info.name, key, meta.types(), meta.enum_types)
+
+    def exists_refusal(self, status: int, code: str | None) -> bool:
+        """Whether a create was refused because the record exists (``If-None-Match``, POST)."""
+        return status in (409, 412) or code in DUPLICATE_CODES
 
     def fallback(self, plan: WritePlan, status: int, code: str | None) -> WritePlan | None:
         """A different write to try when ``plan`` was refused with ``status``/``code``."""
@@ -245,11 +258,46 @@ class ODataConnector:
                 rounds.append([])
             rounds[occurrence].append(index)
         for indexes in rounds:
-            plans = plan_writes(self, meta, key, records, indexes, results)
-            for index, result in write_plans(self, meta, plans):
+            for index, result in self._upsert_round(meta, key, records, indexes, results):
                 results[index] = result
         assert all(r is not None for r in results)
         return [r for r in results if r is not None]
+
+    def _upsert_round(
+        self,
+        meta: EntitySetMetadata,
+        key: tuple[str, ...],
+        records: Sequence[Record],
+        indexes: list[int],
+        results: list[RecordResult | None],
+    ) -> list[tuple[int, RecordResult]]:
+        # After a read found none of a call's records stored (an initial load), the next calls
+        # skip the read and send create-only writes: one request per batch_size records. The
+        # records that turn out to exist are then read and written as in a normal call, and
+        # reads come first again.
+        entity = meta.info.name
+        if self.settings.skip_unchanged and self.settings.assume_new_after_empty_read:
+            with self._metadata_lock:
+                guess_new = self._loading.get(entity, False)
+            if guess_new:
+                plans = [
+                    WritePlan(i, key_of(records[i], key), dict(records[i]), Outcome.INSERTED,
+                              "insert", create_only=True)
+                    for i in indexes
+                ]  # fmt: skip
+                written, conflicts = write_plans(self, meta, plans)
+                if not conflicts:
+                    return written
+                with self._metadata_lock:
+                    self._loading[entity] = False
+                indexes = [plan.index for plan in conflicts]
+                replanned, _ = plan_writes(self, meta, key, records, indexes, results)
+                return written + write_plans(self, meta, replanned)[0]
+        plans, stored = plan_writes(self, meta, key, records, indexes, results)
+        if self.settings.skip_unchanged:
+            with self._metadata_lock:
+                self._loading[entity] = stored == 0 and len(indexes) > 0
+        return write_plans(self, meta, plans)[0]
 
     def delete(self, entity: str, keys: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
         """Delete records by key in ``$batch`` requests; one result per key, in order."""

@@ -36,7 +36,7 @@ from integrator.errors import RetriableError
 if TYPE_CHECKING:
     from integrator.connectors.http.connector import ODataConnector
 
-__all__ = ["WritePlan", "key_of", "normal_key", "plan_writes", "write_plans"]
+__all__ = ["WritePlan", "Written", "key_of", "normal_key", "plan_writes", "write_plans"]
 
 _BIND_SUFFIX = "@odata.bind"
 
@@ -52,6 +52,8 @@ class WritePlan:
     #: ``insert`` creates, ``update`` changes an existing row
     action: Literal["insert", "update"]
     fallback_used: bool = False
+    #: sent without reading first, as a create that fails if the record exists (see upsert)
+    create_only: bool = False
 
 
 def plan_writes(
@@ -61,8 +63,11 @@ def plan_writes(
     records: Sequence[Record],
     indexes: list[int],
     results: list[RecordResult | None],
-) -> list[WritePlan]:
-    """Plan writes for ``records[indexes]`` (keys distinct); unchanged ones go to ``results``."""
+) -> tuple[list[WritePlan], int]:
+    """Plan writes for ``records[indexes]`` (keys distinct); unchanged ones go to ``results``.
+
+    Returns the plans and how many of the records are stored already.
+    """
     stored: dict[tuple[Any, ...], Mapping[str, Any]] = {}
     if connector.settings.skip_unchanged and indexes:
         wanted: dict[str, None] = {}
@@ -93,27 +98,36 @@ def plan_writes(
             results[index] = RecordResult(record_key, Outcome.UNCHANGED)
         else:
             plans.append(WritePlan(index, record_key, changes, Outcome.UPDATED, "update"))
-    return plans
+    return plans, len(stored)
+
+
+Written = tuple[list[tuple[int, RecordResult]], list[WritePlan]]
 
 
 def write_plans(
     connector: ODataConnector, meta: EntitySetMetadata, plans: list[WritePlan]
-) -> list[tuple[int, RecordResult]]:
-    """Send ``plans`` in ``$batch`` requests; ``(index, result)`` for each plan."""
+) -> Written:
+    """Send ``plans`` in ``$batch`` requests: ``(index, result)`` for each plan, except the
+    ``create_only`` plans refused because the record exists, which are returned apart."""
     size = connector.settings.batch_size
     chunks = [plans[i : i + size] for i in range(0, len(plans), size)]
     if len(chunks) <= 1 or connector.settings.parallel_batches == 1:
-        return [item for chunk in chunks for item in _write_chunk(connector, meta, chunk)]
-    futures = [
-        connector.batch_pool().submit(_write_chunk, connector, meta, chunk) for chunk in chunks
-    ]
-    return [item for future in futures for item in future.result()]
+        outputs = [_write_chunk(connector, meta, chunk) for chunk in chunks]
+    else:
+        pool = connector.batch_pool()
+        futures = [pool.submit(_write_chunk, connector, meta, chunk) for chunk in chunks]
+        outputs = [future.result() for future in futures]
+    return (
+        [item for done, _ in outputs for item in done],
+        [plan for _, conflicts in outputs for plan in conflicts],
+    )
 
 
 def _write_chunk(
     connector: ODataConnector, meta: EntitySetMetadata, plans: list[WritePlan]
-) -> list[tuple[int, RecordResult]]:
+) -> Written:
     done: list[tuple[int, RecordResult]] = []
+    conflicts: list[WritePlan] = []
     pending = plans
     retry = connector.client.retry
     attempt = 0
@@ -139,6 +153,9 @@ def _write_chunk(
                 transient = error
             else:
                 code, message = odata_error(part.body)
+                if plan.create_only and connector.exists_refusal(part.status, code):
+                    conflicts.append(plan)
+                    continue
                 alternative = (
                     None if plan.fallback_used else connector.fallback(plan, part.status, code)
                 )
@@ -171,7 +188,7 @@ def _write_chunk(
             if transient.status == 429 and transient.retry_after:
                 connector.client.budget.pause(transient.retry_after)
             connector.client.sleep(retry.delay(attempt - 1, transient.retry_after))
-    return done
+    return done, conflicts
 
 
 def _outcome(connector: ODataConnector, plan: WritePlan, part: BatchPart) -> Outcome:
