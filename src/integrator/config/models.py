@@ -22,6 +22,8 @@ __all__ = [
     "OrganizationMapping",
     "Project",
     "Schedule",
+    "SqlOptions",
+    "SqlRelation",
     "WorkspaceSettings",
 ]
 
@@ -99,12 +101,52 @@ class Auth(_Strict):
         return self
 
 
+class SqlRelation(_Strict):
+    """A lookup the database has no foreign key for (``kind: sql`` connections).
+
+    ``contacts.parentcustomerid`` → ``accounts.accountid`` where ``parentcustomeridtype`` is
+    ``account``: declare one per target of a polymorphic lookup, with the same ``name``.
+    """
+
+    entity: str
+    name: str
+    column: str
+    target: str
+    target_key: str
+    type_column: str | None = None
+    type_value: str | None = None
+
+
+class SqlOptions(_Strict):
+    """What a SQL database cannot tell about itself."""
+
+    #: database schema holding the tables (PostgreSQL); ``None``: the default one
+    db_schema: str | None = Field(default=None, alias="schema")
+    #: the database password, when the URL needs one (never written into the URL)
+    password: SecretRef | None = None
+    #: entity → column that grows on every insert and update (incremental reads)
+    watermarks: dict[str, str] = Field(default_factory=dict)
+    relations: tuple[SqlRelation, ...] = ()
+    #: compare strings in filters without regard to case, as Dataverse does
+    case_insensitive_filters: bool = False
+
+
 class Connection(_Strict):
     """One system's endpoint and credentials."""
 
     kind: Literal["dataverse", "finops", "sql"]
     url: str = Field(min_length=1)
     auth: Auth = Auth()
+    #: ``kind: sql`` only
+    sql: SqlOptions | None = None
+
+    @model_validator(mode="after")
+    def _sql_options_for_sql(self) -> Connection:
+        if self.sql is not None and self.kind != "sql":
+            raise ValueError("sql options are for connections of kind sql")
+        if self.kind == "sql" and self.auth.type != "none":
+            raise ValueError("a sql connection takes its password in sql.password, not auth")
+        return self
 
 
 class OrganizationMapping(_Strict):

@@ -19,12 +19,31 @@ ConnectorFactory = Callable[[str, Connection, Workspace], Connector]
 def open_connector(system: str, connection: Connection, workspace: Workspace) -> Connector:
     """A connector for ``connection`` (kind ``dataverse``, ``finops`` or ``sql``)."""
     if connection.kind == "sql":
-        from integrator.connectors.sql import SqlConnector
-
-        return SqlConnector.from_url(connection.url)
+        return _sql_connector(connection, workspace)
     from integrator.connectors.factory import open_http_connector
 
     return open_http_connector(system, connection, workspace.root)
+
+
+def _sql_connector(connection: Connection, workspace: Workspace) -> Connector:
+    from integrator.connectors.sql import SqlConnector
+    from integrator.connectors.sql.config import Relation, SqlConfig
+
+    options = connection.sql
+    if options is None:
+        return SqlConnector(SqlConfig.from_url(connection.url))
+    password = (
+        options.password.resolve(workspace.root).get_secret_value() if options.password else None
+    )
+    config = SqlConfig.from_url(
+        connection.url,
+        password=password,
+        schema=options.db_schema,
+        watermarks=dict(options.watermarks),
+        relations=tuple(Relation(**r.model_dump()) for r in options.relations),
+        case_insensitive_filters=options.case_insensitive_filters,
+    )
+    return SqlConnector(config)
 
 
 class ConnectorPool:
