@@ -52,3 +52,29 @@ def test_composite_key_filters_pair_the_parts() -> None:
     expr = keys_filter(["a", "b"], [("1", "x'y"), ("2", "z")])
 
     assert to_odata(expr) == "(a eq '1' and b eq 'x''y') or (a eq '2' and b eq 'z')"
+
+
+def test_key_parts_shared_by_every_key_are_tested_once() -> None:
+    names = ["dataAreaId", "CustomerAccount"]
+
+    assert to_odata(keys_filter(names, [("usmf", "A"), ("usmf", "B'")])) == (
+        "dataAreaId eq 'usmf' and (CustomerAccount eq 'A' or CustomerAccount eq 'B''')"
+    )
+    assert to_odata(keys_filter(names, [("usmf", "A")])) == (
+        "dataAreaId eq 'usmf' and CustomerAccount eq 'A'"
+    )
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["usmf", "demf"]), st.text(min_size=1, max_size=5)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_composite_key_filters_match_exactly_their_keys(keys: list[tuple[str, str]]) -> None:
+    expr = parse_filter(to_odata(keys_filter(["c", "n"], keys)))
+
+    assert all(evaluate(expr, {"c": c, "n": n}) for c, n in keys)
+    others = [(c, n + "x") for c, n in keys] + [("zz", n) for _, n in keys]
+    assert not any(evaluate(expr, {"c": c, "n": n}) for c, n in others if (c, n) not in keys)

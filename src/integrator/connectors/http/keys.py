@@ -92,15 +92,28 @@ def keys_filter(
     keys: Sequence[Sequence[Any]],
     types: Mapping[str, FieldType] | None = None,
 ) -> Expr:
-    """A ``$filter`` tree matching any of ``keys`` (tuples of values for ``names``)."""
+    """A ``$filter`` tree matching any of ``keys`` (tuples of values for ``names``).
+
+    Key parts that hold one value in every key (the company, the organization) are tested once:
+    ``dataAreaId eq 'usmf' and (CustomerAccount eq 'A' or CustomerAccount eq 'B')``.
+    """
     types = types or {}
+    if not keys:
+        raise ValueError("keys_filter needs at least one key")
+    columns = list(zip(*keys, strict=True))
+    shared = [i for i, column in enumerate(columns) if len(names) > 1 and len(set(column)) == 1]
+    varying = [i for i in range(len(names)) if i not in shared]
+    common: list[Expr] = [
+        Compare("eq", Field(names[i]), _literal(columns[i][0], types.get(names[i]))) for i in shared
+    ]
     alternatives: list[Expr] = []
-    for values in keys:
+    distinct = dict.fromkeys(tuple(key[i] for i in varying) for key in keys) if varying else {}
+    for values in distinct:
         compares: list[Expr] = [
-            Compare("eq", Field(name), _literal(value, types.get(name)))
-            for name, value in zip(names, values, strict=True)
+            Compare("eq", Field(names[i]), _literal(value, types.get(names[i])))
+            for i, value in zip(varying, values, strict=True)
         ]
         alternatives.append(compares[0] if len(compares) == 1 else And(tuple(compares)))
-    if not alternatives:
-        raise ValueError("keys_filter needs at least one key")
-    return alternatives[0] if len(alternatives) == 1 else Or(tuple(alternatives))
+    if alternatives:
+        common.append(alternatives[0] if len(alternatives) == 1 else Or(tuple(alternatives)))
+    return common[0] if len(common) == 1 else And(tuple(common))
