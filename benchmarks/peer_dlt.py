@@ -83,6 +83,9 @@ def _template_source(name: str, sales_db: Path, accepted: Accepted) -> Any:
 def run_dlt(sales_db: Path | str, finops_db: Path | str, out_dir: Path | str) -> dict[str, Any]:
     """Load the three templates' rows into ``out_dir/dlt.db``; seconds and rows per template."""
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    # SQLite takes one writer at a time: dlt's parallel load jobs (20 by default) would only
+    # wait on each other's locks, and give up after five "database is locked"
+    os.environ.setdefault("LOAD__WORKERS", "1")
     import dlt
 
     out = Path(out_dir)
@@ -91,7 +94,9 @@ def run_dlt(sales_db: Path | str, finops_db: Path | str, out_dir: Path | str) ->
     pipeline = dlt.pipeline(
         pipeline_name="integrator_bench",
         pipelines_dir=str(out / "pipelines"),
-        destination=dlt.destinations.sqlalchemy(credentials=f"sqlite:///{out / 'dlt.db'}"),
+        destination=dlt.destinations.sqlalchemy(
+            credentials=f"sqlite:///{out / 'dlt.db'}?timeout=60"
+        ),
         dataset_name=DATASET,
     )
     accepted = reference(finops_db)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -41,6 +42,7 @@ def environment() -> dict[str, Any]:
     except (OSError, ValueError, IndexError):
         pass
     return {
+        "commit": _commit(),
         "platform": platform.platform(),
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -52,6 +54,31 @@ def environment() -> dict[str, Any]:
             for p in ("integrator", "sqlalchemy", "httpx", "uvicorn", "pycountry", "dlt")
         },
     }
+
+
+def _commit() -> str:
+    """The git commit of the code measured, marked ``+changes`` when ``src`` differs from it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head}+changes" if changed else head
 
 
 def _n(value: Any, digits: int = 1) -> str:
@@ -186,6 +213,8 @@ def _scenario_a(a: dict[str, Any]) -> list[str]:
             f"**{_ratio(size['one_percent']['wall_seconds'], initial)}**"
         )
         lines += ["Ratios (wall time):", "", *ratios, ""]
+        if "dlt_error" in size:
+            lines += [f"**dlt failed at this size:** {size['dlt_error']} (see the run's log).", ""]
         same = ", ".join(
             f"{name}: {'same rows' if ok else '**DIFFERENT ROWS**'}"
             for name, ok in size["same_rows"].items()
@@ -321,6 +350,7 @@ def render(results: dict[str, Any], analysis: str | None) -> str:
         f"- Started {results['started']}, took {results['seconds'] / 60:.1f} min; load average "
         f"at start {results['load_start']}, at end {results['load_end']} (the machine is "
         "shared: wall times include waiting for the CPU; CPU seconds do not).",
+        f"- Code: commit {env.get('commit', 'unknown')}.",
         f"- Machine: {env['platform']}; {env['cpu']}, {env['cores']} cores; {env['memory']}.",
         f"- Python {env['python']}, SQLite {env['sqlite']}; "
         + ", ".join(f"{p} {v}" for p, v in env["packages"].items())

@@ -88,14 +88,20 @@ def scenario_a_size(
     if with_dlt:
         log(f"A {contacts}: dlt")
         dlt_dir = root / "dlt"
-        peer = measure(
-            "dlt",
-            sales_db=str(base / "sales.db"),
-            finops_db=str(base / "finops.db"),
-            out_dir=str(dlt_dir),
-        )
-        out["dlt"] = {**_figures(peer, out["initial"]["records"]), "detail": peer.result}
-        checksums["dlt"] = _dlt_checksums(peer.result["database"])
+        try:
+            peer = measure(
+                "dlt",
+                sales_db=str(base / "sales.db"),
+                finops_db=str(base / "finops.db"),
+                out_dir=str(dlt_dir),
+            )
+        except RuntimeError as error:
+            # a failed baseline is reported, and the figures measured so far are kept
+            out["dlt_error"] = str(error)
+            log(f"A {contacts}: {error}")
+        else:
+            out["dlt"] = {**_figures(peer, out["initial"]["records"]), "detail": peer.result}
+            checksums["dlt"] = _dlt_checksums(peer.result["database"])
         shutil.rmtree(dlt_dir, ignore_errors=True)
 
     reference = checksums["integrator"]
