@@ -20,7 +20,7 @@ from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.connector import ConnectorSettings, ODataConnector
 from integrator.connectors.http.keys import key_path
 from integrator.connectors.http.metadata import EntitySetMetadata
-from integrator.connectors.http.upsert import WritePlan
+from integrator.connectors.http.writes import WritePlan
 
 __all__ = ["DataverseConnector"]
 

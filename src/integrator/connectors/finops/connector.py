@@ -34,7 +34,7 @@ from integrator.connectors.http.connector import (
 from integrator.connectors.http.fields import rename_fields
 from integrator.connectors.http.keys import key_path
 from integrator.connectors.http.metadata import EntitySetMetadata
-from integrator.connectors.http.upsert import WritePlan
+from integrator.connectors.http.writes import WritePlan
 from integrator.odata.ast import Expr
 from integrator.odata.filter import parse_filter, to_odata
 

@@ -19,7 +19,7 @@ from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.config import AuthConfig, ODataConnectionConfig
 from integrator.connectors.http.connector import ConnectorSettings, ODataConnector
 from integrator.connectors.http.retry import RetryPolicy
-from integrator.connectors.http.upsert import WritePlan
+from integrator.connectors.http.writes import WritePlan
 
 __all__ = [
     "AuthConfig",

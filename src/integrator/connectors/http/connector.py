@@ -11,7 +11,6 @@ How an upsert is planned and what it costs is described in :mod:`.upsert`.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from integrator.connectors.base import (
     Capabilities,
     ChangeBatch,
     EntityInfo,
-    Outcome,
     Record,
     RecordResult,
 )
@@ -34,13 +32,8 @@ from integrator.connectors.http.keys import key_path
 from integrator.connectors.http.lookup import check_row
 from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetadata, parse_metadata
 from integrator.connectors.http.responses import describe_url
-from integrator.connectors.http.upsert import (
-    WritePlan,
-    key_of,
-    normal_key,
-    plan_writes,
-    write_plans,
-)
+from integrator.connectors.http.upsert import upsert_records
+from integrator.connectors.http.writes import WritePlan
 from integrator.errors import RequestRejected
 from integrator.odata.ast import Expr
 from integrator.odata.filter import evaluate, parse_filter, referenced_fields, to_odata
@@ -230,74 +223,20 @@ class ODataConnector:
     ) -> list[RecordResult]:
         """Insert or update ``records`` matched on ``key``; one result per record, in order.
 
-        Records repeating a key already seen in this call are written after the first, in
-        order, so the last one wins.
+        See :mod:`.upsert` for how, and what it costs. Records repeating a key already seen in
+        this call are written after the first, in order, so the last one wins.
         """
-        meta = self.entity(entity)
-        key = tuple(key)
-        missing = [k for k in key if k not in meta.properties]
-        if missing:
-            raise RequestRejected(
-                f"entity {entity} has no key field(s) {', '.join(missing)}", code="unknown-field"
-            )
-        results: list[RecordResult | None] = [None] * len(records)
-        rounds: list[list[int]] = []
-        seen: dict[tuple[Any, ...], int] = {}
-        for index, record in enumerate(records):
-            values = tuple(record.get(k) for k in key)
-            problem = _key_problem(meta, key, values)
-            if problem is not None:
-                results[index] = RecordResult(
-                    key_of(record, key), Outcome.ERROR, problem[1], problem[0]
-                )
-                continue
-            normal = normal_key(values)
-            occurrence = seen.get(normal, 0)
-            seen[normal] = occurrence + 1
-            if occurrence == len(rounds):
-                rounds.append([])
-            rounds[occurrence].append(index)
-        for indexes in rounds:
-            for index, result in self._upsert_round(meta, key, records, indexes, results):
-                results[index] = result
-        assert all(r is not None for r in results)
-        return [r for r in results if r is not None]
+        return upsert_records(self, self.entity(entity), tuple(key), records)
 
-    def _upsert_round(
-        self,
-        meta: EntitySetMetadata,
-        key: tuple[str, ...],
-        records: Sequence[Record],
-        indexes: list[int],
-        results: list[RecordResult | None],
-    ) -> list[tuple[int, RecordResult]]:
-        # After a read found none of a call's records stored (an initial load), the next calls
-        # skip the read and send create-only writes: one request per batch_size records. The
-        # records that turn out to exist are then read and written as in a normal call, and
-        # reads come first again.
-        entity = meta.info.name
-        if self.settings.skip_unchanged and self.settings.assume_new_after_empty_read:
-            with self._metadata_lock:
-                guess_new = self._loading.get(entity, False)
-            if guess_new:
-                plans = [
-                    WritePlan(i, key_of(records[i], key), dict(records[i]), Outcome.INSERTED,
-                              "insert", create_only=True)
-                    for i in indexes
-                ]  # fmt: skip
-                written, conflicts = write_plans(self, meta, plans)
-                if not conflicts:
-                    return written
-                with self._metadata_lock:
-                    self._loading[entity] = False
-                indexes = [plan.index for plan in conflicts]
-                replanned, _ = plan_writes(self, meta, key, records, indexes, results)
-                return written + write_plans(self, meta, replanned)[0]
-        plans, stored = plan_writes(self, meta, key, records, indexes, results)
-        if self.settings.skip_unchanged:
-            with self._metadata_lock:
-                self._loading[entity] = stored == 0 and len(indexes) > 0
-        return write_plans(self, meta, plans)[0]
+    def assume_new(self, entity: str) -> bool:
+        """Whether the last read before writing ``entity`` found none of the records stored."""
+        with self._metadata_lock:
+            return self._loading.get(entity, False)
+
+    def set_assume_new(self, entity: str, value: bool) -> None:
+        """Remember whether writes to ``entity`` are expected to be creates (see :mod:`.upsert`)."""
+        with self._metadata_lock:
+            self._loading[entity] = value
 
     def delete(self, entity: str, keys: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
         """Delete records by key in ``$batch`` requests; one result per key, in order."""
@@ -309,18 +248,3 @@ class ODataConnector:
             self._pool.shutdown(wait=True)
             self._pool = None
         self.client.close()
-
-
-def _key_problem(
-    meta: EntitySetMetadata, key: tuple[str, ...], values: tuple[Any, ...]
-) -> tuple[str, str] | None:
-    """``(field, message)`` when a key value cannot name a record, else ``None``."""
-    for name, value in zip(key, values, strict=True):
-        if value is None or value == "":
-            return name, f"key field {name} is empty"
-        if meta.info.fields[name].type in ("guid", "lookup"):
-            try:
-                uuid.UUID(str(value))
-            except ValueError:
-                return name, f"key field {name} is not a GUID: {str(value)[:40]!r}"
-    return None

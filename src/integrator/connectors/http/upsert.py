@@ -2,6 +2,10 @@
 
 An upsert of N records costs, in HTTP requests:
 
+0. when the previous call's read found none of its records stored (an initial load), no read
+   at all: every record goes as a create-only write (``If-None-Match: *`` on Dataverse, ``POST``
+   on F&O), so a load costs one request per ``batch_size`` records. Records that turn out to
+   exist are then read and planned as below, and reads come first again;
 1. one request reading the stored rows for all N keys (a ``$batch`` of ``GET``s, each with a
    ``$filter`` over ``keys_per_read`` keys; a plain ``GET`` when one suffices). Records equal to
    what is stored are reported ``unchanged`` and not sent; the others are known to be inserts or
@@ -16,44 +20,23 @@ An upsert of N records costs, in HTTP requests:
 
 from __future__ import annotations
 
-import re
+import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from integrator.connectors.base import Outcome, Record, RecordResult
-from integrator.connectors.http.batch import BatchPart
 from integrator.connectors.http.compare import bind_target_id, same_value
 from integrator.connectors.http.lookup import read_by_keys
 from integrator.connectors.http.metadata import EntitySetMetadata
-from integrator.connectors.http.responses import (
-    describe_url,
-    error_from_status,
-    odata_error,
-)
-from integrator.errors import RetriableError
+from integrator.connectors.http.writes import WritePlan, write_plans
+from integrator.errors import RequestRejected
 
 if TYPE_CHECKING:
     from integrator.connectors.http.connector import ODataConnector
 
-__all__ = ["WritePlan", "Written", "key_of", "normal_key", "plan_writes", "write_plans"]
+__all__ = ["key_of", "normal_key", "plan_writes", "upsert_records"]
 
 _BIND_SUFFIX = "@odata.bind"
-
-
-@dataclass(frozen=True)
-class WritePlan:
-    """One record's write: where it goes, what it sends, and what it will count as."""
-
-    index: int
-    key: Mapping[str, Any]
-    payload: Mapping[str, Any]
-    outcome: Outcome
-    #: ``insert`` creates, ``update`` changes an existing row
-    action: Literal["insert", "update"]
-    fallback_used: bool = False
-    #: sent without reading first, as a create that fails if the record exists (see upsert)
-    create_only: bool = False
 
 
 def plan_writes(
@@ -101,100 +84,90 @@ def plan_writes(
     return plans, len(stored)
 
 
-Written = tuple[list[tuple[int, RecordResult]], list[WritePlan]]
+def upsert_records(
+    connector: ODataConnector,
+    meta: EntitySetMetadata,
+    key: tuple[str, ...],
+    records: Sequence[Record],
+) -> list[RecordResult]:
+    """Upsert ``records`` into ``meta``'s entity set matched on ``key``; a result per record.
 
-
-def write_plans(
-    connector: ODataConnector, meta: EntitySetMetadata, plans: list[WritePlan]
-) -> Written:
-    """Send ``plans`` in ``$batch`` requests: ``(index, result)`` for each plan, except the
-    ``create_only`` plans refused because the record exists, which are returned apart."""
-    size = connector.settings.batch_size
-    chunks = [plans[i : i + size] for i in range(0, len(plans), size)]
-    if len(chunks) <= 1 or connector.settings.parallel_batches == 1:
-        outputs = [_write_chunk(connector, meta, chunk) for chunk in chunks]
-    else:
-        pool = connector.batch_pool()
-        futures = [pool.submit(_write_chunk, connector, meta, chunk) for chunk in chunks]
-        outputs = [future.result() for future in futures]
-    return (
-        [item for done, _ in outputs for item in done],
-        [plan for _, conflicts in outputs for plan in conflicts],
-    )
-
-
-def _write_chunk(
-    connector: ODataConnector, meta: EntitySetMetadata, plans: list[WritePlan]
-) -> Written:
-    done: list[tuple[int, RecordResult]] = []
-    conflicts: list[WritePlan] = []
-    pending = plans
-    retry = connector.client.retry
-    attempt = 0
-    while pending:
-        operations = [connector.write_operation(meta, plan) for plan in pending]
-        parts = connector.client.batch(operations)
-        again: list[WritePlan] = []
-        transient: RetriableError | None = None
-        for plan, operation, part in zip(pending, operations, parts, strict=True):
-            url = connector.client.url_text(operation.path)
-            if part.status is None:
-                again.append(plan)
-                transient = RetriableError(f"{operation.method} {describe_url(url)}: no answer")
-                continue
-            error = error_from_status(
-                operation.method, url, part.status, part.body, part.header("Retry-After")
+    A record whose key cannot name a record fails alone. Records repeating a key already seen
+    in this call are written after the first, in order, so the last one wins.
+    """
+    missing = [k for k in key if k not in meta.properties]
+    if missing:
+        raise RequestRejected(
+            f"entity {meta.info.name} has no key field(s) {', '.join(missing)}",
+            code="unknown-field",
+        )
+    results: list[RecordResult | None] = [None] * len(records)
+    rounds: list[list[int]] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for index, record in enumerate(records):
+        values = tuple(record.get(k) for k in key)
+        problem = _key_problem(meta, key, values)
+        if problem is not None:
+            results[index] = RecordResult(
+                key_of(record, key), Outcome.ERROR, problem[1], problem[0]
             )
-            if error is None:
-                outcome = _outcome(connector, plan, part)
-                done.append((plan.index, RecordResult(plan.key, outcome)))
-            elif isinstance(error, RetriableError):
-                again.append(plan)
-                transient = error
-            else:
-                code, message = odata_error(part.body)
-                if plan.create_only and connector.exists_refusal(part.status, code):
-                    conflicts.append(plan)
-                    continue
-                alternative = (
-                    None if plan.fallback_used else connector.fallback(plan, part.status, code)
-                )
-                if alternative is not None:
-                    again.append(replace(alternative, fallback_used=True))
-                else:
-                    text = message or f"HTTP {part.status}"
-                    done.append(
-                        (
-                            plan.index,
-                            RecordResult(plan.key, Outcome.ERROR, text, _field_named(text, plan)),
-                        )
-                    )
-        pending = again
-        if pending and transient is not None:
-            attempt += 1
-            if attempt >= retry.max_attempts:
-                for plan in pending:
-                    done.append(
-                        (
-                            plan.index,
-                            RecordResult(
-                                plan.key,
-                                Outcome.ERROR,
-                                f"gave up after {attempt} attempts: {transient}",
-                            ),
-                        )
-                    )
-                break
-            if transient.status == 429 and transient.retry_after:
-                connector.client.budget.pause(transient.retry_after)
-            connector.client.sleep(retry.delay(attempt - 1, transient.retry_after))
-    return done, conflicts
+            continue
+        normal = normal_key(values)
+        occurrence = seen.get(normal, 0)
+        seen[normal] = occurrence + 1
+        if occurrence == len(rounds):
+            rounds.append([])
+        rounds[occurrence].append(index)
+    for indexes in rounds:
+        for index, result in _upsert_round(connector, meta, key, records, indexes, results):
+            results[index] = result
+    assert all(r is not None for r in results)
+    return [r for r in results if r is not None]
 
 
-def _outcome(connector: ODataConnector, plan: WritePlan, part: BatchPart) -> Outcome:
-    if connector.settings.skip_unchanged:
-        return plan.outcome  # known from the stored rows read before writing
-    return Outcome.INSERTED if part.status == 201 else Outcome.UPDATED
+def _upsert_round(
+    connector: ODataConnector,
+    meta: EntitySetMetadata,
+    key: tuple[str, ...],
+    records: Sequence[Record],
+    indexes: list[int],
+    results: list[RecordResult | None],
+) -> list[tuple[int, RecordResult]]:
+    entity = meta.info.name
+    settings = connector.settings
+    guess_new = settings.skip_unchanged and settings.assume_new_after_empty_read
+    if guess_new and connector.assume_new(entity):
+        plans = [
+            WritePlan(i, key_of(records[i], key), dict(records[i]), Outcome.INSERTED, "insert",
+                      create_only=True)
+            for i in indexes
+        ]  # fmt: skip
+        written, conflicts = write_plans(connector, meta, plans)
+        if not conflicts:
+            return written
+        connector.set_assume_new(entity, False)
+        indexes = [plan.index for plan in conflicts]
+        replanned, _ = plan_writes(connector, meta, key, records, indexes, results)
+        return written + write_plans(connector, meta, replanned)[0]
+    plans, stored = plan_writes(connector, meta, key, records, indexes, results)
+    if settings.skip_unchanged:
+        connector.set_assume_new(entity, stored == 0 and len(indexes) > 0)
+    return write_plans(connector, meta, plans)[0]
+
+
+def _key_problem(
+    meta: EntitySetMetadata, key: tuple[str, ...], values: tuple[Any, ...]
+) -> tuple[str, str] | None:
+    """``(field, message)`` when a key value cannot name a record, else ``None``."""
+    for name, value in zip(key, values, strict=True):
+        if value is None or value == "":
+            return name, f"key field {name} is empty"
+        if meta.info.fields[name].type in ("guid", "lookup"):
+            try:
+                uuid.UUID(str(value))
+            except ValueError:
+                return name, f"key field {name} is not a GUID: {str(value)[:40]!r}"
+    return None
 
 
 def normal_key(values: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -226,11 +199,3 @@ def _unchanged(meta: EntitySetMetadata, row: Mapping[str, Any], name: str, value
         return target is not None and isinstance(stored, str) and stored.lower() == target
     info = meta.info.fields.get(name)
     return same_value(info.type if info else None, row.get(prop), value)
-
-
-def _field_named(message: str, plan: WritePlan) -> str | None:
-    """The first of the record's fields the server's message names, if any."""
-    for name in plan.payload:
-        if re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", message):
-            return name
-    return None
