@@ -1,11 +1,12 @@
-"""Upsert planning and ``$batch`` writing, shared by the OData connectors.
+"""Upsert planning, shared by the OData connectors (the writing is in :mod:`.writes`).
 
 An upsert of N records costs, in HTTP requests:
 
-0. when the previous call's read found none of its records stored (an initial load), no read
-   at all: every record goes as a create-only write (``If-None-Match: *`` on Dataverse, ``POST``
-   on F&O), so a load costs one request per ``batch_size`` records. Records that turn out to
-   exist are then read and planned as below, and reads come first again;
+0. when the previous call's read found none of its records stored (and it had at least
+   ``batch_size`` of them), as in an initial load, no read at all: every record goes as a
+   create-only write (``If-None-Match: *`` on Dataverse, ``POST`` on F&O), so a load costs one
+   request per ``batch_size`` records. Records that turn out to exist are then read and
+   planned as below, and reads come first again;
 1. one request reading the stored rows for all N keys (a ``$batch`` of ``GET``s, each with a
    ``$filter`` over ``keys_per_read`` keys; a plain ``GET`` when one suffices). Records equal to
    what is stored are reported ``unchanged`` and not sent; the others are known to be inserts or
@@ -151,7 +152,8 @@ def _upsert_round(
         return written + write_plans(connector, meta, replanned)[0]
     plans, stored = plan_writes(connector, meta, key, records, indexes, results)
     if settings.skip_unchanged:
-        connector.set_assume_new(entity, stored == 0 and len(indexes) > 0)
+        # a small call finding nothing says little about the next (a retry of a few records)
+        connector.set_assume_new(entity, stored == 0 and len(indexes) >= settings.batch_size)
     return write_plans(connector, meta, plans)[0]
 
 
