@@ -27,6 +27,9 @@ __all__ = ["Engine", "Progress"]
 
 log = logging.getLogger(__name__)
 
+#: records no longer in the source removed per committed batch after a full read
+_GONE_PER_BATCH = 1000
+
 INTERRUPTED_MESSAGE = (
     "the run stopped before it finished (its process was killed or the machine restarted); "
     "the next run went on from the last committed batch"
@@ -239,9 +242,19 @@ class Engine:
             else set()
         )
         stored = history.checkpoint(project, task)
+        seen: set[str] = set()
         for page, deleted, checkpoint in runner.read_pages(mode, stored, notes):
             outcome = runner.process(page, deleted, known)
             commit(outcome, checkpoint)
             pending.difference_update(outcome.seen)
+            if runner.full_read:
+                seen.update(outcome.seen)
+        if runner.full_read:
+            # a full read reports no deletions: the records it did not see are gone (or left
+            # the selection), and their rows must go too, as after a fresh full sync
+            gone = [i for i in history.state_ids(project, task) if i not in seen]
+            pending.difference_update(gone)
+            for start in range(0, len(gone), _GONE_PER_BATCH):
+                commit(runner.process([], gone[start : start + _GONE_PER_BATCH], known), None)
         if pending:
             retry(sorted(pending))

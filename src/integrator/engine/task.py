@@ -134,6 +134,9 @@ class TaskRunner:
             filtered = referenced_fields(self.filter)
             wanted.update(dict.fromkeys(f.replace("/", ".") for f in filtered))
         self.source_fields = list(wanted)
+        #: whether the last :meth:`read_pages` read every record the task selects, not changes
+        #: since a checkpoint: then a record with a state that it did not see is gone
+        self.full_read = False
 
     # -- identities ----------------------------------------------------------------------------
 
@@ -168,6 +171,7 @@ class TaskRunner:
         caps = source.capabilities
         if caps.change_tracking or caps.watermark_reads:
             start = None if mode == "all-data" else checkpoint
+            self.full_read = start is None
             try:
                 yield from self._changes(entity, start)
             except RequestRejected as error:
@@ -178,8 +182,10 @@ class TaskRunner:
                     "checkpoint (it expired); all data was read instead"
                 )
                 log.warning(notes[-1])
+                self.full_read = True
                 yield from self._changes(entity, None)
             return
+        self.full_read = True
         for page in source.read(entity, self.source_fields, filter=self.task.source_filter):
             yield page, [], None
 

@@ -329,6 +329,14 @@ class HistoryStore:
                     found[row["source_id"]] = _state(row)
         return found
 
+    def state_ids(self, project: str, task: str) -> list[str]:
+        """The source ids of every record of ``project``'s ``task`` that has a state."""
+        query = sa.select(record_state.c.source_id).where(
+            record_state.c.project == project, record_state.c.task == task
+        )
+        with self.engine.connect() as conn:
+            return [row[0] for row in conn.execute(query)]
+
     def pending_states(self, project: str, task: str) -> list[RecordState]:
         """The task's records that failed last time they were processed."""
         query = sa.select(record_state).where(
