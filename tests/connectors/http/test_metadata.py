@@ -22,6 +22,7 @@ DATAVERSE_CSDL = b"""<?xml version="1.0" encoding="utf-8"?>
     <Key><PropertyRef Name="contactid"/></Key>
     <Property Name="contactid" Type="Edm.Guid"/>
     <Property Name="lastname" Type="Edm.String" MaxLength="50"/>
+    <Property Name="msdynce_contactnumber" Type="Edm.String" MaxLength="100"/>
     <Property Name="creditlimit" Type="Edm.Decimal"/>
     <Property Name="_parentcustomerid_value" Type="Edm.Guid"/>
     <NavigationProperty Name="parentcustomerid_account" Type="mscrm.account" Nullable="false">

@@ -78,11 +78,12 @@ def _write_chunk(
         parts = connector.client.batch(operations)
         again: list[WritePlan] = []
         transient: RetriableError | None = None
+        unanswered: RetriableError | None = None
         for plan, operation, part in zip(pending, operations, parts, strict=True):
             url = connector.client.url_text(operation.path)
             if part.status is None:
                 again.append(plan)
-                transient = RetriableError(f"{operation.method} {describe_url(url)}: no answer")
+                unanswered = RetriableError(f"{operation.method} {describe_url(url)}: no answer")
                 continue
             error = error_from_status(
                 operation.method, url, part.status, part.body, part.header("Retry-After")
@@ -112,6 +113,11 @@ def _write_chunk(
                         )
                     )
         pending = again
+        if unanswered is not None and transient is None and len(pending) < len(operations):
+            # The server stopped early (it ignored continue-on-error) after answering some: send
+            # the rest at once; this is progress, not a failure to back off from.
+            continue
+        transient = transient or unanswered
         if pending and transient is not None:
             attempt += 1
             if attempt >= retry.max_attempts:
