@@ -40,12 +40,13 @@ def delete_keys(
             parts = connector.client.batch(operations)
             again: list[int] = []
             transient: RetriableError | None = None
+            unanswered: RetriableError | None = None
             for index, operation, part in zip(pending, operations, parts, strict=True):
                 url = connector.client.url_text(operation.path)
                 key = dict(keys[index])
                 if part.status is None:
                     again.append(index)
-                    transient = RetriableError(f"DELETE {describe_url(url)}: no answer")
+                    unanswered = RetriableError(f"DELETE {describe_url(url)}: no answer")
                     continue
                 if part.status == 404:
                     results[index] = RecordResult(key, Outcome.UNCHANGED)
@@ -64,6 +65,9 @@ def delete_keys(
                         key, Outcome.ERROR, message or f"HTTP {part.status}"
                     )
             pending = again
+            if unanswered is not None and transient is None and len(pending) < len(operations):
+                continue  # the server stopped early after some answers: send the rest at once
+            transient = transient or unanswered
             if pending and transient is not None:
                 attempt += 1
                 if attempt >= retry.max_attempts:
