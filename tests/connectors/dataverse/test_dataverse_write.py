@@ -235,7 +235,7 @@ def test_the_servers_retry_after_is_honoured_by_everyone_on_the_budget(
     sandbox.clear_faults()
 
     assert statuses.get("429", 0) > 0
-    assert sales.client.budget.waited_seconds >= 1.0  # Retry-After paused the shared budget
+    assert sales.client.budget.waited_seconds > 0.5  # Retry-After paused the shared budget
     assert Counter(r.outcome for r in results) == {Outcome.INSERTED: 1000}
     assert len(read_all(sales, ["contactid"])) == 1000
 
