@@ -18,7 +18,6 @@ from integrator.connectors.dataverse.config import DataverseConfig
 from integrator.connectors.http.batch import BatchOperation
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.connector import ConnectorSettings, ODataConnector
-from integrator.connectors.http.keys import key_path
 from integrator.connectors.http.metadata import EntitySetMetadata
 from integrator.connectors.http.writes import WritePlan
 
@@ -51,7 +50,7 @@ class DataverseConnector(ODataConnector):
 
     def write_operation(self, meta: EntitySetMetadata, plan: WritePlan) -> BatchOperation:
         """``PATCH entityset(key='...')``: Dataverse's upsert by key or alternate key."""
-        path = key_path(meta.info.name, plan.key, meta.types())
+        path = self.record_path(meta, plan.key)
         headers = {}
         if plan.create_only:
             headers["If-None-Match"] = "*"  # create only: 412 if it exists after all
