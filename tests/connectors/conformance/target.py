@@ -100,6 +100,10 @@ class ConformanceTarget(ABC):
         """While open, the system answers that share of requests with ``kind`` failures."""
         raise NotImplementedError(f"{self.name} cannot inject faults")
 
+    def injected_faults(self) -> int:
+        """How many failures the system has injected since the target was made."""
+        return 0
+
     def key_of(self, record: Record) -> tuple[Any, ...]:
         """The record's key values."""
         return tuple(record[k] for k in self.key)

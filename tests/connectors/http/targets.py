@@ -73,6 +73,16 @@ class _SandboxTarget(ConformanceTarget):
 
         return injected()
 
+    def injected_faults(self) -> int:
+        """Answers with status 429, 500 or 503 the sandbox counted (it injects only those)."""
+        statuses = self.sandbox.request_counts()["statuses"]
+        return sum(
+            count
+            for by_status in statuses.values()
+            for status, count in by_status.items()
+            if status in ("429", "500", "503")
+        )
+
     def _batch(self, operations: list[BatchOperation]) -> None:
         root = self.sandbox.service_url(self.service)
         for start in range(0, len(operations), 1000):

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
+from ...http.targets import dataverse_target, finops_target
 from ..target import TargetFactory
 from .sql import postgres_target, sqlite_target
 
 TARGETS: list[tuple[str, TargetFactory, tuple[Any, ...]]] = [
     ("sqlite", sqlite_target, ()),
     ("postgres", postgres_target, (pytest.mark.postgres,)),
-    # ("dataverse-sales", dataverse_target, ()),  # sandbox over loopback HTTP
-    # ("finops", finops_target, ()),
+    ("dataverse-sales", dataverse_target, ()),  # a sandbox over loopback HTTP
+    ("finops", finops_target, ()),
 ]
