@@ -12,7 +12,7 @@ and plan again; a connector's ``fallback`` may turn other refusals into a differ
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -109,7 +109,12 @@ def _write_chunk(
                     done.append(
                         (
                             plan.index,
-                            RecordResult(plan.key, Outcome.ERROR, text, _field_named(text, plan)),
+                            RecordResult(
+                                plan.key,
+                                Outcome.ERROR,
+                                text,
+                                _field_named(text, [*plan.payload, *meta.info.fields]),
+                            ),
                         )
                     )
         pending = again
@@ -145,9 +150,12 @@ def _outcome(connector: ODataConnector, plan: WritePlan, part: BatchPart) -> Out
     return Outcome.INSERTED if part.status == 201 else Outcome.UPDATED
 
 
-def _field_named(message: str, plan: WritePlan) -> str | None:
-    """The first of the record's fields the server's message names, if any."""
-    for name in plan.payload:
-        if re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", message):
-            return name
-    return None
+def _field_named(message: str, names: Iterable[str]) -> str | None:
+    """The field the server's message names first (of ``names``: the entity's properties),
+    so ``PersonLastName is required when PartyType is Person`` names PersonLastName."""
+    found: tuple[int, str] | None = None
+    for name in names:
+        match = re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", message)
+        if match and (found is None or match.start() < found[0]):
+            found = (match.start(), name)
+    return found[1] if found else None
