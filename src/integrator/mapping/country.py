@@ -49,6 +49,9 @@ _ALIASES: dict[str, str] = {
     "syria": "SYR",
     "vatican": "VAT",
     "uae": "ARE",
+    "prc": "CHN",
+    "roc": "TWN",
+    "drc": "COD",
     # the Russian short name; pycountry translates only "Russian Federation"
     "россия": "RUS",
 }
