@@ -15,7 +15,7 @@ from tests.resilience.harness import Dataset, Outputs
 
 #: the kill suite's datasets: most are clean (every finished run Completed); one keeps the
 #: seed's failing records, so pending retries must survive kills too
-CLEAN = Dataset("clean", accounts=50, contacts=400, random_seed=11)
+CLEAN = Dataset("clean", accounts=40, contacts=300, random_seed=11)
 DIRTY = Dataset("dirty", accounts=40, contacts=300, random_seed=23, clean=False)
 
 

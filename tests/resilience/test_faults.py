@@ -15,7 +15,7 @@ from tests.resilience.conftest import CLEAN, DIRTY, Reference, failed_keys
 from tests.resilience.harness import Dataset
 
 FAULTS: list[tuple[str, Dataset, dict[str, Any]]] = [
-    ("429-retry-after-0", CLEAN, {"rate_429": 0.25, "retry_after": 0, "seed": 1}),
+    ("429-retry-after-0", CLEAN, {"rate_429": 0.15, "retry_after": 0, "seed": 1}),
     ("5xx", CLEAN, {"rate_500": 0.12, "rate_503": 0.12, "retry_after": 0, "seed": 2}),
     (
         "mixed-retry-after-1",

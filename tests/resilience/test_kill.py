@@ -4,6 +4,22 @@ of an uninterrupted run: nothing duplicated, nothing missing, failed records sti
 Each trial is seeded: which dataset, when the first run is killed (during start-up, or after a
 drawn number of requests, which lands in any project and any batch), and whether the second
 run is killed too. The kill itself is a real SIGKILL of a real ``integrator run`` process.
+
+What a killed run leaves behind, as these trials observe it:
+
+- its run and the task it was in stay ``Running`` in the history, with the counts of the
+  batches it committed; the next run of the project (under the project's lock, so the killed
+  one is surely dead) marks them ``Interrupted`` with a message saying so;
+- record states (the keys each record was written under, and whether it failed) of every
+  committed batch; nothing of the batch in flight, although its CDS and F&O writes may have
+  happened (CDS rows of leg 1 with no F&O row yet, for instance);
+- the task's checkpoint only if its read had finished: the Dataverse delta link comes with the
+  last page, so a task killed half-way has no new checkpoint.
+
+The next run reads again from the last checkpoint (from the start if there was none), so the
+batch in flight and the rest are read again; rows already written count as unchanged; failed
+records are still pending and retried; records gone from the source since are removed (a full
+read compares the record states with what it saw).
 """
 
 from __future__ import annotations

@@ -197,7 +197,7 @@ def _check(runs: list[Any], step: str) -> None:
 
 @pytest.mark.timeout(900)
 @settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
