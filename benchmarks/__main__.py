@@ -74,6 +74,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=20_000,
         help="Size of benchmarks/scenario_protocol.py's step-by-step run.",
     )
+    parser.add_argument(
+        "--step-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="Stop a step (other than seeding and integrator's initial run) that runs longer, "
+        "and report it as such, its figures lower bounds.",
+    )
     parser.add_argument("--note", default="", help="A note printed at the top of the report.")
     parser.add_argument(
         "--render",
@@ -140,13 +148,23 @@ def main(argv: list[str] | None = None) -> int:
     # the smaller size first, then the protocol, then the large size (the longest step)
     for position, size in enumerate(sizes):
         if "a" in wanted:
-            a = results.setdefault(
+            results.setdefault(
                 "scenario_a", {"dlt_version": dlt_version() if with_dlt else None, "sizes": {}}
             )
-            a["sizes"][str(size)] = scenario_a_size(
-                args.work_dir, size, with_dlt=with_dlt, profile=position == 0, log=_log
+
+            def save(figures: dict[str, Any], key: str = str(size)) -> None:
+                results["scenario_a"]["sizes"][key] = figures
+                step_done()
+
+            scenario_a_size(
+                args.work_dir,
+                size,
+                with_dlt=with_dlt,
+                profile=position == 0,
+                log=_log,
+                step_timeout=args.step_timeout,
+                save=save,
             )
-            step_done()
         if position == 0 and "b" in wanted:
             results["scenario_b"] = scenario_b(
                 args.work_dir,

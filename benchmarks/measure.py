@@ -11,9 +11,11 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,13 +38,18 @@ JOBS = {
 
 @dataclass(frozen=True)
 class Measurement:
-    """What one job cost: wall seconds, CPU seconds (user + system), peak RSS in MiB."""
+    """What one job cost: wall seconds, CPU seconds (user + system), peak RSS in MiB.
+
+    ``timed_out``: the job was stopped after its time limit; the figures are lower bounds and
+    ``result`` is ``None``.
+    """
 
     job: str
     wall_seconds: float
     cpu_seconds: float
     peak_rss_mib: float
     result: Any
+    timed_out: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-compatible form."""
@@ -56,8 +63,12 @@ def run_job(name: str, args: dict[str, Any]) -> Any:
     return function(**args)
 
 
-def measure(name: str, **args: Any) -> Measurement:
-    """Run job ``name`` in a fresh process; raises ``RuntimeError`` when it fails."""
+def measure(name: str, timeout: float | None = None, **args: Any) -> Measurement:
+    """Run job ``name`` in a fresh process; raises ``RuntimeError`` when it fails.
+
+    With ``timeout`` (seconds) a job still running then is stopped (SIGTERM) and reported with
+    ``timed_out`` set.
+    """
     with tempfile.TemporaryDirectory(prefix="bench-job-") as scratch:
         spec = Path(scratch) / "args.json"
         out = Path(scratch) / "result.json"
@@ -69,12 +80,27 @@ def measure(name: str, **args: Any) -> Measurement:
             env=env,
             cwd=Path(__file__).resolve().parent.parent,
         )
+        stopped = threading.Event()
+        timer = None
+        if timeout is not None:
+
+            def stop() -> None:
+                stopped.set()
+                process.send_signal(signal.SIGTERM)
+
+            timer = threading.Timer(timeout, stop)
+            timer.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
+        if timer is not None:
+            timer.cancel()
         process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
+        if stopped.is_set():
+            result = None
+        elif process.returncode != 0:
             raise RuntimeError(f"benchmark job {name} failed (exit {process.returncode})")
-        result = json.loads(out.read_text())
+        else:
+            result = json.loads(out.read_text())
     return Measurement(
         job=name,
         wall_seconds=round(wall, 3),
@@ -82,4 +108,5 @@ def measure(name: str, **args: Any) -> Measurement:
         # Linux reports ru_maxrss in KiB
         peak_rss_mib=round(usage.ru_maxrss / 1024, 1),
         result=result,
+        timed_out=stopped.is_set(),
     )

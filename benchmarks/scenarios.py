@@ -1,6 +1,6 @@
 """The scenarios end to end: seed, run every measured job in its own process, collect figures.
 
-:func:`scenario_a` (the engine over SQL, with the floor and dlt) and :func:`scenario_b` (the
+:func:`scenario_a_size` (the engine over SQL, with the floor and dlt) and :func:`scenario_b` (the
 protocol, over HTTP) return plain dicts that :mod:`benchmarks.report` turns into
 ``BENCHMARKS.md``.
 """
@@ -13,22 +13,28 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.measure import Measurement, measure
-from benchmarks.peer_dlt import DLT_TABLES, dlt_version
+from benchmarks.peer_dlt import DLT_TABLES
 from benchmarks.scenario_engine import copy_stores, new_workspace
 
-__all__ = ["scenario_a", "scenario_b"]
+__all__ = ["continue_scenario_a", "profile_scenario_a", "scenario_a_size", "scenario_b"]
 
 Log = Callable[[str], None]
 
 
-def _figures(m: Measurement, records: int) -> dict[str, Any]:
-    return {
+def _figures(m: Measurement, records: int | None) -> dict[str, Any]:
+    figures: dict[str, Any] = {
         "wall_seconds": m.wall_seconds,
         "cpu_seconds": m.cpu_seconds,
         "peak_rss_mib": m.peak_rss_mib,
         "records": records,
-        "records_per_second": round(records / m.wall_seconds, 1) if m.wall_seconds else None,
+        "records_per_second": round(records / m.wall_seconds, 1)
+        if records and m.wall_seconds
+        else None,
     }
+    if m.timed_out:
+        # stopped at its time limit: the figures are lower bounds
+        figures["timed_out"] = True
+    return figures
 
 
 def _selected(runs: list[dict[str, Any]]) -> int:
@@ -36,6 +42,8 @@ def _selected(runs: list[dict[str, Any]]) -> int:
 
 
 def _engine_step(m: Measurement) -> dict[str, Any]:
+    if m.timed_out:
+        return {**_figures(m, None), "runs": []}
     runs = m.result["runs"]
     return {**_figures(m, _selected(runs)), "runs": runs}
 
@@ -48,42 +56,73 @@ def _dlt_checksums(database: str) -> dict[str, Any]:
     return mapped_checksums(database, DLT_TABLES, NamingConvention().normalize_identifier)
 
 
+def _nothing(_: dict[str, Any]) -> None:
+    return None
+
+
 def scenario_a_size(
-    work: Path, contacts: int, *, with_dlt: bool, profile: bool, log: Log
+    work: Path,
+    contacts: int,
+    *,
+    with_dlt: bool,
+    profile: bool,
+    log: Log,
+    step_timeout: float | None = None,
+    save: Callable[[dict[str, Any]], None] = _nothing,
 ) -> dict[str, Any]:
-    """Scenario A at one size: integrator initial / no change / 1% changed, floor, dlt."""
+    """Scenario A at one size: integrator's initial run, the floor, dlt, then integrator's
+    no-change and 1%-changed runs (and cProfile runs with ``profile``).
+
+    ``step_timeout`` (seconds) stops any step but the seeding and the initial run that takes
+    longer; it is reported as such, its figures lower bounds. ``save`` gets the figures after
+    each step, so an interrupted run keeps what it measured.
+    """
     root = work / f"a-{contacts}"
     shutil.rmtree(root, ignore_errors=True)
     base = root / "base"
     log(f"A {contacts}: seeding")
     seed = measure("seed", data_dir=str(base), contacts=contacts)
     out: dict[str, Any] = {"contacts": contacts, "seed": {**seed.result, **_figures(seed, 0)}}
-
     integ = root / "integrator"
     copy_stores(base, integ)
     workspace = new_workspace(root / "ws")
     log(f"A {contacts}: integrator initial run")
     initial = measure("engine_run", workspace=str(workspace), data_dir=str(integ))
     out["initial"] = _engine_step(initial)
-    checksums = {"integrator": measure("checksum", data_dir=str(integ)).result}
-    log(f"A {contacts}: integrator run with no change")
-    out["no_change"] = _engine_step(
-        measure("engine_run", workspace=str(workspace), data_dir=str(integ))
-    )
-    changed = measure("change_contacts", data_dir=str(integ), share=0.01).result["changed"]
-    log(f"A {contacts}: integrator run after {changed} contacts changed")
-    out["one_percent"] = {
-        **_engine_step(measure("engine_run", workspace=str(workspace), data_dir=str(integ))),
-        "contacts_changed": changed,
-    }
+    out["checksums"] = {"integrator": measure("checksum", data_dir=str(integ)).result}
+    save(out)
+    continue_scenario_a(root, out, with_dlt=with_dlt, log=log, step_timeout=step_timeout, save=save)
+    if profile:
+        profile_scenario_a(root, out, log=log)
+        save(out)
+    return out
+
+
+def continue_scenario_a(
+    root: Path,
+    out: dict[str, Any],
+    *,
+    with_dlt: bool,
+    log: Log,
+    step_timeout: float | None = None,
+    save: Callable[[dict[str, Any]], None] = _nothing,
+) -> None:
+    """The steps after integrator's initial run, on ``root``'s stores (``base`` seeded,
+    ``integrator`` synced once through the workspace ``ws``), added to ``out``."""
+    contacts = out["contacts"]
+    base, integ, workspace = root / "base", root / "integrator", root / "ws"
+    records = out["initial"]["records"]
+    checksums = out["checksums"]
 
     floor_dir = root / "floor"
     copy_stores(base, floor_dir)
     log(f"A {contacts}: floor")
     floor = measure("floor", data_dir=str(floor_dir))
-    out["floor"] = {**_figures(floor, out["initial"]["records"]), "detail": floor.result}
+    out["floor"] = {**_figures(floor, records), "detail": floor.result}
     checksums["floor"] = measure("checksum", data_dir=str(floor_dir)).result
     shutil.rmtree(floor_dir, ignore_errors=True)
+    _same_rows(out)
+    save(out)
 
     if with_dlt:
         log(f"A {contacts}: dlt")
@@ -91,6 +130,7 @@ def scenario_a_size(
         try:
             peer = measure(
                 "dlt",
+                timeout=step_timeout,
                 sales_db=str(base / "sales.db"),
                 finops_db=str(base / "finops.db"),
                 out_dir=str(dlt_dir),
@@ -100,51 +140,49 @@ def scenario_a_size(
             out["dlt_error"] = str(error)
             log(f"A {contacts}: {error}")
         else:
-            out["dlt"] = {**_figures(peer, out["initial"]["records"]), "detail": peer.result}
-            checksums["dlt"] = _dlt_checksums(peer.result["database"])
+            out["dlt"] = {**_figures(peer, records), "detail": peer.result}
+            if not peer.timed_out:
+                checksums["dlt"] = _dlt_checksums(peer.result["database"])
         shutil.rmtree(dlt_dir, ignore_errors=True)
+        _same_rows(out)
+        save(out)
 
-    reference = checksums["integrator"]
-    out["checksums"] = checksums
-    out["same_rows"] = {name: sums == reference for name, sums in checksums.items()}
+    log(f"A {contacts}: integrator run with no change")
+    out["no_change"] = _engine_step(
+        measure("engine_run", timeout=step_timeout, workspace=str(workspace), data_dir=str(integ))
+    )
+    save(out)
+    changed = measure("change_contacts", data_dir=str(integ), share=0.01).result["changed"]
+    log(f"A {contacts}: integrator run after {changed} contacts changed")
+    step = measure(
+        "engine_run", timeout=step_timeout, workspace=str(workspace), data_dir=str(integ)
+    )
+    out["one_percent"] = {**_engine_step(step), "contacts_changed": changed}
+    save(out)
+    shutil.rmtree(integ, ignore_errors=True)
 
-    if profile:
-        log(f"A {contacts}: integrator initial run under cProfile")
-        profiled = root / "profiled"
-        copy_stores(base, profiled)
-        profile_ws = new_workspace(root / "ws-profile")
-        stats = root / "initial.prof"
-        m = measure(
-            "engine_run", workspace=str(profile_ws), data_dir=str(profiled), profile=str(stats)
-        )
-        out["profile_initial"] = {"wall_seconds": m.wall_seconds, **m.result["profile"]}
+
+def _same_rows(out: dict[str, Any]) -> None:
+    reference = out["checksums"]["integrator"]
+    out["same_rows"] = {name: sums == reference for name, sums in out["checksums"].items()}
+
+
+def profile_scenario_a(root: Path, out: dict[str, Any], *, log: Log) -> None:
+    """cProfile of integrator's initial and no-change runs on a fresh copy of ``root/base``."""
+    contacts = out["contacts"]
+    log(f"A {contacts}: integrator initial and no-change runs under cProfile")
+    profiled = root / "profiled"
+    copy_stores(root / "base", profiled)
+    workspace = new_workspace(root / "ws-profile")
+    for key, name in (("profile_initial", "initial"), ("profile_no_change", "no-change")):
         m = measure(
             "engine_run",
-            workspace=str(profile_ws),
+            workspace=str(workspace),
             data_dir=str(profiled),
-            profile=str(root / "no-change.prof"),
+            profile=str(root / f"{name}.prof"),
         )
-        out["profile_no_change"] = {"wall_seconds": m.wall_seconds, **m.result["profile"]}
-        shutil.rmtree(profiled, ignore_errors=True)
-    shutil.rmtree(integ, ignore_errors=True)
-    return out
-
-
-def scenario_a(
-    work: Path,
-    sizes: list[int],
-    *,
-    with_dlt: bool,
-    profile_size: int | None,
-    log: Log,
-) -> dict[str, Any]:
-    """Scenario A at every size in ``sizes`` (ascending); profiled at ``profile_size``."""
-    results: dict[str, Any] = {"dlt_version": dlt_version() if with_dlt else None, "sizes": {}}
-    for size in sorted(set(sizes)):
-        results["sizes"][str(size)] = scenario_a_size(
-            work, size, with_dlt=with_dlt, profile=size == profile_size, log=log
-        )
-    return results
+        out[key] = {"wall_seconds": m.wall_seconds, **m.result["profile"]}
+    shutil.rmtree(profiled, ignore_errors=True)
 
 
 def _http_run(base: Path, target: Path, rate_429: float, log: Log) -> dict[str, Any]:
