@@ -8,6 +8,7 @@ named by :data:`JOBS`, taking and returning JSON-compatible values.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -34,6 +35,10 @@ JOBS = {
     "cli_run": "benchmarks.scenario_http:cli_run_job",
     "protocol": "benchmarks.scenario_http:protocol_job",
 }
+
+
+#: how long a job stopped at its time limit gets to end before it is killed
+_GRACE_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ def measure(name: str, timeout: float | None = None, **args: Any) -> Measurement
     """Run job ``name`` in a fresh process; raises ``RuntimeError`` when it fails.
 
     With ``timeout`` (seconds) a job still running then is stopped (SIGTERM) and reported with
-    ``timed_out`` set.
+    ``timed_out`` set (killed when it has not ended ``_GRACE_SECONDS`` later).
     """
     with tempfile.TemporaryDirectory(prefix="bench-job-") as scratch:
         spec = Path(scratch) / "args.json"
@@ -80,17 +85,22 @@ def measure(name: str, timeout: float | None = None, **args: Any) -> Measurement
             env=env,
             cwd=Path(__file__).resolve().parent.parent,
         )
-        stopped = threading.Event()
+        stopped, ended = threading.Event(), threading.Event()
         timer = None
         if timeout is not None:
 
             def stop() -> None:
                 stopped.set()
                 process.send_signal(signal.SIGTERM)
+                # dlt delays SIGTERM until its current statement ends, which may be hours
+                if not ended.wait(_GRACE_SECONDS):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(process.pid, signal.SIGKILL)
 
             timer = threading.Timer(timeout, stop)
             timer.start()
         _, status, usage = os.wait4(process.pid, 0)
+        ended.set()
         wall = time.perf_counter() - started
         if timer is not None:
             timer.cancel()
