@@ -121,14 +121,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         if "floor" in main:
             ratio = _ratio(initial, main["floor"]["wall_seconds"])
             out.append(_target("integrator / floor (initial run)", ratio, 2.0))
-        if "dlt" in main:
-            speed = _ratio(main["dlt"]["wall_seconds"], initial)
-            target = _target("dlt / integrator (initial run)", speed, 3.0, at_least=True)
-            if main["dlt"].get("timed_out"):
-                target["bound"] = "≥ "
-                if not target["met"]:
-                    target["met"] = None
-            out.append(target)
+        out.extend(_dlt_target(a, sizes))
         peak = main["initial"]["peak_rss_mib"]
         out.append(_target("peak memory, initial run (MiB)", peak, GIB_MIB))
         if len(sizes) > 1:
@@ -151,6 +144,26 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(_target("HTTP requests per 1000 records read", read, 0.25))
         out.append(_target("HTTP requests per 1000 records written", written, 1.1))
     return out
+
+
+def _dlt_target(a: dict[str, Any], sizes: list[int]) -> list[dict[str, Any]]:
+    """dlt / integrator at the largest size where dlt finished (a lower bound where it was
+    stopped decides the target only when it already reaches it)."""
+    stopped: list[str] = []
+    for size in reversed(sizes):
+        figures = a["sizes"][str(size)]
+        if "dlt" not in figures:
+            continue
+        speed = _ratio(figures["dlt"]["wall_seconds"], figures["initial"]["wall_seconds"])
+        if figures["dlt"].get("timed_out"):
+            stopped.append(f"at {size:,} dlt was stopped at ≥ {speed}")
+            if speed is not None and speed >= 3.0:
+                target = _target(f"dlt / integrator (initial run, {size:,})", speed, 3.0, True)
+                return [{**target, "bound": "≥ "}]
+            continue
+        extra = f"; {', '.join(stopped)}" if stopped else ""
+        return [_target(f"dlt / integrator (initial run, {size:,}{extra})", speed, 3.0, True)]
+    return []
 
 
 def _target(name: str, value: float | None, limit: float, at_least: bool = False) -> dict[str, Any]:
@@ -178,9 +191,10 @@ def _engine_table(size: dict[str, Any]) -> list[str]:
             continue
         mark = _bound(f)
         note = " (stopped at the time limit)" if mark else ""
+        rate = None if mark else f["records_per_second"]
         rows.append(
             f"| {label}{note} | {mark}{_n(f['wall_seconds'], 2)} | {mark}"
-            f"{_n(f['cpu_seconds'], 2)} | {_n(f['records'])} | {_n(f['records_per_second'])} | "
+            f"{_n(f['cpu_seconds'], 2)} | {_n(f['records'])} | {_n(rate)} | "
             f"{mark}{_n(f['peak_rss_mib'])} |"
         )
     return rows

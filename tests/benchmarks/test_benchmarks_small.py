@@ -8,12 +8,14 @@ the rows integrator wrote, throttling lost nothing, and the report quotes target
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchmarks.__main__ import main
+from benchmarks.measure import measure
 from benchmarks.peer_dlt import dlt_version
 from benchmarks.report import targets
 
@@ -137,3 +139,18 @@ def test_render_only_writes_the_report_again_from_saved_results(
     text = output.read_text()
     assert "**Note:** re-rendered" in text
     assert text.replace("**Note:** re-rendered\n\n", "") == bench["report"]
+
+
+def test_a_step_over_its_time_limit_is_stopped_and_reported(tmp_path: Path) -> None:
+    data = tmp_path / "sandbox"
+    stopped = measure("seed", timeout=0.5, data_dir=str(data), contacts=5_000_000)
+    assert stopped.timed_out and stopped.result is None
+    # stopped before its one transaction committed: no contact was added
+    if (data / "sales.db").exists():
+        conn = sqlite3.connect(data / "sales.db")
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if "contacts" in tables:
+                assert conn.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+        finally:
+            conn.close()
