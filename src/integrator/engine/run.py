@@ -214,6 +214,9 @@ class Engine:
         def known(ids: Sequence[str]) -> Mapping[str, RecordState]:
             return history.states(project, task, ids)
 
+        def ahead(states: list[RecordState]) -> None:
+            history.record_batch(run_id, position, Counts(), states=(project, task, states, []))
+
         def commit(outcome: PageOutcome, checkpoint: str | None) -> None:
             history.record_batch(
                 run_id,
@@ -231,7 +234,7 @@ class Engine:
 
         def retry(source_ids: Sequence[str]) -> None:
             for page, missing in runner.read_ids(source_ids):
-                commit(runner.process(page, missing, known), None)
+                commit(runner.process(page, missing, known, ahead), None)
 
         if only_keys is not None:
             retry([runner.source_id(key) for key in only_keys])
@@ -244,7 +247,7 @@ class Engine:
         stored = history.checkpoint(project, task)
         seen: set[str] = set()
         for page, deleted, checkpoint in runner.read_pages(mode, stored, notes):
-            outcome = runner.process(page, deleted, known)
+            outcome = runner.process(page, deleted, known, ahead)
             commit(outcome, checkpoint)
             pending.difference_update(outcome.seen)
             if runner.full_read:
@@ -255,6 +258,8 @@ class Engine:
             gone = [i for i in history.state_ids(project, task) if i not in seen]
             pending.difference_update(gone)
             for start in range(0, len(gone), _GONE_PER_BATCH):
-                commit(runner.process([], gone[start : start + _GONE_PER_BATCH], known), None)
+                commit(
+                    runner.process([], gone[start : start + _GONE_PER_BATCH], known, ahead), None
+                )
         if pending:
             retry(sorted(pending))

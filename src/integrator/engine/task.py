@@ -47,6 +47,7 @@ RunMode = Literal["incremental", "all-data", "rerun"]
 _KEYS_PER_READ = 50
 
 StateLookup = Callable[[Sequence[str]], Mapping[str, RecordState]]
+StateSaver = Callable[[list[RecordState]], None]
 
 
 @dataclass
@@ -87,6 +88,17 @@ class PageOutcome:
     #: source ids the page saw (read, or reported deleted)
     seen: list[str] = field(default_factory=list)
     removed: int = 0
+
+
+@dataclass
+class _Plan:
+    """A page mapped through every leg, before anything is written."""
+
+    #: per record position, the key it is meant to get in each leg (None: it won't get there)
+    intended: list[list[dict[str, Any] | None]]
+    #: per leg, the mapped records and the position each came from
+    legs: list[tuple[list[Record], list[int]]] = field(default_factory=list)
+    failed: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -220,64 +232,100 @@ class TaskRunner:
     # -- one page ------------------------------------------------------------------------------
 
     def process(
-        self, page: Sequence[Record], deleted: Sequence[str], known: StateLookup
+        self,
+        page: Sequence[Record],
+        deleted: Sequence[str],
+        known: StateLookup,
+        write_ahead: StateSaver | None = None,
     ) -> PageOutcome:
-        """Push one page through every leg, then remove the rows records no longer map to."""
+        """Push one page through every leg, then remove the rows records no longer map to.
+
+        Before anything is written, the keys each record is about to be written under are
+        added to its state and saved through ``write_ahead`` (when new), so a run killed
+        between the writes and the page's commit leaves no row that no state knows about.
+        """
         ids = [self.source_id(r) for r in page]
         prior = known([*ids, *deleted])
         outcome = PageOutcome(Counts(), seen=[*ids, *deleted])
         chosen = [i for i, record in enumerate(page) if self.selected(record)]
         outcome.counts.read = len(chosen)
+        records = [page[i] for i in chosen]
+        legs = len(self.legs)
+        plan = self._map_all(records, outcome)
+
+        # every key a record may have rows under, per leg: what its state knew plus (written
+        # ahead) the key it is about to get
+        keys: dict[str, list[list[dict[str, Any]]]] = {}
+        ahead: list[RecordState] = []
+        for position, index in enumerate(chosen):
+            source_id = ids[index]
+            before = prior.get(source_id)
+            known_keys = _keys_by_leg(before, legs)
+            grew = False
+            for leg, key in enumerate(plan.intended[position]):
+                if key is not None and key not in known_keys[leg]:
+                    known_keys[leg].append(key)
+                    grew = True
+            keys[source_id] = known_keys
+            if grew:
+                ahead.append(
+                    RecordState(source_id, self.key_text(page[index]), known_keys, pending=True)
+                )
+        if ahead and write_ahead is not None:
+            write_ahead([_copy(state) for state in ahead])
+
+        written, failed = self._upsert_all(records, plan, outcome)
         stale: list[_Stale] = []
         states: dict[str, RecordState] = {}
-
-        written, failed = self._through_legs([page[i] for i in chosen], outcome)
         for position, index in enumerate(chosen):
             record, source_id = page[index], ids[index]
             before = prior.get(source_id)
-            old_keys = list(before.leg_keys) if before else []
             if position in failed:
-                states[source_id] = RecordState(source_id, self.key_text(record), old_keys, True)
+                state = RecordState(source_id, self.key_text(record), keys[source_id], True)
+                if before is None or before != state:
+                    states[source_id] = state
                 continue
-            new_keys = written[position]
-            for leg, old in enumerate(old_keys):
-                if old is not None and (leg >= len(new_keys) or old != new_keys[leg]):
-                    stale.append(_Stale(leg, old, source_id))
-            fresh = RecordState(source_id, self.key_text(record), list(new_keys), False)
-            if before is None or before != fresh:
-                states[source_id] = fresh
+            final: list[list[dict[str, Any]]] = []
+            for leg, candidates in enumerate(keys[source_id]):
+                new = written[position][leg] if leg < len(written[position]) else None
+                stale.extend(_Stale(leg, key, source_id) for key in candidates if key != new)
+                final.append([new] if new is not None else [])
+            state = RecordState(source_id, self.key_text(record), final, False)
+            if before is None or before != state:
+                states[source_id] = state
         chosen_set = set(chosen)
         left = [ids[i] for i in range(len(page)) if i not in chosen_set]
+        leaving: list[str] = []
         for source_id in [*left, *deleted]:
             before = prior.get(source_id)
             if before is None:
                 continue
-            stale.extend(
-                _Stale(leg, key, source_id)
-                for leg, key in enumerate(before.leg_keys)
-                if key is not None
+            for leg, candidates in enumerate(_keys_by_leg(before, legs)):
+                stale.extend(_Stale(leg, key, source_id) for key in candidates)
+            states[source_id] = RecordState(
+                source_id, before.record_key, [[] for _ in range(legs)], False
             )
-            outcome.forget.append(source_id)
+            leaving.append(source_id)
         if stale:
-            self._remove(stale, prior, states, outcome)
+            self._remove(stale, states, outcome)
+        for source_id in leaving:
+            if not states[source_id].pending:  # every row it had is gone: forget it
+                del states[source_id]
+                outcome.forget.append(source_id)
         outcome.states = list(states.values())
         return outcome
 
-    def _through_legs(
-        self, records: list[Record], outcome: PageOutcome
-    ) -> tuple[dict[int, list[dict[str, Any]]], set[int]]:
-        """Map and upsert ``records`` leg by leg; the key each record got in each leg, and the
-        positions of those that failed."""
+    def _map_all(self, records: list[Record], outcome: PageOutcome) -> _Plan:
+        """Map every leg (mapping is pure, nothing is written): each leg's records with the
+        position each came from, and the key every record is meant to get in every leg."""
+        plan = _Plan(intended=[[None] * len(self.legs) for _ in records])
         origin = list(range(len(records)))
         current: list[Record] = records
-        keys: dict[int, list[dict[str, Any]]] = {i: [] for i in origin}
-        outcomes: dict[int, list[Outcome]] = {i: [] for i in origin}
-        failed: set[int] = set()
-        for leg in self.legs:
+        for index, leg in enumerate(self.legs):
             mapped = leg.mapping.apply(current)
             for problem in mapped.errors:
                 position = origin[problem.index]
-                failed.add(position)
+                plan.failed.add(position)
                 outcome.errors.append(
                     self._error(records[position], leg.leg, problem.field, problem.message)
                 )
@@ -285,14 +333,33 @@ class TaskRunner:
             if leg.constants:
                 for record in mapped.records:
                     record.update(leg.constants)
+            for record, position in zip(mapped.records, origin, strict=True):
+                plan.intended[position][index] = leg.key_of(record)
+            plan.legs.append((mapped.records, origin))
+            current = mapped.records
+        return plan
+
+    def _upsert_all(
+        self, records: list[Record], plan: _Plan, outcome: PageOutcome
+    ) -> tuple[dict[int, list[dict[str, Any]]], set[int]]:
+        """Upsert each leg's mapped records, a leg only taking those the previous accepted;
+        the key each record got in each leg, and the positions of those that failed."""
+        failed = set(plan.failed)
+        keys: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(records))}
+        outcomes: dict[int, list[Outcome]] = {i: [] for i in range(len(records))}
+        alive: set[int] | None = None
+        for leg, (mapped, origin) in zip(self.legs, plan.legs, strict=True):
+            pairs = [
+                (record, position)
+                for record, position in zip(mapped, origin, strict=True)
+                if alive is None or position in alive
+            ]
+            batch = [record for record, _ in pairs]
             results = (
-                leg.connector.upsert(leg.leg.to_entity, mapped.records, key=leg.leg.key)
-                if mapped.records
-                else []
+                leg.connector.upsert(leg.leg.to_entity, batch, key=leg.leg.key) if batch else []
             )
-            accepted: list[Record] = []
-            accepted_origin: list[int] = []
-            for record, position, result in zip(mapped.records, origin, results, strict=True):
+            alive = set()
+            for (record, position), result in zip(pairs, results, strict=True):
                 if result.outcome == Outcome.ERROR:
                     failed.add(position)
                     message = result.message or "refused without a message"
@@ -302,12 +369,12 @@ class TaskRunner:
                     continue
                 outcomes[position].append(result.outcome)
                 keys[position].append(leg.key_of(record))
-                accepted.append(record)
-                accepted_origin.append(position)
-            current, origin = accepted, accepted_origin
+                alive.add(position)
         counts = outcome.counts
         counts.errors += len(failed)
-        for position in origin:
+        for position in alive or set():
+            if position in failed:
+                continue
             final = _combine(outcomes[position])
             if final == Outcome.INSERTED:
                 counts.inserted += 1
@@ -318,13 +385,9 @@ class TaskRunner:
         return keys, failed
 
     def _remove(
-        self,
-        stale: list[_Stale],
-        prior: Mapping[str, RecordState],
-        states: dict[str, RecordState],
-        outcome: PageOutcome,
+        self, stale: list[_Stale], states: dict[str, RecordState], outcome: PageOutcome
     ) -> None:
-        """Delete stale rows, the destination's before CDS's; a refusal keeps the old key in the
+        """Delete stale rows, the destination's before CDS's; a refusal keeps that key in the
         record's state (pending) so the next run tries again."""
         for leg_index in sorted({s.leg for s in stale}, reverse=True):
             leg = self.legs[leg_index]
@@ -335,22 +398,14 @@ class TaskRunner:
                     outcome.removed += 1
                 if result.outcome != Outcome.ERROR:
                     continue
-                before = prior[item.source_id]
-                state = states.get(item.source_id) or RecordState(
-                    item.source_id, before.record_key, list(before.leg_keys), True
-                )
-                while len(state.leg_keys) <= leg_index:
-                    state.leg_keys.append(None)
-                state.leg_keys[leg_index] = item.key
+                state = states[item.source_id]
+                state.leg_keys[leg_index].append(item.key)
                 state.pending = True
-                states[item.source_id] = state
-                if item.source_id in outcome.forget:
-                    outcome.forget.remove(item.source_id)
                 outcome.errors.append(
                     RecordError(
                         task=self.task.name,
                         leg=leg.leg.title,
-                        key=before.record_key,
+                        key=state.record_key,
                         field=result.field,
                         message="could not remove the row this record no longer maps to "
                         f"({_key_text(item.key)}): {result.message}",
@@ -370,6 +425,27 @@ class TaskRunner:
             message=message,
             source_key={name: record.get(name) for name in self.id_fields},
         )
+
+
+def _keys_by_leg(state: RecordState | None, legs: int) -> list[list[dict[str, Any]]]:
+    """Every key a state says its record may have rows under, per leg (older states kept one
+    key or ``None`` per leg)."""
+    result: list[list[dict[str, Any]]] = []
+    for leg in range(legs):
+        entry = state.leg_keys[leg] if state is not None and leg < len(state.leg_keys) else None
+        if entry is None:
+            result.append([])
+        elif isinstance(entry, dict):
+            result.append([entry])
+        else:
+            result.append([dict(key) for key in entry])
+    return result
+
+
+def _copy(state: RecordState) -> RecordState:
+    return RecordState(
+        state.source_id, state.record_key, [list(keys) for keys in state.leg_keys], state.pending
+    )
 
 
 def _key_text(key: Mapping[str, Any]) -> str:

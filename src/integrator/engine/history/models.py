@@ -125,5 +125,7 @@ class RecordState:
 
     source_id: str
     record_key: str
-    leg_keys: list[dict[str, Any] | None]
+    #: per leg, every key the record may have a row under (normally one; more while a move
+    #: or a removal is unfinished); states saved before 0.1 hold one key or ``None`` per leg
+    leg_keys: list[Any]
     pending: bool = False
