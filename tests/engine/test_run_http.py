@@ -55,3 +55,26 @@ def test_incremental_run_reads_only_changes_and_retries(
         assert counts.read == counts.errors  # only last run's failures, read again
     # change tracking: one delta read per task, plus key reads for retries and their writes
     assert sandbox.request_counts()["total"] < 40
+
+
+def test_a_service_at_a_new_address_means_a_full_read_not_an_error(
+    engine: Engine, sandbox: SandboxHandle
+) -> None:
+    engine.run()
+    engine.close()
+    root = engine.workspace.root
+    connections = root / "connections.yaml"
+    text = connections.read_text(encoding="utf-8")
+    old = text.split('url: "', 1)[1].split("/sales/", 1)[0]
+    # the same sandbox under another address (localhost, not 127.0.0.1): the stored delta
+    # links point elsewhere
+    new = old.replace("127.0.0.1", "localhost")
+    connections.write_text(text.replace(old, new), encoding="utf-8")
+    moved = Engine(load_workspace(root))
+    runs = moved.run()
+    moved.close()
+    assert [r.status for r in runs] == [RunStatus.WARNING] * 3
+    for run in runs:
+        counts = run.tasks[0].counts
+        assert counts.inserted == counts.updated == 0
+    assert all("read instead" in (r.message or "") for r in runs)

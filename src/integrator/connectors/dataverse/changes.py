@@ -57,8 +57,8 @@ def read_changes(
             url, params={"$select": ",".join(projection.select)}, headers=headers
         )
     else:
-        url = checkpoint
-        body = connector.client.get_json(checkpoint, headers=headers)
+        url = _own_delta_link(connector, entity, checkpoint)
+        body = connector.client.get_json(url, headers=headers)
     while True:
         values = body.get("value")
         next_link = body.get("@odata.nextLink")
@@ -210,6 +210,19 @@ def _deleted_key(row: Mapping[str, Any], key_props: Mapping[str, str]) -> dict[s
         return {k: row[p] for k, p in key_props.items()}
     first = next(iter(key_props))
     return {first: row.get(key_props[first], row.get("id"))}
+
+
+def _own_delta_link(connector: DataverseConnector, entity: str, checkpoint: str) -> str:
+    """``checkpoint`` when it is a delta link of this service; otherwise the service moved (a
+    new address) and the link is as good as expired: the caller reads everything again."""
+    root = str(connector.client.base_url)
+    if not checkpoint.startswith(root):
+        raise RequestRejected(
+            f"the change-tracking checkpoint of {entity} belongs to another service address "
+            f"than {root}",
+            code="checkpoint-expired",
+        )
+    return checkpoint
 
 
 def _is_deletion(row: Mapping[str, Any]) -> bool:
