@@ -137,6 +137,12 @@ class Connection(_Strict):
     kind: Literal["dataverse", "finops", "sql"]
     url: str = Field(min_length=1)
     auth: Auth = Auth()
+    #: records per page read (default: the system's maximum, 5000 Dataverse, 10000 F&O)
+    page_size: PositiveInt | None = None
+    #: records per write request (``$batch`` of at most 1000 operations) or SQL transaction
+    batch_size: int | None = Field(default=None, ge=1, le=1000)
+    #: write requests sent at once (HTTP)
+    parallel_batches: PositiveInt | None = None
     #: ``kind: sql`` only
     sql: SqlOptions | None = None
 

@@ -25,11 +25,16 @@ def open_http_connector(system: str, connection: Connection, workspace_root: Pat
     """A Dataverse or F&O connector for ``connection``; secrets are read now, from where the
     connection says they are (an environment variable or a file), and never stored."""
     auth = _auth(connection.auth, connection.url, workspace_root)
+    sizes = {
+        name: value
+        for name in ("page_size", "batch_size", "parallel_batches")
+        if (value := getattr(connection, name)) is not None
+    }
     if connection.kind == "dataverse":
-        dataverse = DataverseConfig(url=connection.url)
+        dataverse = DataverseConfig(url=connection.url, **sizes)
         return DataverseConnector(dataverse.client(auth=auth), dataverse.settings())
     if connection.kind == "finops":
-        finops = FinOpsConfig(url=connection.url)
+        finops = FinOpsConfig(url=connection.url, **sizes)
         return FinOpsConnector(
             finops.client(auth=auth), finops.settings(), cross_company=finops.cross_company
         )

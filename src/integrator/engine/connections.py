@@ -29,9 +29,14 @@ def _sql_connector(connection: Connection, workspace: Workspace) -> Connector:
     from integrator.connectors.sql import SqlConnector
     from integrator.connectors.sql.config import Relation, SqlConfig
 
+    sizes = {
+        name: value
+        for name in ("page_size", "batch_size")
+        if (value := getattr(connection, name)) is not None
+    }
     options = connection.sql
     if options is None:
-        return SqlConnector(SqlConfig.from_url(connection.url))
+        return SqlConnector(SqlConfig.from_url(connection.url, **sizes))
     password = (
         options.password.resolve(workspace.root).get_secret_value() if options.password else None
     )
@@ -42,6 +47,7 @@ def _sql_connector(connection: Connection, workspace: Workspace) -> Connector:
         watermarks=dict(options.watermarks),
         relations=tuple(Relation(**r.model_dump()) for r in options.relations),
         case_insensitive_filters=options.case_insensitive_filters,
+        **sizes,
     )
     return SqlConnector(config)
 
