@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 RunMode = Literal["incremental", "all-data", "rerun"]
 
 #: keys re-read per request when retrying failed records (keeps URLs short)
-_KEYS_PER_READ = 50
+_KEYS_PER_READ = 100
 
 StateLookup = Callable[[Sequence[str]], Mapping[str, RecordState]]
 StateSaver = Callable[[list[RecordState]], None]

@@ -81,6 +81,9 @@ class SandboxSqlConnector(SqlConnector):
             if column is not None:
                 fields[name] = replace(
                     field,
+                    # SQLite stores a GUID as TEXT; the service knows it is one (and a GUID
+                    # compared as a GUID keeps the key's index in play)
+                    type=column.type if column.type == "guid" else field.type,
                     max_length=column.max_length or field.max_length,
                     required=column.required or field.required,
                     read_only=column.read_only or field.read_only,
