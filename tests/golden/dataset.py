@@ -55,9 +55,7 @@ def dump_outputs(data_dir: Path) -> dict[str, dict[str, list[dict[str, Any]]]]:
         conn = store.connect(service)
         try:
             for table, order in tables.items():
-                cursor = conn.execute(
-                    f"SELECT * FROM {table} ORDER BY {', '.join(order)}"
-                )
+                cursor = conn.execute(f"SELECT * FROM {table} ORDER BY {', '.join(order)}")
                 names = [d[0] for d in cursor.description]
                 result.setdefault(service, {})[table] = [
                     {n: v for n, v in zip(names, row, strict=True) if n not in SYSTEM_COLUMNS}
