@@ -96,7 +96,9 @@ class ChangeBatch:
     """A page of changes since a checkpoint.
 
     ``records`` were created or updated, ``deleted`` holds the keys of removed records, and
-    ``checkpoint`` is set on the last page only: store it and pass it back next time.
+    ``checkpoint`` says where to go on from after this page: always set on the last page, and
+    on earlier ones when the system can resume there. Store it together with what the page did
+    and pass it back next time.
     """
 
     records: list[Record]
@@ -153,8 +155,9 @@ class Connector(Protocol):
     ) -> Iterator[ChangeBatch]:
         """Yield what changed since ``checkpoint`` (everything when it is ``None``).
 
-        The last batch carries the new checkpoint. Raises ``RequestRejected`` with code
-        ``checkpoint-expired`` when the system no longer knows the checkpoint.
+        The last batch carries the new checkpoint (earlier ones may carry resume points).
+        Raises ``RequestRejected`` with code ``checkpoint-expired`` when the system no longer
+        knows the checkpoint.
         """
         ...
 

@@ -35,7 +35,8 @@ def read_changes(
     checkpoint: str | None,
     page_size: int,
 ) -> Iterator[ChangeBatch]:
-    """Yield batches of rows changed since ``checkpoint``; the last batch carries the new one."""
+    """Yield batches of rows changed since ``checkpoint``; the last batch carries the new one,
+    and when there was a checkpoint (the rows come in watermark order) so does every batch."""
     table = model.table
     if watermark not in table.c:
         raise RequestRejected(
@@ -84,6 +85,10 @@ def read_changes(
         if pending is not None:
             yield pending
         pending = ChangeBatch(records=kept)
+        if state is not None:
+            # in watermark order every page ends at a resume point: store it with the page, so
+            # a run stopped half-way goes on from there, not from the start
+            pending.checkpoint = _dump(model.info.name, watermark, from_db(high), seen)
     if pending is None:
         pending = ChangeBatch(records=[])
     pending.checkpoint = _dump(model.info.name, watermark, from_db(high), seen)
