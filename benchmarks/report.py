@@ -191,10 +191,10 @@ def _engine_table(size: dict[str, Any]) -> list[str]:
             continue
         mark = _bound(f)
         note = " (stopped at the time limit)" if mark else ""
-        rate = None if mark else f["records_per_second"]
+        records, rate = (None, None) if mark else (f["records"], f["records_per_second"])
         rows.append(
             f"| {label}{note} | {mark}{_n(f['wall_seconds'], 2)} | {mark}"
-            f"{_n(f['cpu_seconds'], 2)} | {_n(f['records'])} | {_n(rate)} | "
+            f"{_n(f['cpu_seconds'], 2)} | {_n(records)} | {_n(rate)} | "
             f"{mark}{_n(f['peak_rss_mib'])} |"
         )
     return rows
