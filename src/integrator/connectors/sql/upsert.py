@@ -113,6 +113,30 @@ def _prepare(index: int, record: Record, model: TableModel, key: Sequence[str]) 
     return _Write(index, tuple(values[k] for k in key), values)
 
 
+def _keys_condition(
+    columns: Sequence[sa.ColumnElement[Any]], keys: list[tuple[Any, ...]]
+) -> sa.ColumnElement[bool]:
+    """``columns`` equal one of ``keys``, written so an index on the key serves it.
+
+    A row-value ``IN`` makes SQLite scan the whole table; keys grouped by all but their last
+    part (``Org = ? AND Id IN (...)``, ORed per group) are index searches everywhere.
+    """
+    if len(columns) == 1:
+        return columns[0].in_([k[0] for k in keys])
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for key in keys:
+        groups.setdefault(key[:-1], []).append(key[-1])
+    return sa.or_(
+        *(
+            sa.and_(
+                *(column == value for column, value in zip(columns, prefix, strict=False)),
+                columns[-1].in_(last),
+            )
+            for prefix, last in groups.items()
+        )
+    )
+
+
 def _fetch_existing(
     connection: Connection,
     model: TableModel,
@@ -127,10 +151,7 @@ def _fetch_existing(
     found: dict[tuple[Any, ...], sa.RowMapping] = {}
     for start in range(0, len(keys), _FETCH_CHUNK):
         chunk = keys[start : start + _FETCH_CHUNK]
-        if len(key_columns) == 1:
-            condition = key_columns[0].in_([k[0] for k in chunk])
-        else:
-            condition = sa.tuple_(*key_columns).in_(chunk)
+        condition = _keys_condition(key_columns, chunk)
         for row in connection.execute(sa.select(*selected).where(condition)).mappings():
             stored_key = tuple(row[k] for k in key)
             found[stored_key] = row
