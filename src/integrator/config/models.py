@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from integrator.config.secrets import SecretRef
+from integrator.connectors.sql.config import Relation
 from integrator.templates.model import System, TemplateBody
 
 __all__ = [
@@ -23,7 +24,6 @@ __all__ = [
     "Project",
     "Schedule",
     "SqlOptions",
-    "SqlRelation",
     "WorkspaceSettings",
 ]
 
@@ -101,22 +101,6 @@ class Auth(_Strict):
         return self
 
 
-class SqlRelation(_Strict):
-    """A lookup the database has no foreign key for (``kind: sql`` connections).
-
-    ``contacts.parentcustomerid`` → ``accounts.accountid`` where ``parentcustomeridtype`` is
-    ``account``: declare one per target of a polymorphic lookup, with the same ``name``.
-    """
-
-    entity: str
-    name: str
-    column: str
-    target: str
-    target_key: str
-    type_column: str | None = None
-    type_value: str | None = None
-
-
 class SqlOptions(_Strict):
     """What a SQL database cannot tell about itself."""
 
@@ -126,7 +110,8 @@ class SqlOptions(_Strict):
     password: SecretRef | None = None
     #: entity → column that grows on every insert and update (incremental reads)
     watermarks: dict[str, str] = Field(default_factory=dict)
-    relations: tuple[SqlRelation, ...] = ()
+    #: lookups the database has no foreign key for, one per target of a polymorphic lookup
+    relations: tuple[Relation, ...] = ()
     #: compare strings in filters without regard to case, as Dataverse does
     case_insensitive_filters: bool = False
 

@@ -27,7 +27,7 @@ def open_connector(system: str, connection: Connection, workspace: Workspace) ->
 
 def _sql_connector(connection: Connection, workspace: Workspace) -> Connector:
     from integrator.connectors.sql import SqlConnector
-    from integrator.connectors.sql.config import Relation, SqlConfig
+    from integrator.connectors.sql.config import SqlConfig
 
     sizes = {
         name: value
@@ -45,7 +45,7 @@ def _sql_connector(connection: Connection, workspace: Workspace) -> Connector:
         password=password,
         schema=options.db_schema,
         watermarks=dict(options.watermarks),
-        relations=tuple(Relation(**r.model_dump()) for r in options.relations),
+        relations=options.relations,
         case_insensitive_filters=options.case_insensitive_filters,
         **sizes,
     )
