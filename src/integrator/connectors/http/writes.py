@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from integrator.connectors.base import Outcome, RecordResult
 from integrator.connectors.http.batch import BatchPart
 from integrator.connectors.http.metadata import EntitySetMetadata
-from integrator.connectors.http.responses import describe_url, error_from_status, odata_error
-from integrator.errors import RetriableError
+from integrator.connectors.http.resend import send_until_settled
+from integrator.connectors.http.responses import odata_error
+from integrator.errors import RequestRejected
 
 if TYPE_CHECKING:
     from integrator.connectors.http.connector import ODataConnector
@@ -70,77 +71,30 @@ def _write_chunk(
 ) -> Written:
     done: list[tuple[int, RecordResult]] = []
     conflicts: list[WritePlan] = []
-    pending = plans
-    retry = connector.client.retry
-    attempt = 0
-    while pending:
-        operations = [connector.write_operation(meta, plan) for plan in pending]
-        parts = connector.client.batch(operations)
-        again: list[WritePlan] = []
-        transient: RetriableError | None = None
-        unanswered: RetriableError | None = None
-        for plan, operation, part in zip(pending, operations, parts, strict=True):
-            url = connector.client.url_text(operation.path)
-            if part.status is None:
-                again.append(plan)
-                unanswered = RetriableError(f"{operation.method} {describe_url(url)}: no answer")
-                continue
-            error = error_from_status(
-                operation.method, url, part.status, part.body, part.header("Retry-After")
-            )
-            if error is None:
-                outcome = _outcome(connector, plan, part)
-                done.append((plan.index, RecordResult(plan.key, outcome)))
-            elif isinstance(error, RetriableError):
-                again.append(plan)
-                transient = error
-            else:
-                code, message = odata_error(part.body)
-                if plan.create_only and connector.exists_refusal(part.status, code):
-                    conflicts.append(plan)
-                    continue
-                alternative = (
-                    None if plan.fallback_used else connector.fallback(plan, part.status, code)
-                )
-                if alternative is not None:
-                    again.append(replace(alternative, fallback_used=True))
-                else:
-                    text = message or f"HTTP {part.status}"
-                    done.append(
-                        (
-                            plan.index,
-                            RecordResult(
-                                plan.key,
-                                Outcome.ERROR,
-                                text,
-                                _field_named(text, [*plan.payload, *meta.info.fields]),
-                            ),
-                        )
-                    )
-        pending = again
-        if unanswered is not None and transient is None and len(pending) < len(operations):
-            # The server stopped early (it ignored continue-on-error) after answering some: send
-            # the rest at once; this is progress, not a failure to back off from.
-            continue
-        transient = transient or unanswered
-        if pending and transient is not None:
-            attempt += 1
-            if attempt >= retry.max_attempts:
-                for plan in pending:
-                    done.append(
-                        (
-                            plan.index,
-                            RecordResult(
-                                plan.key,
-                                Outcome.ERROR,
-                                f"gave up after {attempt} attempts: {transient}",
-                            ),
-                        )
-                    )
-                break
-            if transient.status == 429 and transient.retry_after:
-                connector.client.budget.pause(transient.retry_after)
-            connector.client.sleep(retry.delay(attempt - 1, transient.retry_after))
+
+    def settle(plan: WritePlan, part: BatchPart, error: RequestRejected | None) -> WritePlan | None:
+        if error is None:
+            done.append((plan.index, RecordResult(plan.key, _outcome(connector, plan, part))))
+            return None
+        code, message = odata_error(part.body)
+        assert part.status is not None
+        if plan.create_only and connector.exists_refusal(part.status, code):
+            conflicts.append(plan)
+            return None
+        alternative = None if plan.fallback_used else connector.fallback(plan, part.status, code)
+        if alternative is not None:
+            return replace(alternative, fallback_used=True)
+        text = message or f"HTTP {part.status}"
+        field = _field_named(text, [*plan.payload, *meta.info.fields])
+        done.append((plan.index, RecordResult(plan.key, Outcome.ERROR, text, field)))
+        return None
+
+    def give_up(plan: WritePlan, reason: str) -> None:
+        done.append((plan.index, RecordResult(plan.key, Outcome.ERROR, reason)))
+
+    send_until_settled(
+        connector, plans, lambda plan: connector.write_operation(meta, plan), settle, give_up
+    )
     return done, conflicts
 
 
