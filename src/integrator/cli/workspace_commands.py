@@ -61,20 +61,30 @@ def init_command(
         str,
         typer.Option("--sandbox", help="Base URL of a running sandbox, kept as given."),
     ],
+    direct: Annotated[
+        bool,
+        typer.Option(
+            "--direct",
+            help="Use the direct templates (Sales → F&O, no CDS), with Sales and F&O connections.",
+        ),
+    ] = False,
 ) -> None:
     """Create a workspace pointing at a sandbox, with one project per P2C template.
 
     One connection set (Sales, CDS, F&O at the sandbox URL, organization mapping ORG001 ↔
-    USMF) and one project per template, named as the template, for you to edit.
+    USMF) and one project per template, named as the template, for you to edit. With --direct:
+    the three direct templates (Sales → F&O) and a connection set of Sales and F&O only
+    (legal entity USMF).
 
     Example: integrator init ./p2c --sandbox http://127.0.0.1:8700
     """
     with _clean_errors():
-        root = init_workspace(workspace, sandbox)
+        root = init_workspace(workspace, sandbox, direct=direct)
         ws = load_workspace(root)
+    systems = "Sales and F&O, direct" if direct else "Sales, CDS and F&O"
     typer.echo(f"Created workspace {root}")
     typer.echo("  integrator.yaml    workspace settings (history database, retention)")
-    typer.echo(f"  connections.yaml   connection set 'default' → {sandbox}")
+    typer.echo(f"  connections.yaml   connection set 'default' ({systems}) → {sandbox}")
     for name in ws.project_files:
         typer.echo(f"  projects/{name}.yaml")
     typer.echo(

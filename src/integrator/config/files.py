@@ -11,6 +11,7 @@ __all__ = [
     "PROJECTS_DIR",
     "SETTINGS_FILE",
     "connections_text",
+    "direct_connections_text",
     "project_text",
     "settings_text",
     "template_text_from_project",
@@ -75,6 +76,40 @@ connection_sets:
     # CDS organization ↔ F&O legal entity (dataAreaId) ↔ Sales business unit (null: the root)
     organization_mapping:
       cds_organization: ORG001
+      finops_legal_entity: USMF
+      sales_business_unit: null
+    # The business key of each entity, so lookups are written as business values, not GUIDs.
+    integration_keys:
+      - accounts.accountnumber
+      - contacts.msdynce_contactnumber
+"""
+
+
+def direct_connections_text(sandbox_url: str) -> str:
+    """``connections.yaml`` for direct projects: Sales and F&O at the sandbox at
+    ``sandbox_url``, no CDS; the organization mapping names the F&O legal entity."""
+    base = sandbox_url.rstrip("/")
+    url = {system: _quote(base + path) for system, path in SANDBOX_PATHS.items()}
+    return f"""\
+# Connection sets: the systems a project talks to, the organization mapping and the
+# integration keys. Secrets are never written here: name where they are instead,
+#   auth: {{type: client_credentials, tenant_id: ..., client_id: ...,
+#          client_secret: {{env: SALES_CLIENT_SECRET}}}}
+# or a static token: auth: {{type: token, token: {{file: secrets/sales.token}}}}
+connection_sets:
+  # Points at the sandbox at {sandbox_url}. Direct: Sales (a Dataverse environment) straight to
+  # F&O, no CDS in between.
+  default:
+    sales:
+      kind: dataverse
+      url: {url["sales"]}
+      auth: {{type: none}}
+    finops:
+      kind: finops
+      url: {url["finops"]}
+      auth: {{type: none}}
+    # F&O legal entity (dataAreaId) ↔ Sales business unit (null: the root)
+    organization_mapping:
       finops_legal_entity: USMF
       sales_business_unit: null
     # The business key of each entity, so lookups are written as business values, not GUIDs.

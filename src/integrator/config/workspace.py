@@ -18,6 +18,7 @@ from integrator.config.files import (
     PROJECTS_DIR,
     SETTINGS_FILE,
     connections_text,
+    direct_connections_text,
     project_text,
     settings_text,
     template_text_from_project,
@@ -220,12 +221,14 @@ def load_workspace(path: Path | str | None = None, *, strict: bool = True) -> Wo
     return workspace
 
 
-def init_workspace(path: Path | str, sandbox_url: str) -> Path:
+def init_workspace(path: Path | str, sandbox_url: str, *, direct: bool = False) -> Path:
     """Create a workspace at ``path`` pointing at the sandbox at ``sandbox_url`` (kept as given).
 
     Writes ``integrator.yaml``, ``connections.yaml`` (one connection set, ``default``) and one
-    project per shipped template, named as the template. Refuses (:class:`ConfigError`) when
-    ``path`` already holds a workspace. Returns the workspace's root.
+    project per shipped template of the seed (Sales → CDS → F&O), named as the template. With
+    ``direct`` the projects are the direct templates' (Sales → F&O) and the connection set has
+    Sales and F&O only. Refuses (:class:`ConfigError`) when ``path`` already holds a workspace.
+    Returns the workspace's root.
     """
     root = Path(path)
     if (root / SETTINGS_FILE).exists():
@@ -234,12 +237,14 @@ def init_workspace(path: Path | str, sandbox_url: str) -> Path:
         raise ConfigError("--sandbox needs the sandbox's URL, e.g. http://127.0.0.1:8700")
     files: dict[str, str] = {
         SETTINGS_FILE: settings_text(),
-        CONNECTIONS_FILE: connections_text(sandbox_url),
+        CONNECTIONS_FILE: (direct_connections_text if direct else connections_text)(sandbox_url),
     }
     for file_name, text in shipped_template_texts().items():
         document, problems = load_text(text, file_name)
         if problems or not isinstance(document, dict):
             raise ConfigError(problems or f"shipped template {file_name} is not a mapping")
+        if _is_direct(document) != direct:
+            continue
         name = str(document["name"])
         files[f"{PROJECTS_DIR}/{name}.yaml"] = project_text(text, name)
     root.mkdir(parents=True, exist_ok=True)
@@ -248,6 +253,12 @@ def init_workspace(path: Path | str, sandbox_url: str) -> Path:
     for relative, text in files.items():
         (root / relative).write_text(text, encoding="utf-8")
     return root.resolve()
+
+
+def _is_direct(template_document: dict[str, Any]) -> bool:
+    """Whether every task of a template document goes straight to the destination (no CDS)."""
+    tasks = template_document.get("tasks") or []
+    return all(isinstance(t, dict) and t.get("cds_entity") is None for t in tasks)
 
 
 def save_project_as_template(workspace: Workspace, project_name: str, template_name: str) -> Path:
