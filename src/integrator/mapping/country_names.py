@@ -1,0 +1,259 @@
+"""The index behind CountryRegionCode: every name of every ISO 3166-1 country, normalized.
+
+Sources, most trusted first:
+
+1. ISO 3166-1 itself (pycountry): alpha-2 and alpha-3 codes, short, official and common
+   English names.
+2. CLDR territory names (the Unicode Common Locale Data Repository, as Babel ships it) of every
+   Babel locale of :data:`CLDR_LANGUAGES`: "Trinidad & Tobago", "Congo - Kinshasa", "Russie",
+   "ロシア", "英国". CLDR also names regions ("Europe", "World", "EU") and places that are not
+   ISO 3166-1 countries ("Kosovo", "Canary Islands"): only codes ISO 3166-1 has count.
+3. :data:`ALIASES`: everyday English a consultant meets in address data that neither ISO nor
+   Babel's CLDR tables hold (Babel keeps no ``-alt-short`` / ``-alt-variant`` names, so
+   CLDR's "UK", "Ivory Coast", "Czech Republic", "Turkey" are here).
+4. pycountry's gettext translations of the ISO names (many more languages, less reliable: a
+   translation that contradicts sources 1–3 is ignored).
+
+A name that belongs to two countries (in the sources or in :data:`AMBIGUOUS`: "Congo",
+"Korea") resolves to neither: its candidates are returned so the caller can name both.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from functools import cache
+
+import pycountry
+from babel import Locale, localedata
+
+__all__ = [
+    "ALIASES",
+    "AMBIGUOUS",
+    "CLDR_LANGUAGES",
+    "CountryIndex",
+    "cldr_territory_names",
+    "country_index",
+    "iso_countries",
+    "normalize",
+    "spellings",
+]
+
+#: languages whose CLDR territory names are indexed (every Babel locale of each: en_GB, fr_CA..)
+CLDR_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "sv", "pl", "ja", "zh")
+
+#: everyday names ISO and Babel's CLDR data do not hold (normalized form is computed)
+ALIASES: dict[str, str] = {
+    # CLDR's English -alt-short / -alt-variant names, which Babel drops (those pycountry or
+    # another CLDR language does not already give)
+    "UK": "GBR",
+    "Bosnia": "BIH",
+    "Congo (DRC)": "COD",
+    "Ivory Coast": "CIV",
+    "Turkey": "TUR",
+    "East Timor": "TLS",
+    "Palestine": "PSE",
+    # English usage in address data
+    "Great Britain": "GBR",
+    "Britain": "GBR",
+    "England": "GBR",
+    "Scotland": "GBR",
+    "Wales": "GBR",
+    "Northern Ireland": "GBR",
+    "America": "USA",
+    "Macedonia": "MKD",
+    "UAE": "ARE",
+    "KSA": "SAU",
+    "PRC": "CHN",
+    "Mainland China": "CHN",
+    "ROC": "TWN",
+    "DRC": "COD",
+    "DR Congo": "COD",
+    "DPRK": "PRK",
+    "ROK": "KOR",
+    "Republic of Ireland": "IRL",
+    "West Bank and Gaza": "PSE",
+    "St. Barths": "BLM",
+    "Saint Vincent": "VCT",
+    "Turks and Caicos": "TCA",
+    "Bonaire": "BES",
+    "FYROM": "MKD",
+    # World Bank style, as exported by many ERPs
+    "Venezuela, RB": "VEN",
+    "Lao PDR": "LAO",
+    # the Russian short name; pycountry translates only "Russian Federation"
+    "Россия": "RUS",
+}
+
+#: names that mean more than one country: any of them would be a guess
+AMBIGUOUS: dict[str, tuple[str, ...]] = {
+    "Congo": ("COD", "COG"),
+    "Kongo": ("COD", "COG"),
+    "Korea": ("KOR", "PRK"),
+    "Corée": ("KOR", "PRK"),
+    "Corea": ("KOR", "PRK"),
+    "Coreia": ("KOR", "PRK"),
+    "Virgin Islands": ("VGB", "VIR"),
+}
+
+#: abbreviations spelled out, so "St. Lucia" meets "Saint Lucia" and "Dem. Rep." meets the rest
+_WORDS = {
+    "st": "saint",
+    "ste": "sainte",
+    "rep": "republic",
+    "dem": "democratic",
+    "fed": "federated",
+    "sts": "states",
+    "is": "islands",
+    "isl": "islands",
+}
+#: English words a name is the same without: "Republic of the Congo" meets "Congo, Rep."
+_FILLERS = frozenset({"the", "of"})
+_DOTTED_INITIALS = re.compile(r"(?<=\b\w)\.\s*(?=\w\b)")
+_ASCII_OTHER = re.compile(r"[^a-z0-9]+")
+_PARENTHESIS = re.compile(r"^(.*?)\((.*?)\)(.*)$")
+
+
+def _is_latin(char: str) -> bool:
+    code = ord(char)
+    return code < 0x0250 or 0x1E00 <= code < 0x1F00
+
+
+def normalize(text: str) -> str:
+    """The form names are compared in: case-folded, Latin accents removed ("España" → "espana";
+    marks of other scripts are kept: Devanagari vowel signs, Japanese voicing marks), dotted
+    initials joined ("U.S.A." → "usa"), "&" read as "and", punctuation as spaces, the words
+    "the" and "of" dropped, and common abbreviations spelled out ("St." → "saint")."""
+    folded = text.casefold()
+    if folded.isascii():
+        spaced = _ASCII_OTHER.sub(" ", _DOTTED_INITIALS.sub("", folded).replace("&", " and "))
+    else:
+        kept: list[str] = []
+        for char in unicodedata.normalize("NFKD", folded):
+            if unicodedata.combining(char) and kept and _is_latin(kept[-1]):
+                continue
+            kept.append(char)
+        joined = _DOTTED_INITIALS.sub("", unicodedata.normalize("NFC", "".join(kept)))
+        spaced = "".join(
+            c if unicodedata.category(c)[0] in "LMN" else " " for c in joined.replace("&", " and ")
+        )
+    return " ".join(_WORDS.get(word, word) for word in spaced.split() if word not in _FILLERS)
+
+
+def spellings(text: str, *, bare: bool = True) -> Iterator[str]:
+    """The normalized forms ``text`` may be read as, in the order to try them: as written;
+    an inverted "Korea, Republic of" as "Republic of Korea"; "Korea (Republic of)" as
+    "Republic of Korea", then (with ``bare``) as "Korea" alone."""
+    seen: set[str] = set()
+    candidates = [text]
+    if text.count(",") == 1:
+        before, after = text.split(",")
+        candidates.append(f"{after} {before}")
+    match = _PARENTHESIS.match(text)
+    if match:
+        outside = f"{match.group(1)} {match.group(3)}"
+        candidates.append(f"{match.group(2)} {outside}")
+        if bare:
+            candidates.append(outside)
+    for candidate in candidates:
+        key = normalize(candidate)
+        if key and key not in seen:
+            seen.add(key)
+            yield key
+
+
+def iso_countries() -> dict[str, str]:
+    """Alpha-2 → alpha-3 of every ISO 3166-1 country."""
+    return {c.alpha_2: c.alpha_3 for c in pycountry.countries}
+
+
+def cldr_territory_names(languages: Iterable[str] = CLDR_LANGUAGES) -> Iterator[tuple[str, str]]:
+    """(territory code, name) of every territory name of every Babel locale of ``languages``;
+    regions ("150": Europe) and codes ISO 3166-1 does not have ("XK", "EU") included."""
+    wanted = set(languages)
+    for identifier in sorted(localedata.locale_identifiers()):
+        if identifier.split("_", 1)[0] not in wanted:
+            continue
+        yield from Locale.parse(identifier).territories.items()
+
+
+def _english_names(country: object) -> Iterator[str]:
+    for attribute in ("name", "official_name", "common_name"):
+        value = getattr(country, attribute, None)
+        if value:
+            yield value
+
+
+def _pycountry_translations() -> Iterator[tuple[str, str]]:
+    countries = list(pycountry.countries)
+    for language in sorted(os.listdir(pycountry.LOCALES_DIR)):
+        try:
+            catalogue = gettext.translation(
+                "iso3166-1", pycountry.LOCALES_DIR, languages=[language]
+            )
+        except OSError:
+            continue
+        for country in countries:
+            for english in _english_names(country):
+                translated = catalogue.gettext(english)
+                if translated != english:
+                    yield translated, country.alpha_3
+
+
+class CountryIndex:
+    """Normalized name → the alpha-3 codes it may mean; built once, looked up per value."""
+
+    def __init__(self, *, with_aliases: bool = True) -> None:
+        iso = iso_countries()
+        trusted: dict[str, set[str]] = defaultdict(set)
+        translated: dict[str, set[str]] = defaultdict(set)
+
+        def add(table: dict[str, set[str]], name: str, alpha3: str, bare: bool = False) -> None:
+            # only ISO's own names stand without their parenthesis ("Holy See (Vatican City
+            # State)"): CLDR's "Saint-Martin (partie néerlandaise)" is Sint Maarten, while
+            # "Saint-Martin" alone is the French part
+            for key in spellings(name, bare=bare):
+                table[key].add(alpha3)
+
+        for country in pycountry.countries:
+            trusted[normalize(country.alpha_2)].add(country.alpha_3)
+            trusted[normalize(country.alpha_3)].add(country.alpha_3)
+            for name in _english_names(country):
+                add(trusted, name, country.alpha_3, bare=True)
+        for code, name in set(cldr_territory_names()):
+            if code in iso:
+                add(trusted, name, iso[code])
+        if with_aliases:
+            for alias, alpha3 in ALIASES.items():
+                trusted[normalize(alias)].add(alpha3)
+        for name, alpha3 in set(_pycountry_translations()):
+            add(translated, name, alpha3)
+        candidates: dict[str, tuple[str, ...]] = {
+            key: tuple(sorted(codes)) for key, codes in translated.items()
+        }
+        candidates.update((key, tuple(sorted(codes))) for key, codes in trusted.items())
+        if with_aliases:
+            for name, codes in AMBIGUOUS.items():
+                candidates[normalize(name)] = tuple(sorted(codes))
+        self._candidates = candidates
+
+    def candidates(self, text: str) -> tuple[str, ...]:
+        """The alpha-3 codes ``text`` may name, sorted: none, one, or several (ambiguous).
+
+        The first spelling of :func:`spellings` the index knows decides.
+        """
+        for key in spellings(text):
+            found = self._candidates.get(key)
+            if found:
+                return found
+        return ()
+
+
+@cache
+def country_index() -> CountryIndex:
+    """The shared index (built on first use, about a second)."""
+    return CountryIndex()
