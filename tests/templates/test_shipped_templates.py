@@ -29,9 +29,16 @@ def default(value: str) -> list[dict[str, Any]]:
     return [{"type": "Default", "value": value}]
 
 
-def test_three_shipped_templates_are_listed_read_only() -> None:
+def test_six_shipped_templates_are_listed_read_only_the_seeds_first() -> None:
     entries = list_templates()
-    assert [e.name for e in entries] == [ACCOUNTS, CONTACTS, CUSTOMERS]
+    assert [e.name for e in entries] == [
+        ACCOUNTS,
+        CONTACTS,
+        CUSTOMERS,
+        f"{ACCOUNTS} - Direct",
+        f"{CONTACTS} - Direct",
+        f"{CUSTOMERS} - Direct",
+    ]
     assert all(e.shipped and e.read_only and not e.problems for e in entries)
 
 

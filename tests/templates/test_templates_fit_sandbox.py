@@ -43,3 +43,19 @@ def test_new_workspace_validates_against_the_sandbox_metadata(tmp_path: Path) ->
     workspace = load_workspace(init_workspace(tmp_path / "ws", "http://127.0.0.1:8700"))
     assert validate_workspace(workspace, describe) == []
     assert len(workspace.projects) == 3
+
+
+def test_new_direct_workspace_validates_against_the_sandbox_metadata(tmp_path: Path) -> None:
+    root = init_workspace(tmp_path / "ws", "http://127.0.0.1:8700", direct=True)
+    workspace = load_workspace(root)
+    assert validate_workspace(workspace, describe) == []
+    assert sorted(workspace.projects) == [
+        "Accounts (Sales to Fin and Ops) - Direct",
+        "Contacts to Contact (Sales to Fin and Ops) - Direct",
+        "Contacts to Customer (Sales to Fin and Ops) - Direct",
+    ]
+    assert all(t.is_direct for p in workspace.projects.values() for t in p.tasks)
+    connection_set = workspace.connection_set("default")
+    assert connection_set.cds is None
+    assert connection_set.sales is not None and connection_set.finops is not None
+    assert connection_set.organization_mapping.finops_legal_entity == "USMF"
