@@ -230,3 +230,23 @@ def test_a_direct_workspace_runs_reruns_and_lists_end_to_end(
         f"{DIRECT[2]}  (shipped, read-only)  tasks: ContactToCustomer; required prior: "
         f"{DIRECT[0]}" in listing.stdout
     )
+
+
+def test_a_three_system_project_in_a_direct_workspace_is_a_configuration_error(
+    tmp_path: Path, sandbox: SandboxHandle
+) -> None:
+    root = tmp_path / "ws"
+    assert integrator("init", str(root), "--sandbox", sandbox.url, "--direct").returncode == 0
+    seed_project = tmp_path / "seed"
+    assert integrator("init", str(seed_project), "--sandbox", sandbox.url).returncode == 0
+    copied = root / "projects" / f"{ACCOUNTS}.yaml"
+    copied.write_text((seed_project / "projects" / f"{ACCOUNTS}.yaml").read_text())
+    result = integrator("run", "--workspace", str(root))
+    assert result.returncode == 2
+    output = " ".join((result.stdout + result.stderr).split())
+    assert (
+        f'projects/{ACCOUNTS}.yaml:5: project "{ACCOUNTS}", connection_set: connection set '
+        '"default" has no cds connection' in output
+    )
+    assert "nothing was run or written" in output
+    assert sandbox.request_counts()["requests"].get("finops", {}).get("PATCH", 0) == 0
