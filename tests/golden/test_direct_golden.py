@@ -37,13 +37,19 @@ class Outcome:
     services: set[str]
 
 
-def run_flow(sales: Path, folder: Path, *, direct: bool) -> Outcome:
+def run_flow(sales: Path, folder: Path, *, direct: bool, legal_entity: str = "USMF") -> Outcome:
     """Run every project of a new (direct or three-system) workspace, once, against a sandbox
-    serving a copy of the Sales data in ``sales``."""
+    serving a copy of the Sales data in ``sales``, writing to F&O company ``legal_entity``."""
     data = folder / "sandbox"
     shutil.copytree(sales, data)
     with running_sandbox(data) as sandbox:
         root = init_workspace(folder / "ws", sandbox.url, direct=direct)
+        connections = root / "connections.yaml"
+        text = connections.read_text(encoding="utf-8")
+        connections.write_text(
+            text.replace("finops_legal_entity: USMF", f"finops_legal_entity: {legal_entity}"),
+            encoding="utf-8",
+        )
         engine = Engine(load_workspace(root))
         try:
             runs = engine.run()
@@ -139,3 +145,16 @@ def test_seeded_fo_rows_are_the_same_through_both_flows_row_for_row(
     assert [r.tasks[0].counts.as_dict() for r in direct.runs] == [
         r.tasks[0].counts.as_dict() for r in three_system.runs
     ]
+
+
+def test_direct_rows_go_to_the_legal_entity_of_the_organization_mapping(tmp_path: Path) -> None:
+    sales = tmp_path / "sales"
+    SandboxStore.open(sales)
+    load_sales(sales)
+    outcome = run_flow(sales, tmp_path / "demf", direct=True, legal_entity="DEMF")
+    kept = json.loads((HERE / "expected" / "rows.json").read_text(encoding="utf-8"))
+    for table, rows in _fo_tables(outcome).items():
+        assert {row["dataAreaId"] for row in rows} == {"demf"}, table
+        assert [{**row, "dataAreaId": "usmf"} for row in rows] == kept["finops"][table]
+    errors = [e.message for r in outcome.runs for e in r.tasks[0].errors]
+    assert "DecisionMakingRoleCode 'Influencer' does not exist in company DEMF" in errors
