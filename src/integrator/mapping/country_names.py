@@ -57,6 +57,7 @@ ALIASES: dict[str, str] = {
     "Turkey": "TUR",
     "East Timor": "TLS",
     "Palestine": "PSE",
+    "Falkland Islands (Islas Malvinas)": "FLK",
     # English usage in address data
     "Great Britain": "GBR",
     "Britain": "GBR",
@@ -144,10 +145,11 @@ def normalize(text: str) -> str:
     return " ".join(_WORDS.get(word, word) for word in spaced.split() if word not in _FILLERS)
 
 
-def spellings(text: str, *, bare: bool = True) -> Iterator[str]:
+def spellings(text: str, *, bare: bool = False) -> Iterator[str]:
     """The normalized forms ``text`` may be read as, in the order to try them: as written;
     an inverted "Korea, Republic of" as "Republic of Korea"; "Korea (Republic of)" as
-    "Republic of Korea", then (with ``bare``) as "Korea" alone."""
+    "Republic of Korea", and with ``bare`` as "Korea" alone (only for ISO's own names: a
+    qualifier in free text may be what tells two countries apart)."""
     seen: set[str] = set()
     candidates = [text]
     if text.count(",") == 1:
