@@ -125,6 +125,15 @@ def test_an_ambiguous_name_fails_the_record_naming_both_candidates() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "code"),
+    [("IS", "ISL"), ("is", "ISL"), ("ST", "STP"), ("u.s.", "USA"), ("U S A", "USA"), ("gb", "GBR")],
+)
+def test_codes_are_read_as_codes_and_never_as_words(text: str, code: str) -> None:
+    assert resolve_country(text) == code
+    assert country_candidates("Islands") == country_candidates("Saint") == ()
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Europe",

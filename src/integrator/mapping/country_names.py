@@ -2,8 +2,8 @@
 
 Sources, most trusted first:
 
-1. ISO 3166-1 itself (pycountry): alpha-2 and alpha-3 codes, short, official and common
-   English names.
+1. ISO 3166-1 itself (pycountry): alpha-2 and alpha-3 codes (looked up apart from names),
+   short, official and common English names.
 2. CLDR territory names (the Unicode Common Locale Data Repository, as Babel ships it) of every
    Babel locale of :data:`CLDR_LANGUAGES`: "Trinidad & Tobago", "Congo - Kinshasa", "Russie",
    "ロシア", "英国". CLDR also names regions ("Europe", "World", "EU") and places that are not
@@ -109,13 +109,12 @@ _WORDS = {
     "dem": "democratic",
     "fed": "federated",
     "sts": "states",
-    "is": "islands",
-    "isl": "islands",
 }
 #: English words a name is the same without: "Republic of the Congo" meets "Congo, Rep."
 _FILLERS = frozenset({"the", "of"})
 _DOTTED_INITIALS = re.compile(r"(?<=\b\w)\.\s*(?=\w\b)")
 _ASCII_OTHER = re.compile(r"[^a-z0-9]+")
+_CODE_SEPARATORS = re.compile(r"[\s.]+")
 _PARENTHESIS = re.compile(r"^(.*?)\((.*?)\)(.*)$")
 
 
@@ -221,9 +220,13 @@ class CountryIndex:
             for key in spellings(name, bare=bare):
                 table[key].add(alpha3)
 
+        #: codes apart from names: "IS" is Iceland, "ST" São Tomé, yet "St." is "saint"
+        self._codes = {
+            code.casefold(): country.alpha_3
+            for country in pycountry.countries
+            for code in (country.alpha_2, country.alpha_3)
+        }
         for country in pycountry.countries:
-            trusted[normalize(country.alpha_2)].add(country.alpha_3)
-            trusted[normalize(country.alpha_3)].add(country.alpha_3)
             for name in _english_names(country):
                 add(trusted, name, country.alpha_3, bare=True)
         for code, name in set(cldr_territory_names()):
@@ -246,8 +249,12 @@ class CountryIndex:
     def candidates(self, text: str) -> tuple[str, ...]:
         """The alpha-3 codes ``text`` may name, sorted: none, one, or several (ambiguous).
 
-        The first spelling of :func:`spellings` the index knows decides.
+        An alpha-2 or alpha-3 code ("DE", "u.s.", "USA") is read as a code; otherwise the
+        first spelling of :func:`spellings` the index knows decides.
         """
+        code = _CODE_SEPARATORS.sub("", text).casefold()
+        if 2 <= len(code) <= 3 and code in self._codes:
+            return (self._codes[code],)
         for key in spellings(text):
             found = self._candidates.get(key)
             if found:
