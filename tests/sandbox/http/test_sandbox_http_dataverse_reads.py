@@ -214,3 +214,44 @@ def test_unknown_select_property_is_worded_as_dataverse(
     assert error_message(r) == (
         "Could not find a property named 'Name' on type 'Microsoft.Dynamics.CRM.account'."
     )
+
+
+def test_count_is_capped_at_5000_with_the_total_annotations(
+    sandbox: SandboxHandle, client: httpx.Client
+) -> None:
+    from sandbox_http_support import Op, post_batch
+
+    for start in range(0, 5002, 1000):
+        ops: list[Op | list[Op]] = [
+            Op("POST", "accounts", {"name": f"A{i}"}) for i in range(start, min(5002, start + 1000))
+        ]
+        assert post_batch(client, sandbox.sales, ops).status_code == 200
+    totals = 'odata.include-annotations="Microsoft.Dynamics.CRM.*"'
+    r = client.get(
+        sandbox.sales + "accounts",
+        params={"$count": "true", "$select": "name"},
+        headers={"Prefer": f"odata.maxpagesize=1,{totals}"},
+    )
+    body = r.json()
+    assert body["@odata.count"] == 5000
+    assert body["@Microsoft.Dynamics.CRM.totalrecordcount"] == 5000
+    assert body["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] is True
+    r = client.get(
+        sandbox.sales + "accounts",
+        params={"$count": "true", "$filter": "name eq 'A7'"},
+        headers={"Prefer": totals},
+    )
+    assert r.json()["@odata.count"] == 1
+    assert r.json()["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] is False
+    r = client.get(sandbox.sales + "accounts?$top=1", headers={"Prefer": totals})
+    assert r.json()["@Microsoft.Dynamics.CRM.totalrecordcount"] == -1
+    assert "@odata.count" not in r.json()
+
+
+def test_finops_adds_no_dataverse_annotations(sandbox: SandboxHandle, client: httpx.Client) -> None:
+    r = client.get(
+        sandbox.finops + "CustomerGroups?$top=1",
+        headers={"Prefer": 'odata.include-annotations="*"'},
+    )
+    assert r.status_code == 200
+    assert not any("@" in k for v in r.json()["value"] for k in v if k != "@odata.etag")

@@ -36,7 +36,12 @@ from integrator.sandbox.http.messages import (
     json_response,
 )
 from integrator.sandbox.http.model import Property, ServedSet
-from integrator.sandbox.http.paging import encode_token
+from integrator.sandbox.http.paging import (
+    COUNT_LIMIT,
+    TOTAL_RECORD_COUNT,
+    dataverse_count,
+    encode_token,
+)
 from integrator.sandbox.http.query import QueryOptions
 from integrator.sandbox.http.reads import read_page, sort_order
 from integrator.sandbox.http.records import Annotations, output_properties
@@ -45,7 +50,6 @@ __all__ = ["answer_fetch"]
 
 #: the query options that may accompany ``fetchXml`` (the XML carries the rest)
 _WITH_FETCH = {"fetchXml", "$count"}
-_TOTAL = "Microsoft.Dynamics.CRM.totalrecordcount"
 
 
 def _logical_name(prop: Property) -> str:
@@ -165,11 +169,9 @@ def answer_fetch(
     if not query.all_attributes:
         context += "(" + ",".join(p.name for p in props) + ")"
     body: dict[str, Any] = {"@odata.context": context}
-    if page.count is not None:
-        body["@odata.count"] = page.count
-        if prefer.wants(_TOTAL) or query.total_record_count:
-            body[f"@{_TOTAL}"] = page.count
-            body[f"@{_TOTAL}limitexceeded"] = False
+    body.update(dataverse_count(page.count, prefer))
+    if query.total_record_count and page.count is not None:
+        body[f"@{TOTAL_RECORD_COUNT}"] = min(page.count, COUNT_LIMIT)
     more = page.next_token is not None
     if more and prefer.wants(FETCH_PAGING_COOKIE) and page.first_sort is not None:
         assert page.next_token is not None
