@@ -248,7 +248,7 @@ def test_all_attributes_and_lookups(sandbox: SandboxHandle, client: httpx.Client
         (_query("<condition attribute='name' operator='like' value='A_c%'/>"), "'A_c%'"),
         ("<fetch><entity name='contact'/></fetch>", "'contact'"),
         ("<fetch top='2' page='1'><entity name='account'/></fetch>", "'top'"),
-        ("<fetch distinct='true'><entity name='account'/></fetch>", "'distinct'"),
+        ("<fetch distinct='maybe'><entity name='account'/></fetch>", "'distinct'"),
         ("<fetch><entity name='account'><attribute name='name'></fetch>", "not well-formed"),
         (
             "<?xml version='1.0'?><!DOCTYPE fetch [<!ENTITY a 'account'>]>"
@@ -287,3 +287,21 @@ def test_fetchxml_does_not_combine_with_odata_options(
     r = _fetch(client, sandbox, xml, **{"$select": "name"})
     assert r.status_code == 400
     assert "$select" in error_message(r)
+
+
+def test_distinct_gives_unique_combinations(sandbox: SandboxHandle, client: httpx.Client) -> None:
+    _accounts(client, sandbox.sales, 9)
+    xml = (
+        "<fetch distinct='true'{}><entity name='account'><attribute name='address1_city'/>"
+        "<order attribute='address1_city'/></entity></fetch>"
+    )
+    r = _fetch(client, sandbox, xml.format(""), PAGING, **{"$count": "true"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["value"] == [{}, {"address1_city": "Berlin"}, {"address1_city": "Seattle"}]
+    assert body["@odata.count"] == 3
+    assert MORE not in body
+    first = _fetch(client, sandbox, xml.format(" count='2' page='1'"), PAGING).json()
+    assert len(first["value"]) == 2 and first[MORE] is True
+    second = _fetch(client, sandbox, xml.format(" count='2' page='2'"), PAGING).json()
+    assert second["value"] == [{"address1_city": "Seattle"}] and MORE not in second
