@@ -177,10 +177,15 @@ def test_skip_is_refused_on_dataverse_and_served_on_finops(
 
 
 def test_unknown_query_parameters(sandbox: SandboxHandle, client: httpx.Client) -> None:
-    for name in ("fetchxml", "foo", "$apply"):
+    # option names are case-sensitive; $skip, $search and $format are not Dataverse's
+    for name in ("fetchxml", "foo", "$search", "$format", "$SELECT"):
         r = client.get(sandbox.sales + "contacts", params={name: "x"})
         assert r.status_code == 400, name
         assert error_message(r) == f"The query parameter {name} is not supported"
+    r = client.get(sandbox.sales + "contacts", params={"$apply": "groupby((lastname))"})
+    assert error_message(r) == (
+        "The query parameter $apply is not supported by the sandbox (Dataverse serves it)"
+    )
     r = client.get(sandbox.cds + "contacts", params={"api-version": "1"})
     assert r.status_code == 400
 
@@ -204,6 +209,12 @@ def test_parameter_aliases_in_filter_and_orderby(
         params={"$filter": "lastname eq '@name'", "@name": "'Lee'"},
     )
     assert r.json()["value"] == []
+    # an alias may stand for a property; one given no value is null
+    r = client.get(
+        sandbox.sales + "contacts",
+        params={"$orderby": "@p1 desc", "$filter": "@p1 ne @p3", "@p1": "lastname"},
+    )
+    assert [c["lastname"] for c in r.json()["value"]] == ["Lee", "Alone"]
 
 
 def test_unknown_select_property_is_worded_as_dataverse(
