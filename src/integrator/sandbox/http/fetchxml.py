@@ -1,10 +1,10 @@
 """FetchXML on the Web API (``GET contacts?fetchXml=<url-encoded xml>``): the subset a user
 writes in Advanced Find, parsed safely and compiled to the ``$filter`` syntax tree.
 
-Served: ``<fetch>`` with ``top``, ``count``, ``page``, ``paging-cookie`` (and the harmless
-``version``, ``mapping``, ``output-format``, ``no-lock``, ``distinct``,
-``returntotalrecordcount``); one ``<entity name>`` naming the set's table; ``<attribute name>``,
-``<all-attributes/>``; nested ``<filter type='and|or'>``; ``<condition attribute operator
+Served: ``<fetch>`` with ``top``, ``count``, ``page``, ``paging-cookie``, ``distinct``,
+``returntotalrecordcount`` (and the harmless ``version``, ``mapping``, ``output-format``,
+``no-lock`` and hints ``latematerialize``, ``options``, ``useraworderby``); one ``<entity
+name>`` naming the set's table; ``<attribute name>``, ``<all-attributes/>``; nested ``<filter type='and|or'>``; ``<condition attribute operator
 value>`` with the operators in :data:`OPERATORS`; ``<order attribute descending>``. Everything
 else (``link-entity``, aggregates, aliases, other operators, unknown attributes) is a 400 that
 names it: never a silent 200 with other rows than the real service would give.
@@ -61,6 +61,10 @@ _FETCH_ATTRIBUTES = {
     "page",
     "paging-cookie",
     "returntotalrecordcount",
+    # performance hints that change no result (fetch.md: latematerialize, options)
+    "latematerialize",
+    "options",
+    "useraworderby",
 }
 #: attributes Advanced Find writes on conditions for its own display; they change nothing
 _CONDITION_DISPLAY = {"uiname", "uitype", "uihidden"}
@@ -115,6 +119,13 @@ def _positive(element: ET.Element, name: str) -> int | None:
     if not text.strip().isdigit() or int(text) < 1:
         raise _bad(f"The FetchXML attribute '{name}' must be a positive integer, not '{text}'")
     return int(text)
+
+
+def _flag(element: ET.Element, name: str) -> bool:
+    text = (element.get(name) or "false").strip().lower()
+    if text not in ("true", "false", "1", "0"):
+        raise _bad(f"The FetchXML attribute '{name}' is 'true' or 'false', not '{text}'")
+    return text in ("true", "1")
 
 
 def attribute_property(served: ServedSet, name: str) -> Property:
@@ -317,7 +328,7 @@ def _entity(served: ServedSet, entity: ET.Element, query: FetchQuery) -> None:
         elif child.tag == "order":
             _refuse_unknown(child, {"attribute", "descending"})
             prop = attribute_property(served, child.get("attribute") or "")
-            descending = (child.get("descending") or "false").lower() == "true"
+            descending = _flag(child, "descending")
             query.orderby.append((prop, descending))
         else:
             raise _bad(f"The FetchXML element <{child.tag}> is not supported by the sandbox")
@@ -332,9 +343,7 @@ def parse_fetch(served: ServedSet, text: str) -> FetchQuery:
     if root.tag != "fetch":
         raise _bad(f"A FetchXML query starts with <fetch>, not <{root.tag}>")
     _refuse_unknown(root, _FETCH_ATTRIBUTES)
-    distinct = (root.get("distinct") or "false").lower()
-    if distinct not in ("true", "false"):
-        raise _bad(f"The FetchXML attribute 'distinct' is 'true' or 'false', not '{distinct}'")
+    distinct = _flag(root, "distinct")
     entities = list(root)
     if len(entities) != 1 or entities[0].tag != "entity":
         raise _bad("A FetchXML <fetch> holds exactly one <entity> element")
@@ -353,6 +362,6 @@ def parse_fetch(served: ServedSet, text: str) -> FetchQuery:
         raise _bad(f"The FetchXML 'top' attribute is at most {MAX_COUNT}, not {query.top}")
     query.page = page or 1
     query.paging_cookie = root.get("paging-cookie") or None
-    query.total_record_count = (root.get("returntotalrecordcount") or "").lower() == "true"
-    query.distinct = distinct == "true"
+    query.total_record_count = _flag(root, "returntotalrecordcount")
+    query.distinct = distinct
     return query
