@@ -4,9 +4,9 @@ writes in Advanced Find, parsed safely and compiled to the ``$filter`` syntax tr
 Served: ``<fetch>`` with ``top``, ``count``, ``page``, ``paging-cookie``, ``distinct``,
 ``returntotalrecordcount`` (and the harmless ``version``, ``mapping``, ``output-format``,
 ``no-lock`` and hints ``latematerialize``, ``options``, ``useraworderby``); one ``<entity
-name>`` naming the set's table; ``<attribute name>``, ``<all-attributes/>``; nested ``<filter type='and|or'>``; ``<condition attribute operator
-value>`` with the operators in :data:`OPERATORS`; ``<order attribute descending>``. Everything
-else (``link-entity``, aggregates, aliases, other operators, unknown attributes) is a 400 that
+name>`` naming the set's table; ``<attribute name>``, ``<all-attributes/>``; nested
+``<filter type='and|or'>``; ``<condition attribute operator value>`` with the operators in
+:data:`OPERATORS`; ``<order attribute descending>``. Everything else (``link-entity``, aggregates, aliases, other operators, unknown attributes) is a 400 that
 names it: never a silent 200 with other rows than the real service would give.
 
 Microsoft's documentation: "Use FetchXml with Web API" (powerapps-docs/developer/data-platform/
