@@ -6,8 +6,9 @@ Served: ``<fetch>`` with ``top``, ``count``, ``page``, ``paging-cookie``, ``dist
 ``no-lock`` and hints ``latematerialize``, ``options``, ``useraworderby``); one ``<entity
 name>`` naming the set's table; ``<attribute name>``, ``<all-attributes/>``; nested
 ``<filter type='and|or'>``; ``<condition attribute operator value>`` with the operators in
-:data:`OPERATORS`; ``<order attribute descending>``. Everything else (``link-entity``, aggregates, aliases, other operators, unknown attributes) is a 400 that
-names it: never a silent 200 with other rows than the real service would give.
+:data:`OPERATORS`; ``<order attribute descending>``. Everything else (``link-entity``,
+aggregates, aliases, other operators, unknown attributes) is a 400 that names it: never a
+silent 200 with other rows than the real service would give.
 
 Microsoft's documentation: "Use FetchXml with Web API" (powerapps-docs/developer/data-platform/
 webapi/use-fetchxml-web-api.md), the FetchXML reference (powerapps-docs/developer/data-platform/
