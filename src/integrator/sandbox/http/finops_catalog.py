@@ -73,7 +73,8 @@ def _words(name: str) -> str:
         if ch.isupper() and i and (not name[i - 1].isupper() or name[i + 1 : i + 2].islower()):
             out.append(" ")
         out.append(ch)
-    return "".join(out).replace(" I D", " ID").strip()
+    text = "".join(out).replace(" I D", " ID").strip()
+    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)
