@@ -85,21 +85,3 @@ def test_dataverse_metadata_has_no_invented_annotations(sandbox_session: Sandbox
             "http://vocabularies.odata.org/OData.Community.Display.V1.xml",
         }
 
-
-def test_finops_keys_required_fields_and_enums(sandbox_session: SandboxHandle) -> None:
-    schema = _schema(sandbox_session.finops)
-    customer = _entity_type(schema, "CustomerV2")
-    keys = [ref.get("Name") for ref in customer.findall(f"{EDM}Key/{EDM}PropertyRef")]
-    assert keys == ["dataAreaId", "CustomerAccount"]
-    props = {p.get("Name"): p for p in customer.findall(f"{EDM}Property")}
-    group = props["CustomerGroupId"]
-    assert group.get("Nullable") == "false"
-    assert group.find(f"{EDM}Annotation[@Term='Org.OData.Core.V1.Required']") is not None
-    assert props["PersonLastName"].get("Nullable") is None
-    assert props["IsExternallyMaintained"].get("Type") == "Microsoft.Dynamics.DataEntities.NoYes"
-    members = [m.get("Name") for m in schema.findall(f"{EDM}EnumType[@Name='NoYes']/{EDM}Member")]
-    assert members == ["No", "Yes"]
-    entity_set = schema.find(f".//{EDM}EntitySet[@Name='CustomersV2']")
-    assert entity_set is not None
-    required = [p.text for p in entity_set.iter(f"{EDM}PropertyPath")]
-    assert {"CustomerGroupId", "AddressCountryRegionISOCode"} <= set(required)

@@ -1,6 +1,7 @@
 """The F&O OData connector: ``/data/`` entity sets, companies, enums, paging at 10000.
 
-Records carry ``dataAreaId`` (part of every company-specific entity key); with
+Entities are described from F&O's ``/Metadata`` service, not from ``$metadata`` (see
+:mod:`.metadata`). Records carry ``dataAreaId`` (part of every company-specific entity key); with
 ``cross_company`` (the default) every request asks for ``cross-company=true`` so all companies
 are read and written, as an integration must. Enum values travel as their names (``"Yes"``) and
 are written in filters as qualified literals (``Microsoft.Dynamics.DataEntities.NoYes'Yes'``).
@@ -24,6 +25,7 @@ import httpx
 from integrator.connectors.base import Outcome
 from integrator.connectors.finops.config import FinOpsConfig
 from integrator.connectors.finops.filters import exact_part
+from integrator.connectors.finops.metadata import FinOpsMetadata, metadata_root
 from integrator.connectors.http.batch import BatchOperation
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.connector import (
@@ -33,7 +35,7 @@ from integrator.connectors.http.connector import (
 )
 from integrator.connectors.http.fields import rename_fields
 from integrator.connectors.http.keys import key_path
-from integrator.connectors.http.metadata import EntitySetMetadata
+from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetadata
 from integrator.connectors.http.writes import WritePlan
 from integrator.odata.ast import Expr
 from integrator.odata.filter import parse_filter, to_odata
@@ -53,16 +55,39 @@ class FinOpsConnector(ODataConnector):
         settings: ConnectorSettings | None = None,
         *,
         cross_company: bool = True,
+        metadata_url: str | None = None,
+        string_lengths: bool = True,
     ) -> None:
         super().__init__(client, settings or ConnectorSettings(page_size=10000))
         self.cross_company = cross_company
+        self.catalog = FinOpsMetadata(
+            client,
+            metadata_url or metadata_root(str(client.base_url)),
+            string_lengths=string_lengths,
+        )
 
     @classmethod
     def from_config(
         cls, config: FinOpsConfig, *, transport: httpx.BaseTransport | None = None
     ) -> FinOpsConnector:
         """A connector for ``config`` (``transport`` replaces the network, for tests)."""
-        return cls(config.client(transport), config.settings(), cross_company=config.cross_company)
+        return cls(
+            config.client(transport),
+            config.settings(),
+            cross_company=config.cross_company,
+            metadata_url=config.metadata_url,
+            string_lengths=config.string_lengths,
+        )
+
+    def metadata(self) -> ServiceMetadata:
+        """The entities described so far (F&O is described entity by entity, from
+        ``/Metadata``: see :mod:`integrator.connectors.finops.metadata`)."""
+        return self.catalog.service()
+
+    def entity(self, name: str) -> EntitySetMetadata:
+        """Entity set ``name`` from F&O's ``/Metadata`` service (cached for the connector's
+        life); ``RequestRejected`` when F&O has no such public entity."""
+        return self.catalog.entity(name)
 
     def query_options(self) -> dict[str, str]:
         """``cross-company=true`` when configured."""

@@ -2,6 +2,8 @@
 endpoints tests use.
 
 - ``<base>/...``: the OData services (see :class:`~integrator.sandbox.http.handler.ServiceHandler`)
+- ``/finops/Metadata/...``: F&O's metadata service beside its OData root (see
+  :mod:`~integrator.sandbox.http.finops_metadata_service`)
 - ``GET /_sandbox/faults``, ``PUT /_sandbox/faults``: the fault config
   (:class:`~integrator.sandbox.http.faults.FaultConfig` as JSON; PUT replaces it, fields left
   out take their defaults)
@@ -30,6 +32,10 @@ from integrator.sandbox.http.batch import parse_batch, run_batch
 from integrator.sandbox.http.database import ServiceDatabase
 from integrator.sandbox.http.errors import BAD_REQUEST, UNKNOWN_RESOURCE, ODataError, error_body
 from integrator.sandbox.http.faults import FaultConfig, FaultInjector, RequestCounter
+from integrator.sandbox.http.finops_metadata_service import (
+    FinOpsMetadataService,
+    metadata_service_path,
+)
 from integrator.sandbox.http.handler import AutoNumberSeeder, ServiceHandler
 from integrator.sandbox.http.messages import ODataRequest, ODataResponse, error_response
 from integrator.sandbox.http.model import ServedService
@@ -86,6 +92,8 @@ class SandboxApp:
         self.counter = RequestCounter()
         self.handlers: dict[str, ServiceHandler] = {}
         self.databases: dict[str, ServiceDatabase] = {}
+        #: F&O's ``/Metadata`` service, beside its OData root
+        self.metadata_services: dict[str, FinOpsMetadataService] = {}
         seeder = set_autonumber_seed or _store_seeder()
         for service in services:
             self.handlers[service.name] = ServiceHandler(
@@ -96,6 +104,10 @@ class SandboxApp:
             self.databases[service.name] = ServiceDatabase(
                 service.name, functools.partial(store.connect, service.name), readers
             )
+            if service.flavor == "finops":
+                self.metadata_services[service.name] = FinOpsMetadataService(
+                    self.handlers[service.name].service
+                )
 
     def close(self) -> None:
         """Stop the database threads and close their connections."""
@@ -159,7 +171,11 @@ class SandboxApp:
             return _to_starlette(error_response(fault))
         try:
             body = await request.body()
-            root = f"{request.url.scheme}://{request.url.netloc}{handler.service.service.base_path}"
+            base_path = handler.service.service.base_path
+            metadata_service = request.scope.get("route_metadata_service", False)
+            if metadata_service:
+                base_path = metadata_service_path(base_path)
+            root = f"{request.url.scheme}://{request.url.netloc}{base_path}"
             req = ODataRequest(
                 request.method,
                 request.path_params.get("rest", ""),
@@ -169,7 +185,10 @@ class SandboxApp:
                 root,
             )
             try:
-                response = await self._answer(name, req)
+                if metadata_service:
+                    response = self.metadata_services[name].answer(req)
+                else:
+                    response = await self._answer(name, req)
             except ODataError as exc:
                 response = error_response(exc)
             except Exception as exc:
@@ -223,9 +242,10 @@ def _to_starlette(response: ODataResponse) -> Response:
     return Response(response.body, response.status, headers=headers, media_type=media_type)
 
 
-def _service_endpoint(sandbox: SandboxApp, name: str) -> Any:
+def _service_endpoint(sandbox: SandboxApp, name: str, *, metadata_service: bool = False) -> Any:
     async def endpoint(request: Request) -> Response:
         request.scope["route_service"] = name
+        request.scope["route_metadata_service"] = metadata_service
         return await sandbox.serve(request)
 
     return endpoint
@@ -253,6 +273,9 @@ def create_app(
         endpoint = _service_endpoint(sandbox, name)
         routes.append(Route(base + "{rest:path}", endpoint, methods=_METHODS))
         routes.append(Route(base.rstrip("/"), endpoint, methods=_METHODS))
+        if name in sandbox.metadata_services:
+            metadata = _service_endpoint(sandbox, name, metadata_service=True)
+            routes.append(Route(metadata_service_path(base) + "{rest:path}", metadata, methods=_METHODS))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

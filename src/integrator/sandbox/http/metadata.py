@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from integrator.sandbox.http.metadata_finops import finops_metadata_xml
 from integrator.sandbox.http.model import Property, ServedService, ServedSet
 
 __all__ = ["metadata_xml"]
@@ -120,6 +121,8 @@ def _enum_types(schema: ET.Element, service: ServedService) -> None:
 
 def metadata_xml(service: ServedService) -> bytes:
     """The CSDL (OData v4 EDMX) document for ``service``."""
+    if service.service.flavor == "finops":
+        return finops_metadata_xml(service)
     ns = service.service.namespace
     root = ET.Element("edmx:Edmx", {"xmlns:edmx": _EDMX, "Version": "4.0"})
     services = ET.SubElement(root, "edmx:DataServices")
