@@ -9,18 +9,28 @@ from urllib.parse import quote, urlencode
 
 from integrator.sandbox.http import delta
 from integrator.sandbox.http.errors import BAD_REQUEST, ODataError
+from integrator.sandbox.http.fetchread import answer_fetch
 from integrator.sandbox.http.messages import ODataRequest, ODataResponse, Prefer, json_response
 from integrator.sandbox.http.model import ServedSet
 from integrator.sandbox.http.paging import decode_token, encode_token
 from integrator.sandbox.http.query import QueryOptions, parse_options
 from integrator.sandbox.http.reads import read_page
+from integrator.sandbox.http.records import Annotations
 
-__all__ = ["CollectionReader", "context_url"]
+__all__ = ["CollectionReader", "annotations_applied", "context_url"]
 
 
 def _link(root: str, path: str, params: list[tuple[str, str]]) -> str:
     query = urlencode(params, quote_via=quote, safe="$,()'=/:")
     return f"{root}{path}?{query}" if query else f"{root}{path}"
+
+
+def annotations_applied(prefer: Prefer) -> dict[str, str]:
+    """The ``Preference-Applied`` header echoing ``odata.include-annotations``, as Dataverse
+    answers it ("Select columns", section "Formatted values"), or no header."""
+    if not prefer.include_annotations:
+        return {}
+    return {"Preference-Applied": f'odata.include-annotations="{prefer.include_annotations}"'}
 
 
 def context_url(req: ODataRequest, served: ServedSet, options: QueryOptions) -> str:
@@ -57,6 +67,16 @@ class CollectionReader:
     ) -> ODataResponse:
         """One page of ``served``: filtered, sorted, with next link or delta link."""
         options = parse_options(served, req.query)
+        if options.fetch_xml is not None:
+            return answer_fetch(
+                req,
+                conn,
+                served,
+                prefer,
+                options.fetch_xml,
+                count=options.count,
+                case_insensitive=self.case_insensitive,
+            )
         page_size = self._page_size(prefer)
         base_params = [(k, v) for k, v in req.query if k != "$skiptoken"]
         tracking = prefer.track_changes or options.deltatoken is not None
@@ -77,7 +97,7 @@ class CollectionReader:
             served,
             options,
             page_size=page_size,
-            annotations=prefer.lookup_annotations,
+            annotations=Annotations.of(prefer),
             case_insensitive=self.case_insensitive,
         )
         body: dict[str, Any] = {"@odata.context": context_url(req, served, options)}
@@ -120,7 +140,7 @@ class CollectionReader:
             options,
             since=since,
             page_size=page_size,
-            annotations=prefer.lookup_annotations,
+            annotations=Annotations.of(prefer),
         )
         deleted_context = f"{req.service_root}$metadata#{served.name}/$deletedEntity"
         values: list[dict[str, Any]] = list(page.records)

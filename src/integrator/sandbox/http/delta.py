@@ -25,7 +25,7 @@ from integrator.sandbox.http.keys import format_key
 from integrator.sandbox.http.model import ServedSet
 from integrator.sandbox.http.paging import decode_token
 from integrator.sandbox.http.query import QueryOptions, compile_sql
-from integrator.sandbox.http.values import RowReader
+from integrator.sandbox.http.records import Annotations, RowReader, output_properties
 from integrator.sandbox.stores.changes import current_version, token_expired
 
 __all__ = ["DeltaPage", "check_delta_options", "high_water", "read_delta", "since_version"]
@@ -94,7 +94,7 @@ def read_delta(
     *,
     since: int,
     page_size: int,
-    annotations: bool,
+    annotations: Annotations,
 ) -> DeltaPage:
     """One page of changes to ``served`` after version ``since``, in version order."""
     state: dict[str, Any] = {}
@@ -103,9 +103,11 @@ def read_delta(
     upto = int(state["u"]) if "u" in state else current_version(conn)
     after = int(state.get("a", since))
     version_col = served.table.c["versionnumber"]
-    reader = RowReader(served, options.select, lookup_annotations=annotations, etag=True)
-    out_columns = [p.column for p in options.select] + reader.extra_columns()
-    columns = [*out_columns, "versionnumber"]
+    props = output_properties(served, options.select)
+    reader = RowReader(served, props, annotations=annotations, etag=True)
+    out_columns = [p.column for p in props] + reader.extra_columns()
+    columns = list(dict.fromkeys([*out_columns, "versionnumber"]))
+    version_at = columns.index("versionnumber")
     stmt = (
         sa.select(*(served.table.c[c] for c in columns))
         .where(version_col > after, version_col <= upto)
@@ -127,7 +129,7 @@ def read_delta(
     sql, params = compile_sql(tomb_stmt)
     tombs = conn.execute(sql, params).fetchall()
     merged = sorted(
-        [(int(r[-1]), 0, r) for r in rows] + [(int(t[0]), 1, t) for t in tombs],
+        [(int(r[version_at]), 0, r) for r in rows] + [(int(t[0]), 1, t) for t in tombs],
         key=lambda item: item[0],
     )
     more = len(merged) > page_size

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from integrator.sandbox.http.collection import CollectionReader, context_url
+from integrator.sandbox.http.collection import CollectionReader, annotations_applied, context_url
 from integrator.sandbox.http.dataverse_metadata import dataverse_metadata_xml
 from integrator.sandbox.http.definitions import ServiceDefinitions
 from integrator.sandbox.http.entity_definitions import DefinitionsHandler
@@ -29,6 +29,7 @@ from integrator.sandbox.http.metadata import metadata_xml
 from integrator.sandbox.http.model import ServedService, ServedSet
 from integrator.sandbox.http.query import parse_options
 from integrator.sandbox.http.reads import count_rows, read_one
+from integrator.sandbox.http.records import Annotations
 from integrator.sandbox.http.writes import Explain, WriteContext, not_found
 
 __all__ = ["AutoNumberSeeder", "ServiceHandler"]
@@ -182,13 +183,15 @@ class ServiceHandler:
             served,
             key,
             options.select,
-            annotations=prefer.lookup_annotations,
+            annotations=Annotations.of(prefer),
             expands=options.expand,
         )
         if record is None:
             raise not_found(served, key)
         context = context_url(req, served, options) + "/$entity"
-        return json_response(200, {"@odata.context": context, **record})
+        return json_response(
+            200, {"@odata.context": context, **record}, annotations_applied(prefer)
+        )
 
     # ---- writes -----------------------------------------------------------------------------
 
@@ -213,7 +216,7 @@ class ServiceHandler:
         headers: dict[str, str],
     ) -> ODataResponse:
         options = parse_options(served, req.query)
-        record = read_one(conn, served, key, options.select, annotations=prefer.lookup_annotations)
+        record = read_one(conn, served, key, options.select, annotations=Annotations.of(prefer))
         context = context_url(req, served, options) + "/$entity"
         applied = (
             {"Preference-Applied": "return=representation"} if prefer.return_representation else {}

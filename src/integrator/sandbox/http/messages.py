@@ -14,7 +14,12 @@ import orjson
 from integrator.sandbox.http.errors import ODataError
 
 __all__ = [
+    "ASSOCIATED_NAVIGATION",
+    "FETCH_PAGING_COOKIE",
+    "FORMATTED_VALUE",
     "JSON_TYPE",
+    "LOOKUP_LOGICAL_NAME",
+    "MORE_RECORDS",
     "ODataRequest",
     "ODataResponse",
     "Prefer",
@@ -134,21 +139,61 @@ class Prefer:
                 found["continue_on_error"] = value.lower() != "false"
         return cls(**found)
 
+    def wants(self, annotation: str) -> bool:
+        """Whether ``odata.include-annotations`` asks for ``annotation`` (a term such as
+        ``OData.Community.Display.V1.FormattedValue``).
+
+        The preference is a comma-separated list of terms, ``Namespace.*`` and ``*`` wildcards,
+        and exclusions written with a leading ``-``; an exclusion wins (OData 4.0 Part 1 §8.2.8.4,
+        ``odata.include-annotations``).
+        """
+        return _wants(self.include_annotations or "", annotation)
+
     @property
     def lookup_annotations(self) -> bool:
         """Whether the client asked for ``@Microsoft.Dynamics.CRM.lookuplogicalname``."""
-        wanted = self.include_annotations
-        if not wanted:
-            return False
-        for pattern in wanted.split(","):
-            pattern = pattern.strip()
-            if pattern.startswith("-"):
-                continue
-            if pattern in ("*", "Microsoft.Dynamics.CRM.*", "Microsoft.*"):
-                return True
-            if pattern == "Microsoft.Dynamics.CRM.lookuplogicalname":
-                return True
-        return False
+        return self.wants(LOOKUP_LOGICAL_NAME)
+
+    @property
+    def navigation_annotations(self) -> bool:
+        """Whether the client asked for ``@Microsoft.Dynamics.CRM.associatednavigationproperty``."""
+        return self.wants(ASSOCIATED_NAVIGATION)
+
+    @property
+    def formatted_values(self) -> bool:
+        """Whether the client asked for ``@OData.Community.Display.V1.FormattedValue``."""
+        return self.wants(FORMATTED_VALUE)
+
+
+#: the annotation terms Dataverse adds to records when asked with ``odata.include-annotations``
+FORMATTED_VALUE = "OData.Community.Display.V1.FormattedValue"
+LOOKUP_LOGICAL_NAME = "Microsoft.Dynamics.CRM.lookuplogicalname"
+ASSOCIATED_NAVIGATION = "Microsoft.Dynamics.CRM.associatednavigationproperty"
+FETCH_PAGING_COOKIE = "Microsoft.Dynamics.CRM.fetchxmlpagingcookie"
+MORE_RECORDS = "Microsoft.Dynamics.CRM.morerecords"
+
+
+def _term_matches(pattern: str, term: str) -> bool:
+    if pattern == "*":
+        return True
+    if pattern.endswith(".*"):
+        return term.startswith(pattern[:-1])
+    return pattern == term
+
+
+@functools.lru_cache(maxsize=512)
+def _wants(preference: str, term: str) -> bool:
+    included = False
+    for raw in preference.split(","):
+        pattern = raw.strip()
+        if not pattern:
+            continue
+        if pattern.startswith("-"):
+            if _term_matches(pattern[1:], term):
+                return False
+        elif _term_matches(pattern, term):
+            included = True
+    return included
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,6 +1,18 @@
-"""Query options of a collection GET (``$select $filter $orderby $top $skip $count $expand``),
-parsed and checked against an entity set; :func:`compile_sql` turns SQLAlchemy Core statements
-into text with bound parameters for ``sqlite3``.
+"""Query options of a collection GET (``$select $filter $orderby $top $skip $count $expand``,
+``fetchXml``), parsed and checked against an entity set; :func:`compile_sql` turns SQLAlchemy
+Core statements into text with bound parameters for ``sqlite3``.
+
+Which options a service takes follows the real one:
+
+- Dataverse refuses ``$skip`` ("Page results using OData": "Dataverse doesn't support the
+  ``$skip`` query option", powerapps-docs/developer/data-platform/webapi/query/page-results.md)
+  and any query parameter it does not know, both with 400 ``0x80060888`` "The query parameter
+  <name> is not supported". It knows ``fetchXml`` ("Use FetchXml with Web API",
+  powerapps-docs/developer/data-platform/webapi/use-fetchxml-web-api.md) and parameter aliases
+  (``@p1``) used in ``$filter`` and ``$orderby`` ("Filter rows", section "Use parameter aliases").
+- F&O takes ``$skip`` and ``cross-company`` ("Open Data Protocol (OData)", learn.microsoft.com/
+  dynamics365/fin-ops-core/dev-itpro/data-entities/odata) and, as ASP.NET OData services do,
+  passes other custom (non-``$``) options by; an unknown ``$`` option is refused.
 
 Values are always bound parameters; identifiers come from the set's description.
 """
@@ -24,7 +36,14 @@ from integrator.sandbox.http.errors import (
 )
 from integrator.sandbox.http.model import Property, ServedSet
 
-__all__ = ["Expand", "QueryOptions", "compile_sql", "parse_options"]
+__all__ = [
+    "UNSUPPORTED_PARAMETER",
+    "Expand",
+    "QueryOptions",
+    "compile_sql",
+    "parse_options",
+    "unknown_property",
+]
 
 _DIALECT = sqlite.dialect(paramstyle="named")
 
@@ -41,6 +60,10 @@ _KNOWN = {
     "$deltatoken",
     "$format",
 }
+#: what Dataverse understands: no ``$skip``; ``fetchXml`` besides the ``$`` options
+_DATAVERSE_KNOWN = (_KNOWN - {"$skip"}) | {"fetchXml"}
+#: Dataverse's answer to a query parameter it does not take (``$skip`` included)
+UNSUPPORTED_PARAMETER = "0x80060888"
 
 
 @dataclass(frozen=True)
@@ -66,6 +89,8 @@ class QueryOptions:
     cross_company: bool = False
     skiptoken: str | None = None
     deltatoken: str | None = None
+    #: Dataverse: the ``fetchXml`` option's XML (answered by ``fetchxml.py``), else ``None``
+    fetch_xml: str | None = None
 
 
 def compile_sql(statement: sa.sql.ClauseElement) -> tuple[str, dict[str, Any]]:
@@ -105,14 +130,50 @@ def _select(served: ServedSet, text: str) -> list[Property]:
             )
             prop = served.properties.get(f"_{lookup.name}_value") if lookup else None
         if prop is None:
-            raise ODataError(
-                400,
-                INVALID_PROPERTY,
-                f"Could not find a property named '{name}' on {served.name} ($select)",
-            )
+            raise unknown_property(served, name)
         if prop not in props:
             props.append(prop)
     return props
+
+
+def unknown_property(served: ServedSet, name: str) -> ODataError:
+    """The 400 for a property ``served`` does not have, worded as Dataverse words it ("Could not
+    find a property named 'Name' on type 'Microsoft.Dynamics.CRM.account'.", Troubleshoot
+    Dataverse Web API client errors, SupportArticles-docs/support/power-platform/dataverse/
+    dataverse-web-api-and-sdk/web-api-client-errors.md)."""
+    type_name = f"{served.service.namespace}.{served.entity_set.entity_type}"
+    return ODataError(
+        400,
+        INVALID_PROPERTY,
+        f"Could not find a property named '{name}' on type '{type_name}'.",
+    )
+
+
+def _unsupported(name: str) -> ODataError:
+    return ODataError(400, UNSUPPORTED_PARAMETER, f"The query parameter {name} is not supported")
+
+
+def _substitute_aliases(text: str, aliases: dict[str, str]) -> str:
+    """``text`` with each parameter alias (``@p1``) outside string literals replaced by its
+    value; an alias without a value is left for the parser to refuse."""
+    out: list[str] = []
+    i, in_string = 0, False
+    while i < len(text):
+        ch = text[i]
+        if ch == "'":
+            in_string = not in_string
+        if ch == "@" and not in_string:
+            j = i + 1
+            while j < len(text) and (text[j].isalnum() or text[j] == "_"):
+                j += 1
+            name = text[i:j]
+            if name in aliases:
+                out.append(aliases[name])
+                i = j
+                continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def _int_option(name: str, text: str) -> int:
@@ -163,11 +224,7 @@ def _orderby(served: ServedSet, text: str) -> list[tuple[Property, bool]]:
             raise ODataError(400, BAD_REQUEST, f"Bad $orderby item '{item}'")
         prop = served.properties.get(words[0])
         if prop is None:
-            raise ODataError(
-                400,
-                INVALID_PROPERTY,
-                f"Could not find a property named '{words[0]}' on {served.name} ($orderby)",
-            )
+            raise unknown_property(served, words[0])
         out.append((prop, direction == "desc"))
     return out
 
@@ -175,17 +232,31 @@ def _orderby(served: ServedSet, text: str) -> list[tuple[Property, bool]]:
 def parse_options(served: ServedSet, params: Sequence[tuple[str, str]]) -> QueryOptions:
     """Parse and check a request's query options against ``served``; 400 on anything wrong."""
     seen: dict[str, str] = {}
+    aliases: dict[str, str] = {}
     cross_company = False
+    dataverse = served.service.flavor == "dataverse"
+    known = _DATAVERSE_KNOWN if dataverse else _KNOWN
     for name, value in params:
-        if name.startswith("$"):
-            if name not in _KNOWN:
-                raise ODataError(400, BAD_REQUEST, f"The query option '{name}' is not supported")
+        if dataverse and name.startswith("@"):
+            aliases[name] = value
+            continue
+        if name.startswith("$") or dataverse:
+            if name not in known:
+                raise (
+                    _unsupported(name)
+                    if dataverse
+                    else ODataError(400, BAD_REQUEST, f"The query option '{name}' is not supported")
+                )
             if name in seen:
                 raise ODataError(400, BAD_REQUEST, f"The query option '{name}' is given twice")
             seen[name] = value
         elif name.lower() == "cross-company":
             cross_company = value.strip().lower() == "true"
+    for name in ("$filter", "$orderby"):
+        if aliases and name in seen:
+            seen[name] = _substitute_aliases(seen[name], aliases)
     options = QueryOptions(select=list(served.properties.values()), cross_company=cross_company)
+    options.fetch_xml = seen.get("fetchXml")
     if "$select" in seen:
         options.select = _select(served, seen["$select"])
         options.selected_explicitly = True

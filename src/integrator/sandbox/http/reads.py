@@ -1,7 +1,9 @@
 """Reading entity sets: collection pages (keyset paging), single records, ``$expand``, ``$count``.
 
 Every function takes an open ``sqlite3`` connection and runs a few set-based statements; the
-caller runs it on a reader thread inside one read transaction.
+caller runs it on a reader thread inside one read transaction. Records carry what Dataverse
+always returns (the primary key, ``@odata.etag``) and the annotations asked for
+(:class:`~integrator.sandbox.http.records.Annotations`).
 """
 
 from __future__ import annotations
@@ -19,9 +21,22 @@ from integrator.sandbox.http.filtering import where_clause
 from integrator.sandbox.http.model import Property, ServedSet
 from integrator.sandbox.http.paging import decode_token, keyset_after
 from integrator.sandbox.http.query import Expand, QueryOptions, compile_sql
-from integrator.sandbox.http.values import RowReader
+from integrator.sandbox.http.records import (
+    Annotations,
+    RowReader,
+    add_lookup_names,
+    output_properties,
+)
 
-__all__ = ["Page", "count_rows", "expand_records", "key_condition", "read_one", "read_page"]
+__all__ = [
+    "Page",
+    "count_rows",
+    "expand_records",
+    "key_condition",
+    "read_one",
+    "read_page",
+    "sort_order",
+]
 
 _IN_CHUNK = 500
 
@@ -33,6 +48,8 @@ class Page:
     records: list[dict[str, Any]]
     count: int | None
     next_token: dict[str, Any] | None
+    #: the first returned row's sort values (``$orderby`` plus the key), ``None`` when empty
+    first_sort: list[Any] | None = None
 
 
 def key_condition(served: ServedSet, key: dict[str, Any]) -> ColumnElement[bool]:
@@ -40,7 +57,8 @@ def key_condition(served: ServedSet, key: dict[str, Any]) -> ColumnElement[bool]
     return sa.and_(*(served.column(name) == value for name, value in key.items()))
 
 
-def _order(served: ServedSet, options: QueryOptions) -> list[tuple[Property, bool]]:
+def sort_order(served: ServedSet, options: QueryOptions) -> list[tuple[Property, bool]]:
+    """The order a page is read in: ``options``' ``$orderby``, then the key properties."""
     order = list(options.orderby)
     named = {p.name for p, _ in order}
     for key_name in served.key:
@@ -49,8 +67,10 @@ def _order(served: ServedSet, options: QueryOptions) -> list[tuple[Property, boo
     return order
 
 
-def _row_reader(served: ServedSet, props: Sequence[Property], annotations: bool) -> RowReader:
-    return RowReader(served, props, lookup_annotations=annotations, etag=True)
+def _row_reader(
+    served: ServedSet, props: Sequence[Property], annotations: Annotations
+) -> RowReader:
+    return RowReader(served, props, annotations=annotations, etag=True)
 
 
 def count_rows(
@@ -71,7 +91,7 @@ def read_page(
     options: QueryOptions,
     *,
     page_size: int,
-    annotations: bool,
+    annotations: Annotations,
     case_insensitive: bool,
 ) -> Page:
     """One page of the collection ``options`` selects, continuing after ``options.skiptoken``.
@@ -80,7 +100,7 @@ def read_page(
     does. The returned ``next_token`` (``{"k": last sort values, "n": rows returned so far}``)
     is ``None`` on the last page.
     """
-    order = _order(served, options)
+    order = sort_order(served, options)
     state: dict[str, Any] = {"n": 0}
     if options.skiptoken is not None:
         state = decode_token(options.skiptoken, "$skiptoken")
@@ -90,8 +110,9 @@ def read_page(
     limit = page_size
     if options.top is not None:
         limit = min(limit, options.top - returned)
-    reader = _row_reader(served, options.select, annotations)
-    out_columns = [p.column for p in options.select] + reader.extra_columns()
+    props = output_properties(served, options.select)
+    reader = _row_reader(served, props, annotations)
+    out_columns = [p.column for p in props] + reader.extra_columns()
     order_columns = [p.column for p, _ in order]
     expand_columns: list[str] = []
     for item in options.expand:
@@ -128,13 +149,16 @@ def read_page(
     else:
         picked = [tuple(row[position[c]] for c in out_columns) for row in rows]
         records = reader.records(picked)
+    if annotations.formatted:
+        add_lookup_names(conn, served, records, props)
     if options.expand:
         expand_records(conn, served, records, rows, position, options.expand, annotations)
     next_token = None
     if more and rows:
         last = rows[-1]
         next_token = {"k": [last[position[c]] for c in order_columns], "n": returned + len(rows)}
-    return Page(records, count, next_token)
+    first_sort = [rows[0][position[c]] for c in order_columns] if rows else None
+    return Page(records, count, next_token, first_sort)
 
 
 def expand_records(
@@ -144,7 +168,7 @@ def expand_records(
     rows: Sequence[Sequence[Any]],
     position: dict[str, int],
     expands: Sequence[Expand],
-    annotations: bool,
+    annotations: Annotations,
 ) -> None:
     """Attach each ``$expand`` navigation's target record (or ``None``) to ``records``, reading
     the targets of a whole page with a few ``IN`` queries."""
@@ -178,7 +202,10 @@ def expand_records(
             )
             sql, params = compile_sql(stmt)
             rows_t = conn.execute(sql, params).fetchall()
-            for row_t, record_t in zip(rows_t, reader.records(rows_t), strict=True):
+            records_t = reader.records(rows_t)
+            if annotations.formatted:
+                add_lookup_names(conn, target, records_t, item.select)
+            for row_t, record_t in zip(rows_t, records_t, strict=True):
                 found[str(row_t[key_index]).lower()] = record_t
         for row, record in zip(rows, records, strict=True):
             value = row[id_pos] if id_pos is not None else None
@@ -194,12 +221,14 @@ def read_one(
     key: dict[str, Any],
     select: Sequence[Property],
     *,
-    annotations: bool,
+    annotations: Annotations,
     expands: Sequence[Expand] = (),
 ) -> dict[str, Any] | None:
-    """The record whose key (or alternate key) is ``key``, with ``select``'s properties."""
-    reader = _row_reader(served, select, annotations)
-    out_columns = [p.column for p in select] + reader.extra_columns()
+    """The record whose key (or alternate key) is ``key``, with ``select``'s properties (and,
+    on Dataverse, the primary key)."""
+    props = output_properties(served, select)
+    reader = _row_reader(served, props, annotations)
+    out_columns = [p.column for p in props] + reader.extra_columns()
     extra = [lk.column for lk in served.entity_set.lookups] + [
         lk.type_column for lk in served.entity_set.lookups if lk.type_column
     ]
@@ -211,6 +240,8 @@ def read_one(
     if row is None:
         return None
     record = reader.records([row[: len(out_columns)]])[0]
+    if annotations.formatted:
+        add_lookup_names(conn, served, [record], props)
     if expands:
         expand_records(conn, served, [record], [row], position, expands, annotations)
     return record
