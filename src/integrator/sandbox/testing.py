@@ -44,6 +44,7 @@ The server runs uvicorn in a background thread of the test process, bound to a f
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -119,8 +120,10 @@ class SandboxHandle:
         """The test CA's PEM file when serving TLS, else None."""
         return self.tls.ca_certfile if self.tls is not None else None
 
-    def _verify(self) -> str | bool:
-        return str(self.tls.ca_certfile) if self.tls is not None else True
+    def _verify(self) -> ssl.SSLContext | bool:
+        if self.tls is None:
+            return True
+        return ssl.create_default_context(cafile=str(self.tls.ca_certfile))
 
     @property
     def sales(self) -> str:
