@@ -56,7 +56,10 @@ def test_sales_contact_type(sandbox_session: SandboxHandle) -> None:
     alternate = contact.find(f"{EDM}Annotation[@Term='OData.Community.Keys.V1.AlternateKeys']")
     assert alternate is not None
     records = [r.get("Type") for r in alternate.iter(f"{EDM}Record")]
-    assert records == ["OData.Community.Keys.V1.AlternateKey", "OData.Community.Keys.V1.PropertyRef"]
+    assert records == [
+        "OData.Community.Keys.V1.AlternateKey",
+        "OData.Community.Keys.V1.PropertyRef",
+    ]
     paths = [
         v.get("PropertyPath")
         for v in alternate.iter(f"{EDM}PropertyValue")

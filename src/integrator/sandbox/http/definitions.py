@@ -98,6 +98,10 @@ _OPTION_LABELS: dict[str, dict[int, str]] = {
     "statecode": {0: "Active", 1: "Inactive"},
 }
 _STATUS_OF_STATE = {0: 1, 1: 2}
+#: Dataverse's "business required" system columns of the Sales tables served here (the
+#: ``RequiredLevel`` Dataverse gives them). Like Dataverse, the sandbox's Web API does not
+#: enforce this level; columns it does enforce (``Column.required``) are ``SystemRequired``.
+_APPLICATION_REQUIRED = {("sales", "contact", "lastname"), ("sales", "account", "name")}
 
 
 def metadata_id(*parts: str) -> str:
@@ -327,6 +331,8 @@ class _EntityBuilder:
             base["RequiredLevel"]["Value"] = "SystemRequired"
             base["RequiredLevel"]["CanBeChanged"] = False
         elif column.required or name in self.es.key:
+            base["RequiredLevel"]["Value"] = "SystemRequired"
+        elif (self.service.name, self.entity, name) in _APPLICATION_REQUIRED:
             base["RequiredLevel"]["Value"] = "ApplicationRequired"
         if name == self.primary_name:
             base["IsPrimaryName"] = True
