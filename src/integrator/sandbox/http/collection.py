@@ -12,7 +12,7 @@ from integrator.sandbox.http.errors import BAD_REQUEST, ODataError
 from integrator.sandbox.http.fetchread import answer_fetch
 from integrator.sandbox.http.messages import ODataRequest, ODataResponse, Prefer, json_response
 from integrator.sandbox.http.model import ServedSet
-from integrator.sandbox.http.paging import decode_token, encode_token
+from integrator.sandbox.http.paging import dataverse_count, decode_token, encode_token
 from integrator.sandbox.http.query import QueryOptions, parse_options
 from integrator.sandbox.http.reads import read_page
 from integrator.sandbox.http.records import Annotations
@@ -78,6 +78,10 @@ class CollectionReader:
                 case_insensitive=self.case_insensitive,
             )
         page_size = self._page_size(prefer)
+        dataverse = served.service.flavor == "dataverse"
+        if dataverse and prefer.max_page_size:
+            # "Page results using OData": with both $top and odata.maxpagesize, $top is ignored
+            options.top = None
         base_params = [(k, v) for k, v in req.query if k != "$skiptoken"]
         tracking = prefer.track_changes or options.deltatoken is not None
         if tracking:
@@ -101,7 +105,9 @@ class CollectionReader:
             case_insensitive=self.case_insensitive,
         )
         body: dict[str, Any] = {"@odata.context": context_url(req, served, options)}
-        if page.count is not None:
+        if dataverse:
+            body.update(dataverse_count(page.count, prefer))
+        elif page.count is not None:
             body["@odata.count"] = page.count
         body["value"] = page.records
         if page.next_token is not None:

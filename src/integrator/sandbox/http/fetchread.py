@@ -18,6 +18,8 @@ import xml.etree.ElementTree as ET
 from typing import Any
 from urllib.parse import quote
 
+import sqlalchemy as sa
+
 from integrator.sandbox.http.errors import ODataError
 from integrator.sandbox.http.fetchxml import (
     INVALID_FETCH,
@@ -27,6 +29,7 @@ from integrator.sandbox.http.fetchxml import (
     parse_fetch,
     parse_xml,
 )
+from integrator.sandbox.http.filtering import where_clause
 from integrator.sandbox.http.messages import (
     FETCH_PAGING_COOKIE,
     MORE_RECORDS,
@@ -36,16 +39,25 @@ from integrator.sandbox.http.messages import (
     json_response,
 )
 from integrator.sandbox.http.model import Property, ServedSet
-from integrator.sandbox.http.paging import encode_token
-from integrator.sandbox.http.query import QueryOptions
+from integrator.sandbox.http.paging import (
+    COUNT_LIMIT,
+    TOTAL_RECORD_COUNT,
+    dataverse_count,
+    encode_token,
+)
+from integrator.sandbox.http.query import QueryOptions, compile_sql
 from integrator.sandbox.http.reads import read_page, sort_order
-from integrator.sandbox.http.records import Annotations, output_properties
+from integrator.sandbox.http.records import (
+    Annotations,
+    RowReader,
+    add_lookup_names,
+    output_properties,
+)
 
 __all__ = ["answer_fetch"]
 
 #: the query options that may accompany ``fetchXml`` (the XML carries the rest)
 _WITH_FETCH = {"fetchXml", "$count"}
-_TOTAL = "Microsoft.Dynamics.CRM.totalrecordcount"
 
 
 def _logical_name(prop: Property) -> str:
@@ -147,6 +159,10 @@ def answer_fetch(
     query = parse_fetch(served, fetch_xml)
     options, props = _options(served, query, count)
     page_size = min(query.count or MAX_COUNT, MAX_COUNT)
+    if query.distinct:
+        return _answer_distinct(
+            req, conn, served, prefer, query, options, page_size, case_insensitive=case_insensitive
+        )
     order = sort_order(served, options)
     keyset = _cookie_keyset(served, query, order)
     if keyset is not None:
@@ -165,11 +181,9 @@ def answer_fetch(
     if not query.all_attributes:
         context += "(" + ",".join(p.name for p in props) + ")"
     body: dict[str, Any] = {"@odata.context": context}
-    if page.count is not None:
-        body["@odata.count"] = page.count
-        if prefer.wants(_TOTAL) or query.total_record_count:
-            body[f"@{_TOTAL}"] = page.count
-            body[f"@{_TOTAL}limitexceeded"] = False
+    body.update(dataverse_count(page.count, prefer))
+    if query.total_record_count and page.count is not None:
+        body[f"@{TOTAL_RECORD_COUNT}"] = min(page.count, COUNT_LIMIT)
     more = page.next_token is not None
     if more and prefer.wants(FETCH_PAGING_COOKIE) and page.first_sort is not None:
         assert page.next_token is not None
@@ -178,11 +192,59 @@ def answer_fetch(
         )
     if more and prefer.wants(MORE_RECORDS):
         body[f"@{MORE_RECORDS}"] = True
+    return _respond(body, page.records, prefer)
+
+
+def _respond(body: dict[str, Any], records: list[dict[str, Any]], prefer: Prefer) -> ODataResponse:
     # FetchXML results leave out the properties whose value is null
-    body["value"] = [{k: v for k, v in r.items() if v is not None} for r in page.records]
+    body["value"] = [{k: v for k, v in r.items() if v is not None} for r in records]
     applied = (
         {"Preference-Applied": f'odata.include-annotations="{prefer.include_annotations}"'}
         if prefer.include_annotations
         else {}
     )
     return json_response(200, body, applied)
+
+
+def _answer_distinct(
+    req: ODataRequest,
+    conn: sqlite3.Connection,
+    served: ServedSet,
+    prefer: Prefer,
+    query: FetchQuery,
+    options: QueryOptions,
+    page_size: int,
+    *,
+    case_insensitive: bool,
+) -> ODataResponse:
+    """``distinct='true'``: the unique combinations of the selected attributes (no key, no
+    etag: a combination is not one row), paged by position (no paging cookie)."""
+    annotations = Annotations.of(prefer)
+    reader = RowReader(served, query.select, annotations=annotations, etag=False)
+    columns = [p.column for p in query.select] + reader.extra_columns()
+    table = served.table
+    inner = sa.select(*(table.c[c] for c in columns)).distinct()
+    where = where_clause(served, options, case_insensitive=case_insensitive)
+    if where is not None:
+        inner = inner.where(where)
+    ordered = [(table.c[p.column], desc) for p, desc in query.orderby]
+    named = {p.column for p, _ in query.orderby}
+    ordered += [(table.c[c], False) for c in columns if c not in named]
+    stmt = inner.order_by(*(c.desc() if desc else c.asc() for c, desc in ordered))
+    limit = page_size if query.top is None else min(page_size, query.top)
+    stmt = stmt.limit(limit + 1).offset((query.page - 1) * page_size)
+    sql, params = compile_sql(stmt)
+    rows = conn.execute(sql, params).fetchall()
+    more = len(rows) > limit and query.top is None
+    records = reader.records(rows[:limit])
+    if annotations.formatted:
+        add_lookup_names(conn, served, records, query.select)
+    body: dict[str, Any] = {"@odata.context": f"{req.service_root}$metadata#{served.name}"}
+    total: int | None = None
+    if options.count:
+        sql, params = compile_sql(sa.select(sa.func.count()).select_from(inner.subquery()))
+        total = int(conn.execute(sql, params).fetchone()[0])
+    body.update(dataverse_count(total, prefer))
+    if more and prefer.wants(MORE_RECORDS):
+        body[f"@{MORE_RECORDS}"] = True
+    return _respond(body, records, prefer)

@@ -2,7 +2,7 @@
 writes in Advanced Find, parsed safely and compiled to the ``$filter`` syntax tree.
 
 Served: ``<fetch>`` with ``top``, ``count``, ``page``, ``paging-cookie`` (and the harmless
-``version``, ``mapping``, ``output-format``, ``no-lock``, ``distinct='false'``,
+``version``, ``mapping``, ``output-format``, ``no-lock``, ``distinct``,
 ``returntotalrecordcount``); one ``<entity name>`` naming the set's table; ``<attribute name>``,
 ``<all-attributes/>``; nested ``<filter type='and|or'>``; ``<condition attribute operator
 value>`` with the operators in :data:`OPERATORS`; ``<order attribute descending>``. Everything
@@ -80,6 +80,8 @@ class FetchQuery:
     #: the ``paging-cookie`` attribute's XML, when given
     paging_cookie: str | None = None
     total_record_count: bool = False
+    #: ``distinct='true'``: unique combinations of the selected attributes, without the key
+    distinct: bool = False
 
 
 def _bad(message: str) -> ODataError:
@@ -330,8 +332,9 @@ def parse_fetch(served: ServedSet, text: str) -> FetchQuery:
     if root.tag != "fetch":
         raise _bad(f"A FetchXML query starts with <fetch>, not <{root.tag}>")
     _refuse_unknown(root, _FETCH_ATTRIBUTES)
-    if (root.get("distinct") or "false").lower() != "false":
-        raise _bad("The FetchXML attribute 'distinct' is not supported by the sandbox")
+    distinct = (root.get("distinct") or "false").lower()
+    if distinct not in ("true", "false"):
+        raise _bad(f"The FetchXML attribute 'distinct' is 'true' or 'false', not '{distinct}'")
     entities = list(root)
     if len(entities) != 1 or entities[0].tag != "entity":
         raise _bad("A FetchXML <fetch> holds exactly one <entity> element")
@@ -351,4 +354,5 @@ def parse_fetch(served: ServedSet, text: str) -> FetchQuery:
     query.page = page or 1
     query.paging_cookie = root.get("paging-cookie") or None
     query.total_record_count = (root.get("returntotalrecordcount") or "").lower() == "true"
+    query.distinct = distinct == "true"
     return query

@@ -16,8 +16,22 @@ import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
 
 from integrator.sandbox.http.errors import BAD_REQUEST, ODataError
+from integrator.sandbox.http.messages import Prefer
 
-__all__ = ["decode_token", "encode_token", "keyset_after"]
+__all__ = [
+    "COUNT_LIMIT",
+    "TOTAL_RECORD_COUNT",
+    "TOTAL_RECORD_COUNT_EXCEEDED",
+    "dataverse_count",
+    "decode_token",
+    "encode_token",
+    "keyset_after",
+]
+
+#: the largest ``@odata.count`` Dataverse returns
+COUNT_LIMIT = 5000
+TOTAL_RECORD_COUNT = "Microsoft.Dynamics.CRM.totalrecordcount"
+TOTAL_RECORD_COUNT_EXCEEDED = "Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"
 
 
 def keyset_after(
@@ -69,3 +83,18 @@ def decode_token(token: str, what: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise ODataError(400, BAD_REQUEST, f"The {what} '{token}' is not valid")
     return payload
+
+
+def dataverse_count(count: int | None, prefer: Prefer) -> dict[str, Any]:
+    """Dataverse's count annotations for a page whose filter selects ``count`` rows (``None``
+    without ``$count=true``): ``@odata.count`` up to 5000 and, when asked for,
+    ``totalrecordcount``/``totalrecordcountlimitexceeded`` ("Count rows using OData",
+    powerapps-docs/developer/data-platform/webapi/query/count-rows.md)."""
+    out: dict[str, Any] = {}
+    if count is not None:
+        out["@odata.count"] = min(count, COUNT_LIMIT)
+    if prefer.wants(TOTAL_RECORD_COUNT):
+        out[f"@{TOTAL_RECORD_COUNT}"] = -1 if count is None else min(count, COUNT_LIMIT)
+    if prefer.wants(TOTAL_RECORD_COUNT_EXCEEDED):
+        out[f"@{TOTAL_RECORD_COUNT_EXCEEDED}"] = count is not None and count > COUNT_LIMIT
+    return out

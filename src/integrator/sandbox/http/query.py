@@ -60,8 +60,11 @@ _KNOWN = {
     "$deltatoken",
     "$format",
 }
-#: what Dataverse understands: no ``$skip``; ``fetchXml`` besides the ``$`` options
-_DATAVERSE_KNOWN = (_KNOWN - {"$skip"}) | {"fetchXml"}
+#: what Dataverse understands: no ``$skip`` or ``$format`` ("Use OData to query data", section
+#: "Unsupported OData query options"); ``fetchXml`` besides the ``$`` options
+_DATAVERSE_KNOWN = (_KNOWN - {"$skip", "$format"}) | {"fetchXml"}
+#: options real Dataverse serves and the sandbox does not: refused with a message saying so
+_DATAVERSE_NOT_SERVED = {"$apply", "savedQuery", "userQuery"}
 #: Dataverse's answer to a query parameter it does not take (``$skip`` included)
 UNSUPPORTED_PARAMETER = "0x80060888"
 
@@ -150,12 +153,19 @@ def unknown_property(served: ServedSet, name: str) -> ODataError:
 
 
 def _unsupported(name: str) -> ODataError:
+    if name in _DATAVERSE_NOT_SERVED:
+        return ODataError(
+            400,
+            UNSUPPORTED_PARAMETER,
+            f"The query parameter {name} is not supported by the sandbox (Dataverse serves it)",
+        )
     return ODataError(400, UNSUPPORTED_PARAMETER, f"The query parameter {name} is not supported")
 
 
 def _substitute_aliases(text: str, aliases: dict[str, str]) -> str:
     """``text`` with each parameter alias (``@p1``) outside string literals replaced by its
-    value; an alias without a value is left for the parser to refuse."""
+    value; an alias given no value is null ("Use OData to query data", section "Use parameter
+    aliases with query options")."""
     out: list[str] = []
     i, in_string = 0, False
     while i < len(text):
@@ -166,9 +176,8 @@ def _substitute_aliases(text: str, aliases: dict[str, str]) -> str:
             j = i + 1
             while j < len(text) and (text[j].isalnum() or text[j] == "_"):
                 j += 1
-            name = text[i:j]
-            if name in aliases:
-                out.append(aliases[name])
+            if j > i + 1:
+                out.append(aliases.get(text[i:j], "null"))
                 i = j
                 continue
         out.append(ch)
@@ -253,7 +262,7 @@ def parse_options(served: ServedSet, params: Sequence[tuple[str, str]]) -> Query
         elif name.lower() == "cross-company":
             cross_company = value.strip().lower() == "true"
     for name in ("$filter", "$orderby"):
-        if aliases and name in seen:
+        if dataverse and name in seen and "@" in seen[name]:
             seen[name] = _substitute_aliases(seen[name], aliases)
     options = QueryOptions(select=list(served.properties.values()), cross_company=cross_company)
     options.fetch_xml = seen.get("fetchXml")

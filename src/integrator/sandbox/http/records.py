@@ -84,6 +84,8 @@ class RowReader:
         self.served = served
         self.props = list(props)
         self.names = [p.name for p in props]
+        if served.service.flavor != "dataverse":
+            annotations = Annotations()  # F&O adds none of Dataverse's record annotations
         self.annotations = annotations
         self._fixes: list[Callable[[dict[str, Any]], None]] = []
         for prop in props:
@@ -173,6 +175,8 @@ def add_lookup_names(
 ) -> None:
     """Add each lookup's formatted value (its target's primary name) to ``records``, reading the
     names of a whole page with a few ``IN`` queries per target table."""
+    if served.service.flavor != "dataverse":
+        return
     for prop in props:
         if prop.lookup is None:
             continue
