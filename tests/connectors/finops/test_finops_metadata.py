@@ -160,7 +160,9 @@ def test_a_mandatory_field_the_project_leaves_unmapped_is_a_configuration_error(
     workspace = init_workspace(tmp_path / "ws", sandbox.url)
     project = workspace / "projects" / "Accounts (Sales to Fin and Ops).yaml"
     text = project.read_text(encoding="utf-8")
-    row = "      - destination: CustomerGroupId\n        transforms: [{type: Default, value: '10'}]\n"
+    row = (
+        "      - destination: CustomerGroupId\n        transforms: [{type: Default, value: '10'}]\n"
+    )
     assert row in text
     project.write_text(text.replace(row, ""), encoding="utf-8")
 

@@ -86,9 +86,12 @@ def test_data_entity_by_key_and_filters_as_clients_send_them(
     )
     assert [e["Name"] for e in found["value"]] == ["CustCustomerV2Entity"]
     # string comparison is exact here: clients lower-case to match loosely
-    assert _ok(sandbox_session, "DataEntities", **{"$filter": "Name eq 'custcustomerv2entity'"})[
-        "value"
-    ] == []
+    assert (
+        _ok(sandbox_session, "DataEntities", **{"$filter": "Name eq 'custcustomerv2entity'"})[
+            "value"
+        ]
+        == []
+    )
     by_collection = _ok(
         sandbox_session, "DataEntities", **{"$filter": "PublicCollectionName eq 'CustomersV2'"}
     )

@@ -238,7 +238,5 @@ class FinOpsMetadata:
             response = self.client.request(
                 "GET", "$metadata", headers={"Accept": "application/xml"}
             )
-            self._lengths = string_lengths(
-                response.content, url=describe_url(response.request.url)
-            )
+            self._lengths = string_lengths(response.content, url=describe_url(response.request.url))
         return self._lengths

@@ -33,7 +33,7 @@ from integrator.connectors.base import FieldType
 from integrator.sandbox.http.model import Property, ServedService, ServedSet
 from integrator.sandbox.schema import Column
 
-__all__ = ["FinOpsCatalog", "LABEL_LANGUAGE"]
+__all__ = ["LABEL_LANGUAGE", "FinOpsCatalog"]
 
 #: the only language the sandbox's labels are written in
 LABEL_LANGUAGE = "en-US"
@@ -73,7 +73,8 @@ def _words(name: str) -> str:
         if ch.isupper() and i and (not name[i - 1].isupper() or name[i + 1 : i + 2].islower()):
             out.append(" ")
         out.append(ch)
-    return "".join(out).replace(" I D", " ID").strip()
+    text = "".join(out).replace(" I D", " ID").strip()
+    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,9 @@ class FinOpsCatalog:
             self.public_entities.append(self._public_entity(served))
             for column in _enum_columns(served):
                 assert column.enum_type is not None
-                enums.setdefault(column.enum_type, _Enum(column.enum_type, column.enum_values or ()))
+                enums.setdefault(
+                    column.enum_type, _Enum(column.enum_type, column.enum_values or ())
+                )
         for enum in enums.values():
             self.enumerations.append(self._enumeration(enum))
 

@@ -20,8 +20,9 @@ record), as F&O answers.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from integrator.errors import FilterSyntaxError
@@ -236,6 +237,9 @@ def _ordered(
             raise ODataError(
                 400, INVALID_PROPERTY, f"Could not find a property named '{name}' on the type"
             )
-        key: Callable[[dict[str, Any]], Any] = lambda r, n=name: (r[n] is None, r[n])  # noqa: E731
-        result.sort(key=key, reverse=descending)
+        result.sort(key=functools.partial(_sort_key, name), reverse=descending)
     return result
+
+
+def _sort_key(name: str, record: dict[str, Any]) -> tuple[bool, Any]:
+    return (record[name] is None, record[name])

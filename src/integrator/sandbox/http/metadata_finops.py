@@ -44,7 +44,9 @@ _EDM_TYPES: dict[FieldType, str] = {
     "enum": "Edm.String",
 }
 #: X++ value types: never null, so F&O marks them Nullable="false"
-_VALUE_TYPES: frozenset[FieldType] = frozenset({"integer", "decimal", "boolean", "datetime", "enum"})
+_VALUE_TYPES: frozenset[FieldType] = frozenset(
+    {"integer", "decimal", "boolean", "datetime", "enum"}
+)
 
 
 def _property(entity_type: ET.Element, served: ServedSet, prop: Property, namespace: str) -> None:
