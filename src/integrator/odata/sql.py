@@ -160,7 +160,8 @@ class _Compiler:
                 value = func.trim(inner)
         if text and self.case_insensitive:
             if self.collation is not None:
-                return value.collate(self.collation)
+                # a bare column keeps its own collation (and its index); others are given it
+                return value if isinstance(operand, Field) else value.collate(self.collation)
             return self._sql_function(self.fold, value)
         return value
 
