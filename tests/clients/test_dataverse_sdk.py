@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from PowerPlatform.Dataverse.client import DataverseClient
+from PowerPlatform.Dataverse.core.errors import HttpError
 from PowerPlatform.Dataverse.models.filters import col
 from PowerPlatform.Dataverse.models.upsert import UpsertItem
 
@@ -233,10 +234,22 @@ def test_formatted_values_on_request(dataverse: DataverseClient, sales_tls: Sand
     result = (
         dataverse.query.builder("contact")
         .select("accountrolecode")
-        .where(col("contactid") == contactid)
+        .where(col("contactid") == uuid.UUID(contactid))
         .include_formatted_values()
         .execute()
     )
     (record,) = list(result)
     assert record["accountrolecode"] == 1
     assert record["accountrolecode@OData.Community.Display.V1.FormattedValue"] == "Decision Maker"
+
+
+def test_a_guid_compared_with_a_string_literal_is_refused(
+    dataverse: DataverseClient, sales_tls: SandboxHandle
+) -> None:
+    """The SDK quotes a ``str`` (its docs say to pass a ``uuid.UUID`` for a GUID column), and
+    Dataverse refuses ``contactid eq '<guid>'`` as an Edm.Guid/Edm.String comparison."""
+    contactid = _post_contact(sales_tls, firstname="Quoted", lastname="Guid")
+    with pytest.raises(HttpError) as refused:
+        dataverse.records.list("contact", filter=col("contactid") == contactid)
+    assert refused.value.status_code == 400
+    assert "Edm.Guid" in str(refused.value)
