@@ -28,8 +28,8 @@ import pytest
 from integrator.sandbox.testing import SandboxHandle, TlsFiles, running_sandbox
 
 pytest.importorskip("PowerPlatform.Dataverse", reason="the clients extra is not installed")
-from azure.core.credentials import AccessToken  # noqa: E402
-from PowerPlatform.Dataverse.client import DataverseClient  # noqa: E402
+from azure.core.credentials import AccessToken
+from PowerPlatform.Dataverse.client import DataverseClient
 
 ROOT = Path(__file__).resolve().parents[2]
 FO_DRIVER = Path(__file__).with_name("fo_driver.py")

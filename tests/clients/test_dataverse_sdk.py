@@ -113,8 +113,9 @@ def test_list_with_select_filter_orderby_top(
 def test_paging_follows_next_links_until_every_row_is_read(
     dataverse: DataverseClient, sales_tls: SandboxHandle
 ) -> None:
-    pages = [list(page) for page in dataverse.records.list_pages("account", select=["name"],
-                                                                 page_size=6)]
+    pages = [
+        list(page) for page in dataverse.records.list_pages("account", select=["name"], page_size=6)
+    ]
     stored = _rows(sales_tls, "SELECT accountid FROM accounts")
     assert len(stored) >= 20
     assert [len(p) for p in pages[:-1]] == [6] * (len(pages) - 1)
@@ -123,7 +124,9 @@ def test_paging_follows_next_links_until_every_row_is_read(
     assert sorted(ids) == sorted(r["accountid"] for r in stored)
 
 
-def test_query_builder_where_order_top(dataverse: DataverseClient, sales_tls: SandboxHandle) -> None:
+def test_query_builder_where_order_top(
+    dataverse: DataverseClient, sales_tls: SandboxHandle
+) -> None:
     tag = _tag()
     for first in ("Cy", "Al", "Bo"):
         _post_contact(sales_tls, firstname=first, lastname="Builder" + tag)
@@ -176,9 +179,12 @@ def test_update_multiple(dataverse: DataverseClient, sales_tls: SandboxHandle) -
     tag = _tag()
     ids = [_post_contact(sales_tls, firstname=f"U{i}", lastname="Multi" + tag) for i in range(2)]
     dataverse.records.update("contact", ids, [{"jobtitle": "First"}, {"jobtitle": "Second"}])
-    titles = {r["contactid"]: r["jobtitle"] for r in _rows(
-        sales_tls, "SELECT contactid, jobtitle FROM contacts WHERE lastname = ?", "Multi" + tag
-    )}
+    titles = {
+        r["contactid"]: r["jobtitle"]
+        for r in _rows(
+            sales_tls, "SELECT contactid, jobtitle FROM contacts WHERE lastname = ?", "Multi" + tag
+        )
+    }
     assert titles == {ids[0]: "First", ids[1]: "Second"}
 
 
