@@ -232,6 +232,15 @@ def test_table_metadata(dataverse: DataverseClient, sales_tls: SandboxHandle) ->
     columns = {c["LogicalName"]: c for c in dataverse.tables.list_columns("contact")}
     assert {"contactid", "firstname", "lastname", "parentcustomerid"} <= set(columns)
     assert columns["lastname"]["AttributeType"] == "String"
+    lastname = dataverse.tables.get_column("contact", "lastname")
+    assert lastname is not None
+    assert (lastname["MaxLength"], lastname["IsValidForCreate"]) == (50, True)
+    assert lastname["@odata.type"] == "#Microsoft.Dynamics.CRM.StringAttributeMetadata"
+    listed = {
+        t["LogicalName"]: t for t in dataverse.tables.list(select=["LogicalName", "EntitySetName"])
+    }
+    assert listed["contact"]["EntitySetName"] == "contacts"
+    assert {"account", "contact"} <= set(listed)
     assert dataverse.tables.get("nosuchtable") is None
 
 
