@@ -384,3 +384,56 @@ def test_cds_definitions_follow_the_seed_model(sandbox_session: SandboxHandle) -
     assert role["LogicalName"] == "PrimaryAccountRole"
     labels = [o["Label"]["UserLocalizedLabel"]["Label"] for o in role["OptionSet"]["Options"]]
     assert labels == ["DecisionMaker", "Employee", "Influencer"]
+
+
+def test_relationships_of_a_table_as_the_sdk_lists_them(sandbox_session: SandboxHandle) -> None:
+    table_id = get(sandbox_session.sales, f"{CONTACT}?$select=LogicalName")["MetadataId"]
+    root = f"EntityDefinitions({table_id})"
+    many_to_one = get(sandbox_session.sales, f"{root}/ManyToOneRelationships")
+    assert many_to_one["@odata.context"].endswith(f"({table_id})/ManyToOneRelationships")
+    by_target = {r["ReferencedEntity"]: r for r in many_to_one["value"]}
+    assert set(by_target) == {"account", "contact"}
+    account = by_target["account"]
+    assert account["ReferencingEntity"] == "contact"
+    assert account["ReferencingAttribute"] == "parentcustomerid"
+    assert account["ReferencedAttribute"] == "accountid"
+    assert account["ReferencingEntityNavigationPropertyName"] == "parentcustomerid_account"
+    assert account["RelationshipType"] == "OneToManyRelationship"
+    one_to_many = get(
+        sandbox_session.sales,
+        "EntityDefinitions(LogicalName='account')/OneToManyRelationships"
+        "?$select=SchemaName&$filter=ReferencingEntity eq 'contact'",
+    )
+    assert [r["SchemaName"] for r in one_to_many["value"]] == [account["SchemaName"]]
+    assert get(sandbox_session.sales, f"{root}/ManyToManyRelationships")["value"] == []
+    refused = get(
+        sandbox_session.sales, f"{root}/ManyToManyRelationships?$select=ReferencedEntity", 400
+    )
+    assert (
+        "'ReferencedEntity' on type 'Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata'"
+        in (refused["error"]["message"])
+    )
+
+
+def test_relationship_definitions(sandbox_session: SandboxHandle) -> None:
+    body = get(
+        sandbox_session.sales,
+        "RelationshipDefinitions?$filter=SchemaName eq 'contact_parentcustomerid_accounts'",
+    )
+    [relationship] = body["value"]
+    assert relationship["@odata.type"] == "#Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata"
+    assert relationship["ReferencedEntity"] == "account"
+    by_id = get(
+        sandbox_session.sales,
+        f"RelationshipDefinitions({relationship['MetadataId']})?$select=SchemaName",
+    )
+    assert by_id["SchemaName"] == "contact_parentcustomerid_accounts"
+    # without a cast only RelationshipMetadataBase's properties can be selected
+    get(sandbox_session.sales, "RelationshipDefinitions?$select=ReferencedEntity", 400)
+    cast = get(
+        sandbox_session.sales,
+        "RelationshipDefinitions/Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata"
+        "?$select=ReferencedEntity&$filter=ReferencingEntity eq 'quote'",
+    )
+    assert sorted(r["ReferencedEntity"] for r in cast["value"]) == ["account", "contact"]
+    assert "@odata.type" not in cast["value"][0]

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from integrator.sandbox.http.definitions_relationships import relationships
 from integrator.sandbox.schema import Column, EntitySet, Lookup, Service
 
 __all__ = [
@@ -155,6 +156,9 @@ class EntityDefinition:
     properties: dict[str, Any]
     attributes: list[AttributeDefinition] = field(default_factory=list)
     keys: list[dict[str, Any]] = field(default_factory=list)
+    #: relationships where this table holds the lookup / is the lookup's target
+    many_to_one: list[dict[str, Any]] = field(default_factory=list)
+    one_to_many: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def logical_name(self) -> str:
@@ -477,6 +481,8 @@ class ServiceDefinitions:
     """Every table definition of one Dataverse-flavoured service, by logical name."""
 
     entities: dict[str, EntityDefinition]
+    #: every relationship (``RelationshipDefinitions``)
+    relationships: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def build(cls, service: Service) -> ServiceDefinitions:
@@ -485,7 +491,11 @@ class ServiceDefinitions:
         for entity_set in service.entity_sets:
             definition = _EntityBuilder(service, entity_set).build()
             entities[definition.logical_name] = definition
-        return cls(entities)
+        all_relationships = relationships(service, metadata_id)
+        for relationship in all_relationships:
+            entities[relationship["ReferencingEntity"]].many_to_one.append(relationship)
+            entities[relationship["ReferencedEntity"]].one_to_many.append(relationship)
+        return cls(entities, all_relationships)
 
     def by_id(self, metadata_id: str) -> EntityDefinition | None:
         """The table whose ``MetadataId`` is ``metadata_id`` (any case), or ``None``."""
