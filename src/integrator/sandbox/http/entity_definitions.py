@@ -40,6 +40,7 @@ from integrator.sandbox.http.definitions_types import (
 )
 from integrator.sandbox.http.errors import BAD_REQUEST, UNKNOWN_RESOURCE, ODataError
 from integrator.sandbox.http.messages import ODataRequest, ODataResponse, json_response
+from integrator.sandbox.http.metadata_changes import metadata_changes
 from integrator.sandbox.http.relationship_definitions import (
     RELATIONSHIP_NAVIGATIONS,
     RelationshipsHandler,
@@ -240,8 +241,8 @@ class DefinitionsHandler:
     # -- routing -------------------------------------------------------------------------------
 
     def answer(self, req: ODataRequest) -> ODataResponse:
-        """Answer ``req`` (its path starts with ``EntityDefinitions`` or
-        ``RelationshipDefinitions``); raises ``ODataError``."""
+        """Answer ``req`` (its path starts with ``EntityDefinitions``,
+        ``RelationshipDefinitions`` or ``RetrieveMetadataChanges``); raises ``ODataError``."""
         if req.method.upper() != "GET":
             raise ODataError(
                 405, BAD_REQUEST, "The sandbox serves table definitions read-only (GET)"
@@ -249,6 +250,8 @@ class DefinitionsHandler:
         segments = _segments(req.path.strip("/"))
         if segments[0][0] == "RelationshipDefinitions":
             return self.relationships.answer(req, segments)
+        if segments[0][0] == "RetrieveMetadataChanges" and len(segments) == 1:
+            return metadata_changes(self.definitions, req, segments[0][1])
         context = f"{req.service_root}$metadata#EntityDefinitions"
         _, entity_key = segments[0]
         if len(segments) == 1:

@@ -135,7 +135,11 @@ class ServiceHandler:
 
     def _is_definitions(self, path: str) -> bool:
         head = path.split("/", 1)[0].split("(", 1)[0]
-        definitions = head in ("EntityDefinitions", "RelationshipDefinitions")
+        definitions = head in (
+            "EntityDefinitions",
+            "RelationshipDefinitions",
+            "RetrieveMetadataChanges",
+        )
         return definitions and self.service.service.flavor == "dataverse"
 
     def _definitions_handler(self) -> DefinitionsHandler:
