@@ -11,6 +11,7 @@ from integrator.connectors.dataverse import DataverseConfig, DataverseConnector
 from integrator.connectors.finops import FinOpsConfig, FinOpsConnector
 from integrator.errors import RequestRejected
 from integrator.mapping import MappingRow, check_rows
+from integrator.mapping.convert import column_converter
 from integrator.sandbox.testing import SandboxHandle
 from tests.config.helpers import CONTACTS, edit
 
@@ -125,3 +126,10 @@ def test_validation_against_live_definitions(sandbox: SandboxHandle, tmp_path: P
     finally:
         for connector in (*dataverse.values(), finops):
             connector.close()
+
+
+def test_a_mapped_value_outside_a_picklist_fails_its_record(sales: DataverseConnector) -> None:
+    role = sales.describe("contacts").fields["accountrolecode"]
+    failed: dict[int, str] = {}
+    assert column_converter(role)([1, "2", None, 9], failed) == [1, 2, None, None]
+    assert failed == {3: "9 is not an option of accountrolecode (its options are 1, 2, 3)"}

@@ -4,6 +4,7 @@ reference). Every request here is one Microsoft's docs or Microsoft's Python SDK
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -384,3 +385,149 @@ def test_cds_definitions_follow_the_seed_model(sandbox_session: SandboxHandle) -
     assert role["LogicalName"] == "PrimaryAccountRole"
     labels = [o["Label"]["UserLocalizedLabel"]["Label"] for o in role["OptionSet"]["Options"]]
     assert labels == ["DecisionMaker", "Employee", "Influencer"]
+
+
+def test_relationships_of_a_table_as_the_sdk_lists_them(sandbox_session: SandboxHandle) -> None:
+    table_id = get(sandbox_session.sales, f"{CONTACT}?$select=LogicalName")["MetadataId"]
+    root = f"EntityDefinitions({table_id})"
+    many_to_one = get(sandbox_session.sales, f"{root}/ManyToOneRelationships")
+    assert many_to_one["@odata.context"].endswith(f"({table_id})/ManyToOneRelationships")
+    by_target = {r["ReferencedEntity"]: r for r in many_to_one["value"]}
+    assert set(by_target) == {"account", "contact"}
+    account = by_target["account"]
+    assert account["ReferencingEntity"] == "contact"
+    assert account["ReferencingAttribute"] == "parentcustomerid"
+    assert account["ReferencedAttribute"] == "accountid"
+    assert account["ReferencingEntityNavigationPropertyName"] == "parentcustomerid_account"
+    assert account["RelationshipType"] == "OneToManyRelationship"
+    one_to_many = get(
+        sandbox_session.sales,
+        "EntityDefinitions(LogicalName='account')/OneToManyRelationships"
+        "?$select=SchemaName&$filter=ReferencingEntity eq 'contact'",
+    )
+    assert [r["SchemaName"] for r in one_to_many["value"]] == [account["SchemaName"]]
+    assert get(sandbox_session.sales, f"{root}/ManyToManyRelationships")["value"] == []
+    refused = get(
+        sandbox_session.sales, f"{root}/ManyToManyRelationships?$select=ReferencedEntity", 400
+    )
+    assert (
+        "'ReferencedEntity' on type 'Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata'"
+        in (refused["error"]["message"])
+    )
+
+
+def test_relationship_definitions(sandbox_session: SandboxHandle) -> None:
+    body = get(
+        sandbox_session.sales,
+        "RelationshipDefinitions?$filter=SchemaName eq 'contact_parentcustomerid_accounts'",
+    )
+    [relationship] = body["value"]
+    assert relationship["@odata.type"] == "#Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata"
+    assert relationship["ReferencedEntity"] == "account"
+    by_id = get(
+        sandbox_session.sales,
+        f"RelationshipDefinitions({relationship['MetadataId']})?$select=SchemaName",
+    )
+    assert by_id["SchemaName"] == "contact_parentcustomerid_accounts"
+    # without a cast only RelationshipMetadataBase's properties can be selected
+    get(sandbox_session.sales, "RelationshipDefinitions?$select=ReferencedEntity", 400)
+    cast = get(
+        sandbox_session.sales,
+        "RelationshipDefinitions/Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata"
+        "?$select=ReferencedEntity&$filter=ReferencingEntity eq 'quote'",
+    )
+    assert sorted(r["ReferencedEntity"] for r in cast["value"]) == ["account", "contact"]
+    assert "@odata.type" not in cast["value"][0]
+
+
+def _metadata_changes(root: str, query: dict[str, Any], status: int = 200) -> Any:
+    r = httpx.get(
+        root + "RetrieveMetadataChanges(Query=@p1)", params={"@p1": json.dumps(query)}, timeout=30
+    )
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def test_retrieve_metadata_changes_with_derived_column_properties(
+    sandbox_session: SandboxHandle,
+) -> None:
+    """The query the Python SDK sends for typed columns (query-schema-definitions.md)."""
+    body = _metadata_changes(
+        sandbox_session.sales,
+        {
+            "Properties": {"PropertyNames": ["LogicalName", "Attributes"]},
+            "Criteria": {
+                "Conditions": [
+                    {
+                        "PropertyName": "LogicalName",
+                        "ConditionOperator": "Equals",
+                        "Value": {"Type": "System.String", "Value": "contact"},
+                    }
+                ]
+            },
+            "AttributeQuery": {
+                "Properties": {"PropertyNames": ["LogicalName", "MaxLength", "OptionSet"]},
+                "Criteria": {
+                    "FilterOperator": "And",
+                    "Conditions": [
+                        {
+                            "PropertyName": "IsValidForCreate",
+                            "ConditionOperator": "Equals",
+                            "Value": {"Type": "System.Boolean", "Value": "True"},
+                        }
+                    ],
+                },
+            },
+        },
+    )
+    assert body["@odata.context"].endswith(
+        "$metadata#Microsoft.Dynamics.CRM.RetrieveMetadataChangesResponse"
+    )
+    assert body["DeletedMetadata"] == {"Count": 0, "IsReadOnly": False, "Keys": [], "Values": []}
+    assert isinstance(body["ServerVersionStamp"], str)
+    [contact] = body["EntityMetadata"]
+    assert contact["LogicalName"] == "contact"
+    assert contact["EntitySetName"] is None  # not asked for: null, as Dataverse answers
+    columns = {a["LogicalName"]: a for a in contact["Attributes"]}
+    assert "fullname" not in columns and "createdon" not in columns  # not valid for create
+    assert columns["lastname"]["MaxLength"] == 50
+    assert columns["lastname"]["@odata.type"] == (
+        "#Microsoft.Dynamics.CRM.ComplexStringAttributeMetadata"
+    )
+    assert columns["lastname"]["SchemaName"] is None
+    options = columns["accountrolecode"]["OptionSet"]["Options"]
+    assert [o["Value"] for o in options] == [1, 2, 3]
+
+
+def test_retrieve_metadata_changes_or_in_and_errors(sandbox_session: SandboxHandle) -> None:
+    body = _metadata_changes(
+        sandbox_session.sales,
+        {
+            "Properties": {"PropertyNames": ["SchemaName"]},
+            "Criteria": {
+                "FilterOperator": "Or",
+                "Conditions": [
+                    {
+                        "PropertyName": "LogicalName",
+                        "ConditionOperator": "In",
+                        "Value": {"Type": "System.String[]", "Value": "['account','quote']"},
+                    },
+                    {
+                        "PropertyName": "ObjectTypeCode",
+                        "ConditionOperator": "Equals",
+                        "Value": {"Type": "System.Int32", "Value": "2"},
+                    },
+                ],
+            },
+        },
+    )
+    assert sorted(e["SchemaName"] for e in body["EntityMetadata"]) == [
+        "Account",
+        "Contact",
+        "Quote",
+    ]
+    assert all("Attributes" not in e for e in body["EntityMetadata"])
+    r = httpx.get(sandbox_session.sales + "RetrieveMetadataChanges(Query=@p1)", timeout=30)
+    assert r.status_code == 400
+    bad = {"Criteria": {"Conditions": [{"PropertyName": "Nope", "Value": {"Value": "x"}}]}}
+    assert "'Nope'" in _metadata_changes(sandbox_session.sales, bad, 400)["error"]["message"]

@@ -98,7 +98,6 @@ def _entity_type(schema: ET.Element, served: ServedSet) -> None:
             Name=nav.name,
             Type=f"mscrm.{nav.target.entity_set.entity_type}",
             Nullable="false",
-            Partner=f"{nav.lookup.name}_{served.name}",
         )
         ET.SubElement(
             element,

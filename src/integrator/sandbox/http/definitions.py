@@ -15,11 +15,21 @@ same across restarts and data directories (Dataverse's own ids are stable per de
 
 from __future__ import annotations
 
-import re
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from integrator.sandbox.http.definitions_labels import (
+    APPLICATION_REQUIRED,
+    OBJECT_TYPE_CODES,
+    OPTION_LABELS,
+    SCHEMA_NAMES,
+    STATUS_OF_STATE,
+    label,
+    managed,
+    metadata_id,
+    words,
+)
+from integrator.sandbox.http.definitions_relationships import relationships
 from integrator.sandbox.schema import Column, EntitySet, Lookup, Service
 
 __all__ = [
@@ -27,109 +37,8 @@ __all__ = [
     "EntityDefinition",
     "ServiceDefinitions",
     "label",
+    "metadata_id",
 ]
-
-_NAMESPACE = uuid.UUID("6d0c7a4e-5a8e-4c59-9d0e-2f1c3b6a9e41")
-#: the language of every label: English (United States)
-LANGUAGE = 1033
-
-#: Dataverse's type codes of the system tables the sandbox serves (entitymetadata ObjectTypeCode)
-_OBJECT_TYPE_CODES = {
-    "account": 1,
-    "contact": 2,
-    "organization": 1019,
-    "quote": 1084,
-    "salesorder": 1088,
-    "invoice": 1090,
-}
-#: schema names Dataverse gives the Sales columns (the logical name is their lower case)
-_SCHEMA_NAMES = {
-    name.lower(): name
-    for name in [
-        "AccountId",
-        "ContactId",
-        "QuoteId",
-        "SalesOrderId",
-        "InvoiceId",
-        "Name",
-        "AccountNumber",
-        "Telephone1",
-        "Fax",
-        "EMailAddress1",
-        "WebSiteURL",
-        "FirstName",
-        "MiddleName",
-        "LastName",
-        "FullName",
-        "MobilePhone",
-        "JobTitle",
-        "AccountRoleCode",
-        "ParentCustomerId",
-        "ParentCustomerIdType",
-        "ParentCustomerIdName",
-        "CustomerId",
-        "CustomerIdType",
-        "CustomerIdName",
-        "Address1_Line1",
-        "Address1_City",
-        "Address1_StateOrProvince",
-        "Address1_PostalCode",
-        "Address1_County",
-        "Address1_Country",
-        "msdynce_ContactNumber",
-        "msdynce_IsActiveCustomer",
-        "msdynce_IsCompanyAnAccount",
-        "StateCode",
-        "CreatedOn",
-        "ModifiedOn",
-        "VersionNumber",
-        "QuoteNumber",
-        "OrderNumber",
-        "InvoiceNumber",
-        "TotalAmount",
-        "SalesOrder",
-        "Invoice",
-        "Quote",
-    ]
-}
-#: option labels of the sandbox's option sets (Dataverse's English labels)
-_OPTION_LABELS: dict[str, dict[int, str]] = {
-    "accountrolecode": {1: "Decision Maker", 2: "Employee", 3: "Influencer"},
-    "statecode": {0: "Active", 1: "Inactive"},
-}
-_STATUS_OF_STATE = {0: 1, 1: 2}
-#: Dataverse's "business required" system columns of the Sales tables served here (the
-#: ``RequiredLevel`` Dataverse gives them). Like Dataverse, the sandbox's Web API does not
-#: enforce this level; columns it does enforce (``Column.required``) are ``SystemRequired``.
-_APPLICATION_REQUIRED = {("sales", "contact", "lastname"), ("sales", "account", "name")}
-
-
-def metadata_id(*parts: str) -> str:
-    """A stable GUID for the definition named by ``parts``."""
-    return str(uuid.uuid5(_NAMESPACE, "/".join(parts)))
-
-
-def _words(schema_name: str) -> str:
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", schema_name.replace("_", " "))
-    return re.sub(r"^msdynce ", "", spaced).strip()
-
-
-def label(text: str | None, *parts: str) -> dict[str, Any]:
-    """A ``Label`` complex type: one English ``LocalizedLabel``, also the user's label."""
-    if text is None:
-        return {"LocalizedLabels": [], "UserLocalizedLabel": None}
-    localized = {
-        "Label": text,
-        "LanguageCode": LANGUAGE,
-        "IsManaged": True,
-        "MetadataId": metadata_id("label", *parts),
-        "HasChanged": None,
-    }
-    return {"LocalizedLabels": [localized], "UserLocalizedLabel": dict(localized)}
-
-
-def _managed(value: Any, logical_name: str, *, can_change: bool = False) -> dict[str, Any]:
-    return {"Value": value, "CanBeChanged": can_change, "ManagedPropertyLogicalName": logical_name}
 
 
 @dataclass
@@ -155,6 +64,9 @@ class EntityDefinition:
     properties: dict[str, Any]
     attributes: list[AttributeDefinition] = field(default_factory=list)
     keys: list[dict[str, Any]] = field(default_factory=list)
+    #: relationships where this table holds the lookup / is the lookup's target
+    many_to_one: list[dict[str, Any]] = field(default_factory=list)
+    one_to_many: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def logical_name(self) -> str:
@@ -191,8 +103,8 @@ class _EntityBuilder:
         return metadata_id(self.service.name, self.entity, *parts)
 
     def _schema_name(self, logical_name: str) -> str:
-        if logical_name in _SCHEMA_NAMES:
-            return _SCHEMA_NAMES[logical_name]
+        if logical_name in SCHEMA_NAMES:
+            return SCHEMA_NAMES[logical_name]
         return logical_name[:1].upper() + logical_name[1:]
 
     def _primary_name(self) -> str | None:
@@ -204,7 +116,7 @@ class _EntityBuilder:
 
     def build(self) -> EntityDefinition:
         schema_name = self._schema_name(self.entity)
-        display = _words(schema_name)
+        display = words(schema_name)
         properties: dict[str, Any] = {
             "MetadataId": self._id(),
             "LogicalName": self.entity,
@@ -214,13 +126,13 @@ class _EntityBuilder:
             "CollectionSchemaName": schema_name + "s",
             "PrimaryIdAttribute": self.primary_id,
             "PrimaryNameAttribute": self.primary_name,
-            "ObjectTypeCode": _OBJECT_TYPE_CODES.get(self.entity, 10000),
+            "ObjectTypeCode": OBJECT_TYPE_CODES.get(self.entity, 10000),
             "DisplayName": label(display, self.service.name, self.entity, "display"),
             "DisplayCollectionName": label(
                 display + "s", self.service.name, self.entity, "collection"
             ),
             "Description": label(None),
-            "IsCustomEntity": self.entity not in _OBJECT_TYPE_CODES,
+            "IsCustomEntity": self.entity not in OBJECT_TYPE_CODES,
             "IsManaged": True,
             "IsPrivate": False,
             "IsActivity": False,
@@ -229,8 +141,8 @@ class _EntityBuilder:
             "IsValidForAdvancedFind": True,
             "ChangeTrackingEnabled": self.es.change_tracking,
             "OwnershipType": "OrganizationOwned" if self.entity == "organization" else "UserOwned",
-            "CanCreateAttributes": _managed(True, "cancreateattributes"),
-            "IsCustomizable": _managed(True, "iscustomizableanddeletable"),
+            "CanCreateAttributes": managed(True, "cancreateattributes"),
+            "IsCustomizable": managed(True, "iscustomizableanddeletable"),
             "HasChanged": None,
             "IntroducedVersion": "5.0.0.0",
         }
@@ -259,9 +171,9 @@ class _EntityBuilder:
             "AttributeType": attribute_type,
             "AttributeTypeName": {"Value": type_display},
             "AttributeOf": None,
-            "DisplayName": label(_words(schema_name), self.service.name, self.entity, logical_name),
+            "DisplayName": label(words(schema_name), self.service.name, self.entity, logical_name),
             "Description": label(None),
-            "RequiredLevel": _managed("None", "canmodifyrequirementlevelsettings", can_change=True),
+            "RequiredLevel": managed("None", "canmodifyrequirementlevelsettings", can_change=True),
             "IsValidForCreate": True,
             "IsValidForUpdate": True,
             "IsValidForRead": True,
@@ -275,7 +187,7 @@ class _EntityBuilder:
             "IsSearchable": True,
             "IsRetrievable": True,
             "IsSecured": False,
-            "IsValidForAdvancedFind": _managed(True, "canmodifysearchsettings", can_change=True),
+            "IsValidForAdvancedFind": managed(True, "canmodifysearchsettings", can_change=True),
             "SourceType": 0,
             "HasChanged": None,
             "IntroducedVersion": "5.0.0.0",
@@ -332,7 +244,7 @@ class _EntityBuilder:
             base["RequiredLevel"]["CanBeChanged"] = False
         elif column.required or name in self.es.key:
             base["RequiredLevel"]["Value"] = "SystemRequired"
-        elif (self.service.name, self.entity, name) in _APPLICATION_REQUIRED:
+        elif (self.service.name, self.entity, name) in APPLICATION_REQUIRED:
             base["RequiredLevel"]["Value"] = "ApplicationRequired"
         if name == self.primary_name:
             base["IsPrimaryName"] = True
@@ -361,10 +273,10 @@ class _EntityBuilder:
             "IsCustomOptionSet": column.name.startswith("msdynce_"),
             "IsManaged": True,
             "DisplayName": label(
-                _words(schema_name), self.service.name, self.entity, column.name, "set"
+                words(schema_name), self.service.name, self.entity, column.name, "set"
             ),
             "Description": label(None),
-            "IsCustomizable": _managed(True, "iscustomizable"),
+            "IsCustomizable": managed(True, "iscustomizable"),
             "IntroducedVersion": "5.0.0.0",
             "HasChanged": None,
             **extra,
@@ -374,7 +286,7 @@ class _EntityBuilder:
         base = self._base(column.name, "Picklist", "PicklistType")
         base.update(DefaultFormValue=-1, SourceTypeMask=0)
         self._apply_rules(base, column)
-        labels = _OPTION_LABELS.get(column.name, {})
+        labels = OPTION_LABELS.get(column.name, {})
         if column.enum_values:  # the seed's CDS 1.0 enums: labels are the member names
             labels = dict(enumerate(column.enum_values))
         options = [self._option(column.name, v, labels.get(v, str(v))) for v in values]
@@ -383,15 +295,15 @@ class _EntityBuilder:
 
     def _state(self, column: Column) -> AttributeDefinition:
         base = self._base(column.name, "State", "StateType")
-        base["RequiredLevel"] = _managed("SystemRequired", "canmodifyrequirementlevelsettings")
+        base["RequiredLevel"] = managed("SystemRequired", "canmodifyrequirementlevelsettings")
         base.update(IsValidForCreate=False, DefaultFormValue=None)
-        labels = _OPTION_LABELS["statecode"]
+        labels = OPTION_LABELS["statecode"]
         options = []
         for value in column.options or (0, 1):
             option = self._option(column.name, value, labels.get(value, str(value)))
             option["@odata.type"] = "#Microsoft.Dynamics.CRM.StateOptionMetadata"
             option.update(
-                DefaultStatus=_STATUS_OF_STATE.get(value, value + 1),
+                DefaultStatus=STATUS_OF_STATE.get(value, value + 1),
                 InvariantName=labels.get(value, str(value)),
             )
             options.append(option)
@@ -455,14 +367,14 @@ class _EntityBuilder:
             "KeyAttributes": list(columns),
             "EntityKeyIndexStatus": "Active",
             "DisplayName": label(
-                " ".join(_words(self._schema_name(c)) for c in columns),
+                " ".join(words(self._schema_name(c)) for c in columns),
                 self.service.name,
                 self.entity,
                 "key",
                 *columns,
             ),
             "IsManaged": True,
-            "IsCustomizable": _managed(True, "iscustomizable"),
+            "IsCustomizable": managed(True, "iscustomizable"),
             "IsSecondaryKey": False,
             "IsExportKey": False,
             "IsSynchronous": False,
@@ -477,6 +389,8 @@ class ServiceDefinitions:
     """Every table definition of one Dataverse-flavoured service, by logical name."""
 
     entities: dict[str, EntityDefinition]
+    #: every relationship (``RelationshipDefinitions``)
+    relationships: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def build(cls, service: Service) -> ServiceDefinitions:
@@ -485,7 +399,11 @@ class ServiceDefinitions:
         for entity_set in service.entity_sets:
             definition = _EntityBuilder(service, entity_set).build()
             entities[definition.logical_name] = definition
-        return cls(entities)
+        all_relationships = relationships(service, metadata_id)
+        for relationship in all_relationships:
+            entities[relationship["ReferencingEntity"]].many_to_one.append(relationship)
+            entities[relationship["ReferencedEntity"]].one_to_many.append(relationship)
+        return cls(entities, all_relationships)
 
     def by_id(self, metadata_id: str) -> EntityDefinition | None:
         """The table whose ``MetadataId`` is ``metadata_id`` (any case), or ``None``."""

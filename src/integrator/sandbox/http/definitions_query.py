@@ -146,8 +146,6 @@ def parse_definition_options(
     properties: Mapping[str, Any],
     type_name: str,
     navigations: Mapping[str, tuple[Mapping[str, Any], str]],
-    *,
-    nested: bool = False,
 ) -> DefinitionOptions:
     """Parse ``params`` for a resource of ``type_name`` with ``properties`` (name → sample value)
     and ``navigations`` (name → (target properties, target type name)); 400 on anything wrong."""
@@ -194,7 +192,6 @@ def parse_definition_options(
                     target_props,
                     target_type,
                     {},
-                    nested=True,
                 )
         else:
             raise ODataError(400, BAD_REQUEST, f"The query option '{name}' is not supported")

@@ -32,8 +32,20 @@ from integrator.sandbox.http.definitions_query import (
     parse_definition_options,
     project,
 )
+from integrator.sandbox.http.definitions_types import (
+    DERIVED,
+    ENUM_TYPES,
+    KEY_PROPERTIES,
+    OPTION_SET_PROPERTIES,
+)
 from integrator.sandbox.http.errors import BAD_REQUEST, UNKNOWN_RESOURCE, ODataError
 from integrator.sandbox.http.messages import ODataRequest, ODataResponse, json_response
+from integrator.sandbox.http.metadata_changes import metadata_changes
+from integrator.sandbox.http.relationship_definitions import (
+    RELATIONSHIP_NAVIGATIONS,
+    RelationshipsHandler,
+    of_table,
+)
 
 __all__ = ["ENTITY_NOT_FOUND", "DefinitionsHandler"]
 
@@ -41,83 +53,6 @@ __all__ = ["ENTITY_NOT_FOUND", "DefinitionsHandler"]
 ENTITY_NOT_FOUND = "0x80041102"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 _BY_NAME = re.compile(r"^LogicalName\s*=\s*'((?:[^']|'')*)'$")
-
-#: properties each attribute type adds to ``AttributeMetadata`` (its reference page)
-_DERIVED: dict[str, set[str]] = {
-    "StringAttributeMetadata": {
-        "MaxLength",
-        "DatabaseLength",
-        "Format",
-        "FormatName",
-        "ImeMode",
-        "IsLocalizable",
-        "YomiOf",
-        "FormulaDefinition",
-        "SourceTypeMask",
-    },
-    "MemoAttributeMetadata": {"MaxLength", "DatabaseLength", "Format", "ImeMode"},
-    "PicklistAttributeMetadata": {"DefaultFormValue", "SourceTypeMask", "FormulaDefinition"},
-    "MultiSelectPicklistAttributeMetadata": {"DefaultFormValue", "SourceTypeMask"},
-    "StateAttributeMetadata": {"DefaultFormValue"},
-    "StatusAttributeMetadata": {"DefaultFormValue"},
-    "EntityNameAttributeMetadata": {"DefaultFormValue"},
-    "BooleanAttributeMetadata": {"DefaultValue", "FormulaDefinition", "SourceTypeMask"},
-    "LookupAttributeMetadata": {"Targets", "Format"},
-    "DateTimeAttributeMetadata": {"Format", "DateTimeBehavior", "ImeMode"},
-    "DecimalAttributeMetadata": {"Precision", "MinValue", "MaxValue", "ImeMode"},
-    "MoneyAttributeMetadata": {"Precision", "PrecisionSource", "MinValue", "MaxValue"},
-    "DoubleAttributeMetadata": {"Precision", "MinValue", "MaxValue"},
-    "IntegerAttributeMetadata": {"Format", "MinValue", "MaxValue"},
-    "BigIntAttributeMetadata": {"MinValue", "MaxValue"},
-    "UniqueIdentifierAttributeMetadata": set(),
-}
-#: the attribute types that carry an option set (``EnumAttributeMetadata``'s derived types)
-_ENUM_TYPES = {
-    "PicklistAttributeMetadata",
-    "MultiSelectPicklistAttributeMetadata",
-    "StateAttributeMetadata",
-    "StatusAttributeMetadata",
-    "EntityNameAttributeMetadata",
-    "BooleanAttributeMetadata",
-}
-_KEY_PROPERTIES = [
-    "MetadataId",
-    "LogicalName",
-    "SchemaName",
-    "EntityLogicalName",
-    "KeyAttributes",
-    "EntityKeyIndexStatus",
-    "DisplayName",
-    "IsManaged",
-    "IsCustomizable",
-    "IsSecondaryKey",
-    "IsExportKey",
-    "IsSynchronous",
-    "AsyncJob",
-    "IntroducedVersion",
-    "HasChanged",
-]
-_OPTION_SET_PROPERTIES = {
-    name: None
-    for name in [
-        "MetadataId",
-        "Name",
-        "OptionSetType",
-        "IsGlobal",
-        "IsCustomOptionSet",
-        "IsManaged",
-        "DisplayName",
-        "Description",
-        "IsCustomizable",
-        "IntroducedVersion",
-        "HasChanged",
-        "Options",
-        "TrueOption",
-        "FalseOption",
-        "ExternalTypeName",
-        "ParentOptionSetName",
-    ]
-}
 
 
 def _not_found_entity(key: str) -> ODataError:
@@ -166,6 +101,7 @@ class DefinitionsHandler:
 
     def __init__(self, definitions: ServiceDefinitions) -> None:
         self.definitions = definitions
+        self.relationships = RelationshipsHandler(definitions)
         entities = list(definitions.entities.values())
         self._entity_props: dict[str, Any] = dict(entities[0].properties) if entities else {}
         self._base_attribute = {
@@ -173,9 +109,9 @@ class DefinitionsHandler:
             for entity in entities
             for attribute in entity.attributes
             for name, value in attribute.properties.items()
-            if not any(name in extra for extra in _DERIVED.values())
+            if not any(name in extra for extra in DERIVED.values())
         }
-        self._key_props: dict[str, Any] = dict.fromkeys(_KEY_PROPERTIES)
+        self._key_props: dict[str, Any] = dict.fromkeys(KEY_PROPERTIES)
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -228,19 +164,19 @@ class DefinitionsHandler:
     def _attribute_props(self, type_name: str | None) -> dict[str, Any]:
         props = dict(self._base_attribute)
         if type_name is not None:
-            props.update(dict.fromkeys(_DERIVED.get(type_name, set())))
+            props.update(dict.fromkeys(DERIVED.get(type_name, set())))
         return props
 
     def _attribute_navigations(self, type_name: str | None) -> dict[str, tuple[Any, str]]:
-        if type_name in _ENUM_TYPES:
+        if type_name in ENUM_TYPES:
             set_type = (
                 "BooleanOptionSetMetadata"
                 if type_name == "BooleanAttributeMetadata"
                 else ("OptionSetMetadata")
             )
             return {
-                "OptionSet": (_OPTION_SET_PROPERTIES, set_type),
-                "GlobalOptionSet": (_OPTION_SET_PROPERTIES, set_type),
+                "OptionSet": (OPTION_SET_PROPERTIES, set_type),
+                "GlobalOptionSet": (OPTION_SET_PROPERTIES, set_type),
             }
         return {}
 
@@ -248,6 +184,7 @@ class DefinitionsHandler:
         return {
             "Attributes": (self._attribute_props(None), "AttributeMetadata"),
             "Keys": (self._key_props, "EntityKeyMetadata"),
+            **RELATIONSHIP_NAVIGATIONS,
         }
 
     @staticmethod
@@ -291,17 +228,30 @@ class DefinitionsHandler:
             out["Keys"] = [
                 project(k, nested.select) for k in entity.keys if matches(nested.filter, k)
             ]
+        for navigation in RELATIONSHIP_NAVIGATIONS:
+            if navigation in options.expand:
+                nested = options.expand[navigation]
+                out[navigation] = [
+                    project(r, nested.select)
+                    for r in of_table(entity, navigation)
+                    if matches(nested.filter, r)
+                ]
         return out
 
     # -- routing -------------------------------------------------------------------------------
 
     def answer(self, req: ODataRequest) -> ODataResponse:
-        """Answer ``req`` (its path starts with ``EntityDefinitions``); raises ``ODataError``."""
+        """Answer ``req`` (its path starts with ``EntityDefinitions``,
+        ``RelationshipDefinitions`` or ``RetrieveMetadataChanges``); raises ``ODataError``."""
         if req.method.upper() != "GET":
             raise ODataError(
                 405, BAD_REQUEST, "The sandbox serves table definitions read-only (GET)"
             )
         segments = _segments(req.path.strip("/"))
+        if segments[0][0] == "RelationshipDefinitions":
+            return self.relationships.answer(req, segments)
+        if segments[0][0] == "RetrieveMetadataChanges" and len(segments) == 1:
+            return metadata_changes(self.definitions, req, segments[0][1])
         context = f"{req.service_root}$metadata#EntityDefinitions"
         _, entity_key = segments[0]
         if len(segments) == 1:
@@ -335,6 +285,8 @@ class DefinitionsHandler:
             return self._attributes(req, entity, nav_key, rest, f"{context}/Attributes")
         if nav == "Keys" and not rest:
             return self._keys(req, entity, nav_key, f"{context}/Keys")
+        if nav in RELATIONSHIP_NAVIGATIONS and nav_key is None and not rest:
+            return self.relationships.of_entity(req, entity, nav, context)
         raise ODataError(404, UNKNOWN_RESOURCE, f"Resource not found for the segment '{nav}'.")
 
     def _attributes(
@@ -360,13 +312,13 @@ class DefinitionsHandler:
                     f"Cannot cast Attributes to '{CRM}.{cast}': cast to a derived type such as "
                     f"'{CRM}.PicklistAttributeMetadata'.",
                 )
-            if cast not in _DERIVED:
+            if cast not in DERIVED:
                 raise ODataError(
                     404, UNKNOWN_RESOURCE, f"Resource not found for the segment '{name}'."
                 )
             rest = rest[1:]
         if rest:
-            if key is None or cast not in _ENUM_TYPES or [n for n, _ in rest] != ["OptionSet"]:
+            if key is None or cast not in ENUM_TYPES or [n for n, _ in rest] != ["OptionSet"]:
                 raise ODataError(
                     404, UNKNOWN_RESOURCE, f"Resource not found for the segment '{rest[0][0]}'."
                 )
@@ -410,7 +362,7 @@ class DefinitionsHandler:
                 400, BAD_REQUEST, f"The attribute '{attribute.logical_name}' is not a {cast}."
             )
         options = parse_definition_options(
-            req.query, _OPTION_SET_PROPERTIES, "OptionSetMetadata", {}
+            req.query, OPTION_SET_PROPERTIES, "OptionSetMetadata", {}
         )
         url = (
             f"{context}({attribute.properties['MetadataId']})/{CRM}.{cast}/OptionSet"

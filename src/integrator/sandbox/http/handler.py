@@ -136,7 +136,12 @@ class ServiceHandler:
 
     def _is_definitions(self, path: str) -> bool:
         head = path.split("/", 1)[0].split("(", 1)[0]
-        return head == "EntityDefinitions" and self.service.service.flavor == "dataverse"
+        definitions = head in (
+            "EntityDefinitions",
+            "RelationshipDefinitions",
+            "RetrieveMetadataChanges",
+        )
+        return definitions and self.service.service.flavor == "dataverse"
 
     def _definitions_handler(self) -> DefinitionsHandler:
         if self._definitions is None:
