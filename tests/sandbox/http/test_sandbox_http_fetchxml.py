@@ -15,7 +15,10 @@ from sandbox_http_support import Op, error_message, post_batch
 
 from integrator.sandbox.testing import SandboxHandle
 
-PAGING = 'odata.include-annotations="Microsoft.Dynamics.CRM.fetchxmlpagingcookie,Microsoft.Dynamics.CRM.morerecords"'
+PAGING = (
+    'odata.include-annotations="Microsoft.Dynamics.CRM.fetchxmlpagingcookie,'
+    'Microsoft.Dynamics.CRM.morerecords"'
+)
 COOKIE = "@Microsoft.Dynamics.CRM.fetchxmlpagingcookie"
 MORE = "@Microsoft.Dynamics.CRM.morerecords"
 
@@ -195,12 +198,13 @@ def test_paging_with_cookies_reads_every_row_once(
 
 def test_simple_paging_and_top(sandbox: SandboxHandle, client: httpx.Client) -> None:
     _accounts(client, sandbox.sales, 10)
-    xml = "<fetch count='4' page='{}'><entity name='account'><attribute name='name'/><order attribute='name'/></entity></fetch>"
+    body = "<entity name='account'><attribute name='name'/><order attribute='name'/></entity>"
+    xml = "<fetch count='4' page='{}'>" + body + "</fetch>"
     assert _names(_fetch(client, sandbox, xml.format(3))) == ["Account 08", "Account 09"]
     assert _names(_fetch(client, sandbox, xml.format(2))) == [
         f"Account {i:02d}" for i in range(4, 8)
     ]
-    top = "<fetch top='3'><entity name='account'><attribute name='name'/><order attribute='name'/></entity></fetch>"
+    top = "<fetch top='3'>" + body + "</fetch>"
     r = _fetch(client, sandbox, top, PAGING)
     assert _names(r) == ["Account 00", "Account 01", "Account 02"]
     assert MORE not in r.json()

@@ -1,13 +1,14 @@
 """FetchXML on the Web API (``GET contacts?fetchXml=<url-encoded xml>``): the subset a user
 writes in Advanced Find, parsed safely and compiled to the ``$filter`` syntax tree.
 
-Served: ``<fetch>`` with ``top``, ``count``, ``page``, ``paging-cookie`` (and the harmless
-``version``, ``mapping``, ``output-format``, ``no-lock``, ``distinct``,
-``returntotalrecordcount``); one ``<entity name>`` naming the set's table; ``<attribute name>``,
-``<all-attributes/>``; nested ``<filter type='and|or'>``; ``<condition attribute operator
-value>`` with the operators in :data:`OPERATORS`; ``<order attribute descending>``. Everything
-else (``link-entity``, aggregates, aliases, other operators, unknown attributes) is a 400 that
-names it: never a silent 200 with other rows than the real service would give.
+Served: ``<fetch>`` with ``top``, ``count``, ``page``, ``paging-cookie``, ``distinct``,
+``returntotalrecordcount`` (and the harmless ``version``, ``mapping``, ``output-format``,
+``no-lock`` and hints ``latematerialize``, ``options``, ``useraworderby``); one ``<entity
+name>`` naming the set's table; ``<attribute name>``, ``<all-attributes/>``; nested
+``<filter type='and|or'>``; ``<condition attribute operator value>`` with the operators in
+:data:`OPERATORS`; ``<order attribute descending>``. Everything else (``link-entity``,
+aggregates, aliases, other operators, unknown attributes) is a 400 that names it: never a
+silent 200 with other rows than the real service would give.
 
 Microsoft's documentation: "Use FetchXml with Web API" (powerapps-docs/developer/data-platform/
 webapi/use-fetchxml-web-api.md), the FetchXML reference (powerapps-docs/developer/data-platform/
@@ -20,35 +21,33 @@ expanded.
 
 from __future__ import annotations
 
-import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import defusedxml.ElementTree as SafeET
-from defusedxml import DefusedXmlException
-
-from integrator.odata.ast import And, Call, Compare, CompareOp, Expr, Field, Literal, Not, Or
-from integrator.sandbox.http.errors import ODataError
+from integrator.odata.ast import And, Expr
+from integrator.sandbox.http.fetchconditions import (
+    INVALID_FETCH,
+    MAX_COUNT,
+    UNKNOWN_ATTRIBUTE,
+    attribute_property,
+    bad_fetch,
+    compile_filter,
+    flag,
+    parse_xml,
+    positive,
+    refuse_unknown,
+)
 from integrator.sandbox.http.model import Property, ServedSet
-from integrator.sandbox.http.values import utc_text
 
 __all__ = [
     "INVALID_FETCH",
-    "OPERATORS",
+    "MAX_COUNT",
     "UNKNOWN_ATTRIBUTE",
     "FetchQuery",
+    "attribute_property",
     "parse_fetch",
     "parse_xml",
 ]
-
-#: a FetchXML document the sandbox cannot take (malformed, or outside the served subset) (ours:
-#: Dataverse's codes for each schema violation are not all documented)
-INVALID_FETCH = "0x80040203"
-#: an attribute the table does not have (Dataverse's QueryBuilderNoAttribute)
-UNKNOWN_ATTRIBUTE = "0x80041103"
-#: FetchXML's ``count``/page size ceiling ("Page results using FetchXml")
-MAX_COUNT = 5000
 
 _FETCH_ATTRIBUTES = {
     "version",
@@ -61,9 +60,12 @@ _FETCH_ATTRIBUTES = {
     "page",
     "paging-cookie",
     "returntotalrecordcount",
+    # performance hints that change no result (fetch.md: latematerialize, options)
+    "latematerialize",
+    "options",
+    "useraworderby",
 }
 #: attributes Advanced Find writes on conditions for its own display; they change nothing
-_CONDITION_DISPLAY = {"uiname", "uitype", "uihidden"}
 
 
 @dataclass
@@ -84,243 +86,33 @@ class FetchQuery:
     distinct: bool = False
 
 
-def _bad(message: str) -> ODataError:
-    return ODataError(400, INVALID_FETCH, message)
-
-
-def parse_xml(text: str, what: str) -> ET.Element:
-    """``text`` parsed as XML with DTDs and entities refused; 400 naming ``what`` if malformed."""
-    try:
-        root: ET.Element = SafeET.fromstring(text, forbid_dtd=True)
-    except DefusedXmlException:
-        raise _bad(f"The {what} must not contain a DTD or entity declarations") from None
-    except ET.ParseError as exc:
-        raise _bad(f"The {what} is not well-formed XML: {exc}") from None
-    return root
-
-
-def _refuse_unknown(element: ET.Element, allowed: set[str]) -> None:
-    for name in element.attrib:
-        if name not in allowed:
-            raise _bad(
-                f"The FetchXML attribute '{name}' of <{element.tag}> is not supported by the "
-                "sandbox"
-            )
-
-
-def _positive(element: ET.Element, name: str) -> int | None:
-    text = element.get(name)
-    if text is None:
-        return None
-    if not text.strip().isdigit() or int(text) < 1:
-        raise _bad(f"The FetchXML attribute '{name}' must be a positive integer, not '{text}'")
-    return int(text)
-
-
-def attribute_property(served: ServedSet, name: str) -> Property:
-    """The property behind FetchXML attribute ``name`` (a column's logical name; a lookup's
-    logical name reads as ``_name_value``); 400 worded as Dataverse words it when unknown."""
-    prop = served.properties.get(name)
-    if prop is None and not name.startswith("_"):
-        lookup = served.entity_set.lookup(name)
-        prop = served.properties.get(f"_{lookup.name}_value") if lookup else None
-    if prop is None:
-        raise ODataError(
-            400,
-            UNKNOWN_ATTRIBUTE,
-            f"'{served.entity_set.entity_type}' entity doesn't contain attribute with "
-            f"Name = '{name}' and NameMapping = 'Logical'.",
-        )
-    return prop
-
-
-def _literal(prop: Property, text: str) -> Literal:
-    kind = prop.type
-    try:
-        if kind in ("string", "enum"):
-            return Literal(text, "string")
-        if kind == "integer":
-            return Literal(int(text), "integer")
-        if kind == "decimal":
-            return Literal(float(text), "decimal")
-        if kind == "boolean":
-            flag = text.strip().lower()
-            if flag not in ("0", "1", "true", "false"):
-                raise ValueError(text)
-            return Literal(flag in ("1", "true"), "boolean")
-        if kind == "datetime":
-            return Literal(utc_text(text.strip()), "datetime")
-        if kind in ("guid", "lookup"):
-            return Literal(str(uuid.UUID(text.strip().strip("{}"))), "guid")
-    except ValueError:
-        raise _bad(
-            f"The value '{text}' is not valid for attribute '{prop.name}' of type {kind}"
-        ) from None
-    return Literal(text, "string")
-
-
-_NULL = Literal(None, "null")
-
-
-def _not_null(field_: Field) -> Expr:
-    return Compare("ne", field_, _NULL)
-
-
-def _negated(field_: Field, expr: Expr) -> Expr:
-    # SQL Server, where Dataverse runs FetchXML, never matches a null with a negative operator
-    return And((_not_null(field_), Not(expr)))
-
-
-def _like(field_: Field, pattern: str) -> Expr:
-    starts, ends = pattern.startswith("%"), pattern.endswith("%") and len(pattern) > 1
-    inner = pattern[1 if starts else 0 : len(pattern) - 1 if ends else len(pattern)]
-    if any(ch in inner for ch in "%_["):
-        raise _bad(
-            f"The like pattern '{pattern}' is not supported by the sandbox: only a leading and/or "
-            "trailing % wildcard is"
-        )
-    text = Literal(inner, "string")
-    if starts and ends:
-        return Call("contains", (field_, text))
-    if starts:
-        return Call("endswith", (field_, text))
-    if ends:
-        return Call("startswith", (field_, text))
-    return Compare("eq", field_, text)
-
-
-def _compare(op: CompareOp) -> Callable[[Field, list[Literal]], Expr]:
-    def build(field_: Field, values: list[Literal]) -> Expr:
-        expr: Expr = Compare(op, field_, values[0])
-        return And((expr, _not_null(field_))) if op == "ne" else expr
-
-    return build
-
-
-def _in(field_: Field, values: list[Literal]) -> Expr:
-    return Or(tuple(Compare("eq", field_, v) for v in values))
-
-
-def _not_in(field_: Field, values: list[Literal]) -> Expr:
-    return _negated(field_, _in(field_, values))
-
-
-def _between(field_: Field, values: list[Literal]) -> Expr:
-    return And((Compare("ge", field_, values[0]), Compare("le", field_, values[1])))
-
-
-def _not_between(field_: Field, values: list[Literal]) -> Expr:
-    return _negated(field_, _between(field_, values))
-
-
-def _function(name: str, negate: bool) -> Callable[[Field, list[Literal]], Expr]:
-    def build(field_: Field, values: list[Literal]) -> Expr:
-        value = Literal(str(values[0].value), "string")
-        expr: Expr = Call(name, (field_, value))
-        return _negated(field_, expr) if negate else expr
-
-    return build
-
-
-#: operator -> (how many values: 1, 0, 2 or -1 for "one or more", builder)
-OPERATORS: dict[str, tuple[int, Callable[[Field, list[Literal]], Expr]]] = {
-    "eq": (1, _compare("eq")),
-    "ne": (1, _compare("ne")),
-    "neq": (1, _compare("ne")),
-    "gt": (1, _compare("gt")),
-    "ge": (1, _compare("ge")),
-    "lt": (1, _compare("lt")),
-    "le": (1, _compare("le")),
-    "null": (0, lambda f, _: Compare("eq", f, _NULL)),
-    "not-null": (0, lambda f, _: _not_null(f)),
-    "in": (-1, _in),
-    "not-in": (-1, _not_in),
-    "between": (2, _between),
-    "not-between": (2, _not_between),
-    "begins-with": (1, _function("startswith", False)),
-    "not-begin-with": (1, _function("startswith", True)),
-    "ends-with": (1, _function("endswith", False)),
-    "not-end-with": (1, _function("endswith", True)),
-}
-_TEXT_OPERATORS = {"like", "not-like"}
-
-
-def _condition(served: ServedSet, element: ET.Element) -> Expr:
-    _refuse_unknown(element, {"attribute", "operator", "value"} | _CONDITION_DISPLAY)
-    name, operator = element.get("attribute"), element.get("operator")
-    if not name or not operator:
-        raise _bad("A FetchXML <condition> needs an 'attribute' and an 'operator'")
-    prop = attribute_property(served, name)
-    field_ = Field(prop.name)
-    texts = [child.text or "" for child in element if child.tag == "value"]
-    for child in element:
-        if child.tag != "value":
-            raise _bad(f"The FetchXML element <{child.tag}> is not allowed in a <condition>")
-    if element.get("value") is not None:
-        texts.insert(0, element.get("value") or "")
-    if operator in _TEXT_OPERATORS:
-        if len(texts) != 1:
-            raise _bad(f"The FetchXML operator '{operator}' takes one value")
-        like = _like(field_, texts[0])
-        return _negated(field_, like) if operator == "not-like" else like
-    if operator not in OPERATORS:
-        raise _bad(f"The FetchXML condition operator '{operator}' is not supported by the sandbox")
-    arity, build = OPERATORS[operator]
-    if (arity >= 0 and len(texts) != arity) or (arity < 0 and not texts):
-        wanted = "one or more values" if arity < 0 else f"{arity} value(s)"
-        raise _bad(f"The FetchXML operator '{operator}' takes {wanted}, not {len(texts)}")
-    return build(field_, [_literal(prop, t) for t in texts])
-
-
-def _filter(served: ServedSet, element: ET.Element) -> Expr | None:
-    _refuse_unknown(element, {"type"})
-    kind = element.get("type", "and")
-    if kind not in ("and", "or"):
-        raise _bad(f"A FetchXML <filter> type is 'and' or 'or', not '{kind}'")
-    items: list[Expr] = []
-    for child in element:
-        if child.tag == "condition":
-            items.append(_condition(served, child))
-        elif child.tag == "filter":
-            nested = _filter(served, child)
-            if nested is not None:
-                items.append(nested)
-        else:
-            raise _bad(f"The FetchXML element <{child.tag}> is not supported inside a <filter>")
-    if not items:
-        return None
-    if len(items) == 1:
-        return items[0]
-    return And(tuple(items)) if kind == "and" else Or(tuple(items))
-
-
 def _entity(served: ServedSet, entity: ET.Element, query: FetchQuery) -> None:
-    _refuse_unknown(entity, {"name"})
+    refuse_unknown(entity, {"name"})
     if entity.get("name") != served.entity_set.entity_type:
-        raise _bad(
+        raise bad_fetch(
             f"The FetchXML entity '{entity.get('name')}' does not match the entity set "
             f"'{served.name}' (entity '{served.entity_set.entity_type}')"
         )
     filters: list[Expr] = []
     for child in entity:
         if child.tag == "attribute":
-            _refuse_unknown(child, {"name"})
+            refuse_unknown(child, {"name"})
             prop = attribute_property(served, child.get("name") or "")
             if prop not in query.select:
                 query.select.append(prop)
         elif child.tag == "all-attributes":
             query.all_attributes = True
         elif child.tag == "filter":
-            expr = _filter(served, child)
+            expr = compile_filter(served, child)
             if expr is not None:
                 filters.append(expr)
         elif child.tag == "order":
-            _refuse_unknown(child, {"attribute", "descending"})
+            refuse_unknown(child, {"attribute", "descending"})
             prop = attribute_property(served, child.get("attribute") or "")
-            descending = (child.get("descending") or "false").lower() == "true"
+            descending = flag(child, "descending")
             query.orderby.append((prop, descending))
         else:
-            raise _bad(f"The FetchXML element <{child.tag}> is not supported by the sandbox")
+            raise bad_fetch(f"The FetchXML element <{child.tag}> is not supported by the sandbox")
     if filters:
         query.filter = filters[0] if len(filters) == 1 else And(tuple(filters))
 
@@ -330,29 +122,27 @@ def parse_fetch(served: ServedSet, text: str) -> FetchQuery:
     the served subset or wrong (unknown attribute, entity of another table, top with paging)."""
     root = parse_xml(text, "fetchXml")
     if root.tag != "fetch":
-        raise _bad(f"A FetchXML query starts with <fetch>, not <{root.tag}>")
-    _refuse_unknown(root, _FETCH_ATTRIBUTES)
-    distinct = (root.get("distinct") or "false").lower()
-    if distinct not in ("true", "false"):
-        raise _bad(f"The FetchXML attribute 'distinct' is 'true' or 'false', not '{distinct}'")
+        raise bad_fetch(f"A FetchXML query starts with <fetch>, not <{root.tag}>")
+    refuse_unknown(root, _FETCH_ATTRIBUTES)
+    distinct = flag(root, "distinct")
     entities = list(root)
     if len(entities) != 1 or entities[0].tag != "entity":
-        raise _bad("A FetchXML <fetch> holds exactly one <entity> element")
+        raise bad_fetch("A FetchXML <fetch> holds exactly one <entity> element")
     query = FetchQuery(select=[], all_attributes=False)
     _entity(served, entities[0], query)
     if not query.select:
         query.all_attributes = True
     if query.all_attributes:
         query.select = list(served.properties.values())
-    query.top = _positive(root, "top")
-    query.count = _positive(root, "count")
-    page = _positive(root, "page")
+    query.top = positive(root, "top")
+    query.count = positive(root, "count")
+    page = positive(root, "page")
     if query.top is not None and (query.count is not None or page is not None):
-        raise _bad("The FetchXML 'top' attribute cannot be used with paging ('count', 'page')")
+        raise bad_fetch("The FetchXML 'top' attribute cannot be used with paging ('count', 'page')")
     if query.top is not None and query.top > MAX_COUNT:
-        raise _bad(f"The FetchXML 'top' attribute is at most {MAX_COUNT}, not {query.top}")
+        raise bad_fetch(f"The FetchXML 'top' attribute is at most {MAX_COUNT}, not {query.top}")
     query.page = page or 1
     query.paging_cookie = root.get("paging-cookie") or None
-    query.total_record_count = (root.get("returntotalrecordcount") or "").lower() == "true"
-    query.distinct = distinct == "true"
+    query.total_record_count = flag(root, "returntotalrecordcount")
+    query.distinct = distinct
     return query
