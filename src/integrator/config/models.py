@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from integrator.config.secrets import SecretRef
+from integrator.connectors.finops.config import check_same_origin
 from integrator.connectors.sql.config import Relation
 from integrator.templates.model import System, TemplateBody
 
@@ -19,6 +20,7 @@ __all__ = [
     "Connection",
     "ConnectionSet",
     "ConnectionsFile",
+    "FinOpsOptions",
     "HistorySettings",
     "OrganizationMapping",
     "Project",
@@ -116,6 +118,16 @@ class SqlOptions(_Strict):
     case_insensitive_filters: bool = False
 
 
+class FinOpsOptions(_Strict):
+    """How the F&O connector reads F&O's metadata (``kind: finops`` only)."""
+
+    #: F&O's metadata service; ``None``: ``/Metadata/`` beside the OData root ``url``
+    metadata_url: str | None = None
+    #: read string lengths from ``$metadata`` once a run (tens of MB on a real environment);
+    #: ``false``: no lengths, so ``Truncate`` needs an explicit ``length``
+    string_lengths: bool = True
+
+
 class Connection(_Strict):
     """One system's endpoint and credentials."""
 
@@ -130,6 +142,16 @@ class Connection(_Strict):
     parallel_batches: PositiveInt | None = None
     #: ``kind: sql`` only
     sql: SqlOptions | None = None
+    #: ``kind: finops`` only
+    finops: FinOpsOptions | None = None
+
+    @model_validator(mode="after")
+    def _finops_options_for_finops(self) -> Connection:
+        if self.finops is not None and self.kind != "finops":
+            raise ValueError("finops options are for connections of kind finops")
+        if self.finops is not None and self.finops.metadata_url is not None:
+            check_same_origin(self.url, self.finops.metadata_url)
+        return self
 
     @model_validator(mode="after")
     def _sql_options_for_sql(self) -> Connection:

@@ -34,9 +34,14 @@ def open_http_connector(system: str, connection: Connection, workspace_root: Pat
         dataverse = DataverseConfig(url=connection.url, **sizes)
         return DataverseConnector(dataverse.client(auth=auth), dataverse.settings())
     if connection.kind == "finops":
-        finops = FinOpsConfig(url=connection.url, **sizes)
+        options = connection.finops.model_dump() if connection.finops else {}
+        finops = FinOpsConfig(url=connection.url, **sizes, **options)
         return FinOpsConnector(
-            finops.client(auth=auth), finops.settings(), cross_company=finops.cross_company
+            finops.client(auth=auth),
+            finops.settings(),
+            cross_company=finops.cross_company,
+            metadata_url=finops.metadata_url,
+            string_lengths=finops.string_lengths,
         )
     raise ConfigError(f"{system}: connection kind {connection.kind!r} is not an HTTP connector")
 

@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from integrator.config import init_workspace
+from integrator.config.models import Connection
+from integrator.connectors.factory import open_http_connector
 from integrator.connectors.finops import FinOpsConfig, FinOpsConnector
 from integrator.connectors.finops.metadata import entity_from_public_entity, metadata_root
 from integrator.errors import RequestRejected
@@ -178,3 +180,33 @@ def test_a_mandatory_field_the_project_leaves_unmapped_is_a_configuration_error(
     output = result.stdout + result.stderr
     assert "required field 'CustomerGroupId' of CustomersV2" in output
     assert "Accounts (Sales to Fin and Ops).yaml" in output
+
+
+def test_a_workspace_connection_can_turn_string_lengths_off(
+    tmp_path: Path, sandbox: SandboxHandle
+) -> None:
+    connection = Connection(kind="finops", url=sandbox.finops, finops={"string_lengths": False})
+    connector = open_http_connector("finops", connection, tmp_path)
+    try:
+        sandbox.reset_request_counts()
+        info = connector.describe("CustomersV2")
+        assert info.fields["CustomerAccount"].max_length is None
+        assert sandbox.request_counts()["requests"]["finops"] == {"GET": 3}
+    finally:
+        connector.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"metadata_url": "https://elsewhere.example.com/Metadata/"}, "same host"),
+        ({"string_lengths": "sometimes"}, "string_lengths"),
+    ],
+)
+def test_finops_options_are_checked(options: dict[str, Any], words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        Connection(
+            kind="finops", url="https://contoso.operations.dynamics.com/data/", finops=options
+        )
+    with pytest.raises(ValueError, match="kind finops"):
+        Connection(kind="dataverse", url="https://contoso.crm.dynamics.com/", finops={})

@@ -181,6 +181,18 @@ def test_refusals(
     assert response.json()["error"]["message"]
 
 
+def test_service_document_lists_the_collections(sandbox_session: SandboxHandle) -> None:
+    for url in (_root(sandbox_session), _root(sandbox_session).rstrip("/")):
+        body = httpx.get(url, timeout=30).json()
+        assert body["@odata.context"] == f"{_root(sandbox_session)}$metadata"
+        assert [(e["name"], e["kind"]) for e in body["value"]] == [
+            ("DataEntities", "EntitySet"),
+            ("PublicEntities", "EntitySet"),
+            ("PublicEnumerations", "EntitySet"),
+            ("Labels", "EntitySet"),
+        ]
+
+
 def test_metadata_is_read_only(sandbox_session: SandboxHandle) -> None:
     response = httpx.post(_root(sandbox_session) + "DataEntities", json={}, timeout=30)
     assert response.status_code == 405

@@ -275,9 +275,9 @@ def create_app(
         routes.append(Route(base.rstrip("/"), endpoint, methods=_METHODS))
         if name in sandbox.metadata_services:
             metadata = _service_endpoint(sandbox, name, metadata_service=True)
-            routes.append(
-                Route(metadata_service_path(base) + "{rest:path}", metadata, methods=_METHODS)
-            )
+            metadata_base = metadata_service_path(base)
+            routes.append(Route(metadata_base + "{rest:path}", metadata, methods=_METHODS))
+            routes.append(Route(metadata_base.rstrip("/"), metadata, methods=_METHODS))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

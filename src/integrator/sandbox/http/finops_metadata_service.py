@@ -2,6 +2,8 @@
 
 Served (below ``<host>/Metadata/``; in the sandbox ``/finops/Metadata/``), read-only:
 
+- the service document (``/Metadata/``): its four collections
+
 - ``DataEntities``, ``DataEntities('CustCustomerV2Entity')``
 - ``PublicEntities``, ``PublicEntities('CustomerV2')`` (keyed by the public entity name; the
   entity set name ``CustomersV2`` is its ``EntitySetName``, found with
@@ -84,6 +86,8 @@ class FinOpsMetadataService:
                 405, BAD_REQUEST, f"The method {req.method} is not allowed: /Metadata is read-only"
             )
         path = req.path.strip("/")
+        if path == "":
+            return self._service_document(req)
         match = _SEGMENT.match(path)
         if match is None:
             raise _unknown(path)
@@ -135,6 +139,16 @@ class FinOpsMetadataService:
                 payload["@odata.count"] = total
         payload["value"] = [_project(r, select) for r in rows]
         return json_response(200, payload)
+
+    def _service_document(self, req: ODataRequest) -> ODataResponse:
+        names = [*self._collections, "Labels"]
+        return json_response(
+            200,
+            {
+                "@odata.context": f"{req.service_root}$metadata",
+                "value": [{"name": n, "kind": "EntitySet", "url": n} for n in names],
+            },
+        )
 
     def _label(self, req: ODataRequest, parts: dict[str, str]) -> ODataResponse:
         if set(parts) != {"Id", "Language"}:
