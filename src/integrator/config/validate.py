@@ -212,7 +212,8 @@ class _Checker:
                     return info.type if info is not None else None
 
                 try:
-                    check_types(expression, field_type)
+                    # a SQL source keeps booleans as numbers (SQLite INTEGER, SQL Server bit)
+                    check_types(expression, field_type, number_fields_as_booleans=True)
                 except FilterTypeError as exc:
                     add(loc, f"invalid filter: {exc.reason}")
 
