@@ -16,8 +16,18 @@ from typing import Any
 from integrator.connectors.base import Record
 from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetadata
 from integrator.errors import RequestRejected
-from integrator.odata.ast import And, Call, Compare, Expr, Field, Literal, Not, Operand, Or
-from integrator.odata.ast import QueryFunction
+from integrator.odata.ast import (
+    And,
+    Call,
+    Compare,
+    Expr,
+    Field,
+    Literal,
+    Not,
+    Operand,
+    Or,
+    QueryFunction,
+)
 
 __all__ = ["Projection", "project", "rename_fields"]
 
