@@ -215,7 +215,7 @@ class _Parser:
         if isinstance(left, Field):
             return Compare("eq", left, Literal(True, "boolean", implicit=True))
         if _is_condition(left) or _is_boolean_literal(left):
-            return left  # type: ignore[return-value]
+            return left
         pos = start.pos if start is not None else 0
         raise FilterSyntaxError("expected a condition", self.text, pos)
 
@@ -232,7 +232,7 @@ class _Parser:
                 return expr if keep else Not(expr)
             raise FilterSyntaxError("a comparison needs a value", self.text, token.pos)
         assert not isinstance(left, _CONDITIONS) and not isinstance(right, _CONDITIONS)
-        return Compare(op, left, right)  # type: ignore[arg-type]
+        return Compare(op, left, right)
 
     def _operand(self) -> Operand | Expr:
         token = self._next()
@@ -241,9 +241,9 @@ class _Parser:
             inner = self._or()
             self._expect(")")
             self.depth -= 1
-            if isinstance(inner, Compare) and isinstance(inner.right, Literal):
-                if inner.right.implicit:  # (lastname) eq 'x': the parentheses held a value
-                    return inner.left
+            right = inner.right if isinstance(inner, Compare) else None
+            if isinstance(inner, Compare) and isinstance(right, Literal) and right.implicit:
+                return inner.left  # (lastname) eq 'x': the parentheses held a value
             return inner
         if token.kind == "string":
             return Literal(_unquote(token.text), "string")
@@ -396,7 +396,11 @@ class _Parser:
         value = self._operand()
         if not isinstance(value, Literal):
             where = token.pos if token is not None else len(self.text)
-            raise FilterSyntaxError("a parameter takes a literal value", self.text, where)
+            raise FilterSyntaxError(
+                "a parameter takes a literal value (a property name goes in quotes: 'name')",
+                self.text,
+                where,
+            )
         return (value,), False
 
     def _array_item(self) -> Literal:

@@ -99,17 +99,33 @@ def _check_call(call: Call, field_types: FieldTypes) -> None:
             )
 
 
-def _check_compare(expr: Compare, field_types: FieldTypes) -> None:
+def _field_as_boolean(operand: Operand, kind: str | None, other: Operand) -> bool:
+    """A number field compared with ``true``/``false``."""
+    return (
+        isinstance(operand, Field)
+        and kind in _NUMBERS
+        and isinstance(other, Literal)
+        and other.kind == "boolean"
+    )
+
+
+def _check_compare(expr: Compare, field_types: FieldTypes, numbers_as_booleans: bool) -> None:
     for side in (expr.left, expr.right):
         if isinstance(side, Call):
             _check_call(side, field_types)
     if isinstance(expr.right, Literal) and expr.right.implicit:
-        if operand_type(expr.left, field_types) not in (None, "Edm.Boolean"):
+        kind = operand_type(expr.left, field_types)
+        if kind not in (None, "Edm.Boolean") and not (numbers_as_booleans and kind in _NUMBERS):
             raise FilterTypeError(NOT_BOOLEAN)
         return
     left = operand_type(expr.left, field_types)
     right = operand_type(expr.right, field_types)
     if left is None or right is None or _compatible(left, right):
+        return
+    if numbers_as_booleans and (
+        _field_as_boolean(expr.left, left, expr.right)
+        or _field_as_boolean(expr.right, right, expr.left)
+    ):
         return
     raise FilterTypeError(
         "A binary operator with incompatible types was detected. Found operand types "
@@ -117,11 +133,16 @@ def _check_compare(expr: Compare, field_types: FieldTypes) -> None:
     )
 
 
-def check_types(expr: Expr, field_types: FieldTypes) -> None:
+def check_types(
+    expr: Expr, field_types: FieldTypes, *, number_fields_as_booleans: bool = False
+) -> None:
     """Raise :class:`FilterTypeError` where ``expr`` compares values that do not fit.
 
     ``field_types`` gives a field path's FieldType (``string``, ``integer``, ``boolean`` ...) or
     ``None`` when unknown; unknown fields are not this check's business (callers name them).
+    ``number_fields_as_booleans`` lets a number field stand for a boolean (``active eq true``,
+    a bare ``active``), as SQL databases keep booleans as 0 and 1; OData services never allow
+    it (a boolean field compared with a number stays refused either way).
     """
     stack: list[Expr] = [expr]
     while stack:
@@ -131,7 +152,7 @@ def check_types(expr: Expr, field_types: FieldTypes) -> None:
         elif isinstance(node, Not):
             stack.append(node.item)
         elif isinstance(node, Compare):
-            _check_compare(node, field_types)
+            _check_compare(node, field_types, number_fields_as_booleans)
         elif isinstance(node, QueryFunction):
             typed_values(node, field_types(node.path))
         elif isinstance(node, Call):

@@ -103,9 +103,7 @@ def test_forms_odata_allows_are_accepted(
     assert _first_names(client, contacts, expr) == expected
 
 
-def test_ne_and_not_leave_blanks_out_as_dataverse_does(
-    contacts: str, client: httpx.Client
-) -> None:
+def test_ne_and_not_leave_blanks_out_as_dataverse_does(contacts: str, client: httpx.Client) -> None:
     # "Records aren't returned if the expression evaluates to false or null" (filter-rows.md)
     assert _first_names(client, contacts, "lastname ne 'Milk'") == ["Gilles", "Jürgen"]
     assert _first_names(client, contacts, "not (lastname eq 'Milk')") == ["Gilles", "Jürgen"]
@@ -152,7 +150,7 @@ def test_orderby_on_strings_uses_the_same_collation(contacts: str, client: httpx
             ["Anna", "Gilles"],
         ),
         (
-            'Microsoft.Dynamics.CRM.NotIn(PropertyName=\'accountrolecode\',PropertyValues=["1"])',
+            "Microsoft.Dynamics.CRM.NotIn(PropertyName='accountrolecode',PropertyValues=[\"1\"])",
             ["Anna", "Gilles"],
         ),
         (
@@ -164,7 +162,7 @@ def test_orderby_on_strings_uses_the_same_collation(contacts: str, client: httpx
             ["Jürgen"],
         ),
         (
-            "Microsoft.Dynamics.CRM.In(PropertyName='lastname',PropertyValues=[\"O'Neil\",\"Milk\"])"
+            'Microsoft.Dynamics.CRM.In(PropertyName=\'lastname\',PropertyValues=["O\'Neil","Milk"])'
             " and firstname eq 'anna'",
             ["Anna"],
         ),

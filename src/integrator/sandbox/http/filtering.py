@@ -195,9 +195,7 @@ def where_clause(
         if case_insensitive:
             strings.update(collation="NOCASE", fold="odata_casefold")
         try:
-            condition = to_sqlalchemy(
-                expr, lambda path: _filter_column(served, path), **strings
-            )
+            condition = to_sqlalchemy(expr, lambda path: _filter_column(served, path), **strings)
             conditions.append(condition)
         except UnknownFieldError as exc:
             raise ODataError(
