@@ -87,4 +87,3 @@ def test_dataverse_metadata_has_no_invented_annotations(sandbox_session: Sandbox
             "http://vocabularies.odata.org/OData.Community.Keys.V1.xml",
             "http://vocabularies.odata.org/OData.Community.Display.V1.xml",
         }
-
