@@ -18,6 +18,7 @@ __all__ = [
     "ConfigProblem",
     "ConnectorError",
     "FilterSyntaxError",
+    "FilterTypeError",
     "IntegratorError",
     "RecordRejected",
     "RequestRejected",
@@ -65,6 +66,15 @@ class FilterSyntaxError(IntegratorError, ValueError):
         self.position = position
         self.reason = message
         super().__init__(f"invalid $filter at position {position}: {message} in {text!r}")
+
+
+class FilterTypeError(IntegratorError, ValueError):
+    """An OData ``$filter`` parses but does not fit the entity's property types
+    (``lastname eq 1``). The message is worded as Dataverse words it."""
+
+    def __init__(self, message: str) -> None:
+        self.reason = message
+        super().__init__(message)
 
 
 class ConnectorError(IntegratorError):

@@ -51,6 +51,13 @@ def serve(
         int | None, typer.Option("--max-concurrent", help="Concurrent requests per client.")
     ] = None,
     fault_seed: Annotated[int, typer.Option("--fault-seed", help="Seed of the fault dice.")] = 0,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option("--tls-cert", help="Serve https with this PEM certificate (chain)."),
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="The PEM private key of --tls-cert.")
+    ] = None,
 ) -> None:
     """Serve Sales, CDS and F&O from the SQLite files in DIR until Ctrl-C.
 
@@ -58,11 +65,15 @@ def serve(
     Faults can be changed while running with PUT /_sandbox/faults.
 
     Example: integrator sandbox serve --data ./sandbox --port 8700 --fault-429 0.05
+
+    Example (https): integrator sandbox serve --data ./sandbox --tls-cert cert.pem --tls-key key.pem
     """
     from integrator.sandbox.http import FaultConfig
     from integrator.sandbox.server import SandboxServer
     from integrator.sandbox.stores import SandboxStore
 
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("--tls-cert and --tls-key go together")
     budget_requests, budget_window = _budget(budget)
     try:
         faults = FaultConfig.from_dict(
@@ -82,7 +93,9 @@ def serve(
         raise typer.BadParameter(str(exc)) from None
     store = SandboxStore.open(data, with_solution=not without_solution)
     try:
-        server = SandboxServer(store, host=host, port=port, faults=faults)
+        server = SandboxServer(
+            store, host=host, port=port, faults=faults, tls_certfile=tls_cert, tls_keyfile=tls_key
+        )
     except OSError as exc:
         typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror}", err=True)
         raise typer.Exit(2) from None

@@ -8,17 +8,24 @@ from collections.abc import Callable, Sequence
 from integrator.config.files import CONNECTIONS_FILE
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import EntityInfo, FieldInfo
-from integrator.errors import ConfigError, ConfigProblem, FilterSyntaxError, IntegratorError
+from integrator.errors import (
+    ConfigError,
+    ConfigProblem,
+    FilterSyntaxError,
+    FilterTypeError,
+    IntegratorError,
+)
 from integrator.mapping import MappingRow, build_transform, check_rows
 from integrator.mapping.registry import TransformError
 from integrator.templates.model import Leg, Task, describe_location
 from integrator.templates.yamldoc import line_of
 
 try:  # the shared $filter parser; validation still runs where it is not installed
-    from integrator.odata.filter import parse_filter, referenced_fields
+    from integrator.odata.filter import check_types, parse_filter, referenced_fields
 except ImportError:  # pragma: no cover
     parse_filter = None  # type: ignore[assignment]
     referenced_fields = None  # type: ignore[assignment]
+    check_types = None  # type: ignore[assignment]
 
 __all__ = ["Describe", "check_workspace", "validate_workspace"]
 
@@ -191,10 +198,24 @@ class _Checker:
             add(loc, f"invalid filter at position {exc.position}: {exc.reason}")
             return
         if isinstance(source, EntityInfo) and referenced_fields is not None:
+            missing = False
             for path in sorted(referenced_fields(expression)):
                 head = path.replace("/", ".").split(".", 1)[0]
                 if head not in source.fields and f"_{head}_value" not in source.fields:
                     add(loc, f"the filter reads '{path}', which does not exist on {source.name}")
+                    missing = True
+            if not missing and check_types is not None:
+                fields = source.fields
+
+                def field_type(path: str) -> str | None:
+                    info = fields.get(path)
+                    return info.type if info is not None else None
+
+                try:
+                    # a SQL source keeps booleans as numbers (SQLite INTEGER, SQL Server bit)
+                    check_types(expression, field_type, number_fields_as_booleans=True)
+                except FilterTypeError as exc:
+                    add(loc, f"invalid filter: {exc.reason}")
 
     def check_leg(
         self,

@@ -42,6 +42,8 @@ class FieldInfo:
     enum_values: tuple[str, ...] | None = None
     #: for ``lookup`` fields: the entities it may point at (a polymorphic lookup names several)
     lookup_targets: tuple[str, ...] = ()
+    #: for option-set fields (Dataverse choices, travelling as integers): the valid values
+    options: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,11 @@ def convert_value(value: Any, field: FieldInfo) -> Any:
             f"{_show(value)} is {len(converted)} characters long; {field.name} holds at most "
             f"{field.max_length} (add a Truncate)"
         )
+    if field.options is not None and converted.__class__ is int and converted not in field.options:
+        raise ConversionFailed(
+            f"{_show(value)} is not an option of {field.name} (its options are "
+            f"{', '.join(map(str, field.options))})"
+        )
     return converted
 
 
@@ -68,7 +73,11 @@ ColumnConverter = Callable[[list[Any], dict[int, str]], list[Any]]
 def column_converter(field: FieldInfo) -> ColumnConverter:
     """A step converting a whole column to ``field``'s type, recording failures by index."""
     fast_types = _FAST_TYPES[field.type]
-    allowed = frozenset(field.enum_values) if field.type == "enum" and field.enum_values else None
+    allowed: frozenset[Any] | None = None
+    if field.type == "enum" and field.enum_values:
+        allowed = frozenset(field.enum_values)
+    elif field.options is not None:
+        allowed = frozenset(field.options)
     max_length = field.max_length
 
     def convert(values: list[Any], failed: dict[int, str]) -> list[Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from typing import Literal as TypingLiteral
 
@@ -18,6 +18,7 @@ __all__ = [
     "Not",
     "Operand",
     "Or",
+    "QueryFunction",
 ]
 
 CompareOp = TypingLiteral["eq", "ne", "gt", "ge", "lt", "le"]
@@ -28,11 +29,16 @@ LiteralKind = TypingLiteral[
 
 @dataclass(frozen=True)
 class Literal:
-    """A constant. ``enum_type`` is set for qualified enum literals (``NoYes'Yes'``)."""
+    """A constant. ``enum_type`` is set for qualified enum literals (``NoYes'Yes'``).
+
+    ``implicit`` marks the ``true`` the parser supplies for a bare property used as a condition
+    (``msdynce_isactivecustomer`` means ``... eq true``); it does not take part in equality.
+    """
 
     value: Any
     kind: LiteralKind
     enum_type: str | None = None
+    implicit: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -83,5 +89,21 @@ class Not:
     item: Expr
 
 
-#: A boolean expression. A ``Call`` here is one of the boolean functions (``contains`` ...).
-Expr = Compare | And | Or | Not | Call
+@dataclass(frozen=True)
+class QueryFunction:
+    """A Dataverse query function: ``Microsoft.Dynamics.CRM.In(PropertyName='x',...)``.
+
+    ``name`` is the short name (``In``, ``Between``, ``On``, ``LastXDays`` ...), ``path`` the
+    ``PropertyName`` and ``values`` the ``PropertyValue`` (one) or ``PropertyValues`` (several),
+    as written. Microsoft documents them in the Web API Query Function Reference
+    (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/queryfunctions).
+    """
+
+    name: str
+    path: str
+    values: tuple[Literal, ...]
+
+
+#: A boolean expression. A ``Call`` here is one of the boolean functions (``contains`` ...);
+#: a ``Literal`` here is ``true`` or ``false``.
+Expr = Compare | And | Or | Not | Call | QueryFunction | Literal

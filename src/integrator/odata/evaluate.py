@@ -1,19 +1,40 @@
 """Evaluate a ``$filter`` syntax tree against records in Python, with SQL's three-valued logic.
 
 A comparison with a null value (other than ``eq null`` / ``ne null``) is *unknown*; ``not``
-of unknown is unknown, and an unknown result does not select the record. This matches what
-the SQL compiler in :mod:`integrator.odata.sql` produces, so the two can be compared.
+of unknown is unknown, and an unknown result does not select the record. This is what Dataverse
+documents ("Records aren't returned if the expression evaluates to false or null",
+``powerapps-docs/developer/data-platform/webapi/query/filter-rows.md``) and what the SQL compiler
+in :mod:`integrator.odata.sql` produces, so ``lastname ne 'x'`` does not select a blank lastname.
+
+Case-insensitive comparison uses Unicode case folding (``str.casefold``), the same rule the
+sandbox's SQLite collation applies. Dataverse query functions are rewritten into comparisons
+(:mod:`integrator.odata.functions`) with the property's type taken from the record's value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from integrator.odata.ast import And, Call, Compare, Expr, Field, Literal, Not, Operand, Or
+from integrator.odata.ast import (
+    And,
+    Call,
+    Compare,
+    Expr,
+    Field,
+    Literal,
+    Not,
+    Operand,
+    Or,
+    QueryFunction,
+)
+from integrator.odata.functions import lower_query_function
 
 __all__ = ["evaluate", "field_value"]
+
+_DATE_FUNCTIONS = frozenset({"On", "OnOrAfter", "OnOrBefore", "LastXDays", "NextXDays"})
 
 Resolver = Callable[[Mapping[str, Any], str], Any]
 
@@ -68,6 +89,13 @@ class _Evaluator:
             return None if value is None else not value
         if isinstance(expr, Compare):
             return self._compare(expr, record)
+        if isinstance(expr, Literal):
+            return bool(expr.value)
+        if isinstance(expr, QueryFunction):
+            value = self.resolve(record, expr.path)
+            if value is None:
+                return None
+            return self.truth(_lowered(expr, _field_type_of(value)), record)
         return self._function(expr, record)
 
     def _value(self, operand: Operand, record: Mapping[str, Any]) -> Any:
@@ -118,7 +146,7 @@ class _Evaluator:
         if "datetime" in kinds:
             return _as_datetime(left), _as_datetime(right)
         if isinstance(left, str) and isinstance(right, str) and self.case_insensitive:
-            return left.lower(), right.lower()
+            return left.casefold(), right.casefold()
         if isinstance(left, bool) or isinstance(right, bool):
             return _as_number(left), _as_number(right)
         return left, right
@@ -130,7 +158,7 @@ class _Evaluator:
             return None
         haystack, needle = str(haystack), str(needle)
         if self.case_insensitive:
-            haystack, needle = haystack.lower(), needle.lower()
+            haystack, needle = haystack.casefold(), needle.casefold()
         if call.name == "contains":
             return needle in haystack
         if call.name == "startswith":
@@ -145,10 +173,35 @@ def _is_null_literal(operand: Operand) -> bool:
 def _as_datetime(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value)
+            value = datetime.fromisoformat(value)
         except ValueError:
             return value
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
     return value
+
+
+def _field_type_of(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "decimal"
+    if isinstance(value, datetime):
+        return "datetime"
+    return "string" if isinstance(value, str) else None
+
+
+def _lowered(fn: QueryFunction, field_type: str | None) -> Expr:
+    if fn.name in _DATE_FUNCTIONS:  # "now" moves: not cached
+        return lower_query_function(fn, "datetime")
+    return _lowered_values(fn, field_type)
+
+
+@lru_cache(maxsize=256)
+def _lowered_values(fn: QueryFunction, field_type: str | None) -> Expr:
+    return lower_query_function(fn, field_type)
 
 
 def _as_number(value: Any) -> Any:

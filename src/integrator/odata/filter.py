@@ -1,6 +1,8 @@
 """OData ``$filter`` support shared by the engine, the connectors and the sandbox.
 
 - :func:`parse_filter` turns text into a syntax tree (or raises ``FilterSyntaxError``);
+- :func:`check_types` checks it against the entity's property types (``FilterTypeError``);
+- :func:`expand_query_functions` rewrites Dataverse query functions as comparisons;
 - :func:`evaluate` applies it to a record in Python;
 - :func:`to_sqlalchemy` compiles it to a SQL condition with bound parameters;
 - :func:`to_odata` writes it back as text for Dataverse or F&O;
@@ -19,11 +21,14 @@ from integrator.odata.ast import (
     Not,
     Operand,
     Or,
+    QueryFunction,
 )
 from integrator.odata.evaluate import evaluate, field_value
+from integrator.odata.functions import expand_query_functions
 from integrator.odata.parser import parse_filter
 from integrator.odata.render import referenced_fields, to_odata
 from integrator.odata.sql import UnknownFieldError, to_sqlalchemy
+from integrator.odata.types import check_types
 
 __all__ = [
     "And",
@@ -35,8 +40,11 @@ __all__ = [
     "Not",
     "Operand",
     "Or",
+    "QueryFunction",
     "UnknownFieldError",
+    "check_types",
     "evaluate",
+    "expand_query_functions",
     "field_value",
     "parse_filter",
     "referenced_fields",

@@ -1,18 +1,33 @@
 """Write a ``$filter`` syntax tree back as OData text, for Dataverse or for F&O.
 
 String values are quoted with embedded quotes doubled (``'O''Brien'``); URL encoding (``&``,
-``#``) is left to the HTTP client's query-parameter encoding. F&O differs from Dataverse in two
+``#``) is left to the HTTP client's query-parameter encoding. F&O differs from Dataverse in three
 ways this module handles: enum values are written as qualified literals
-(``Microsoft.Dynamics.DataEntities.NoYes'Yes'``), and substring matches are written with
-wildcards (``Name eq '*smith*'``) because F&O has no ``contains``.
+(``Microsoft.Dynamics.DataEntities.NoYes'Yes'``), substring matches are written with
+wildcards (``Name eq '*smith*'``) because F&O has no ``contains``, and Dataverse's query
+functions (``Microsoft.Dynamics.CRM.In`` ...) are written as the comparisons they stand for.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Literal as TypingLiteral
 
-from integrator.odata.ast import And, Call, Compare, Expr, Field, Literal, Not, Operand, Or
+from integrator.odata.ast import (
+    And,
+    Call,
+    Compare,
+    Expr,
+    Field,
+    Literal,
+    Not,
+    Operand,
+    Or,
+    QueryFunction,
+)
+from integrator.odata.functions import lower_query_function
+from integrator.odata.parser import QUERY_FUNCTION_NAMESPACE, QUERY_FUNCTIONS
 
 __all__ = ["FINOPS_ENUM_NAMESPACE", "referenced_fields", "to_odata"]
 
@@ -54,6 +69,12 @@ class _Renderer:
             left = self.operand(expr.left, enum_type)
             right = self.operand(expr.right, enum_type)
             return f"{left} {expr.op} {right}"
+        if isinstance(expr, Literal):
+            return "true" if expr.value else "false"
+        if isinstance(expr, QueryFunction):
+            if self.dialect == "finops":
+                return self.condition(lower_query_function(expr, None), top=top)
+            return _query_function(expr)
         return self.function(expr)
 
     def _enum_type_of(self, operand: Operand) -> str | None:
@@ -104,6 +125,21 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _query_function(fn: QueryFunction) -> str:
+    """Dataverse's own syntax: lists as JSON strings (which lets values hold ``'``), as in the
+    examples of ``powerapps-docs/developer/data-platform/webapi/query/filter-rows.md``."""
+    parameter = QUERY_FUNCTIONS[fn.name]
+    if parameter == "PropertyValues":
+        values = ",".join(json.dumps(str(v.value), ensure_ascii=False) for v in fn.values)
+        argument = f"[{values}]"
+    elif fn.values[0].kind == "integer":
+        argument = str(fn.values[0].value)
+    else:
+        argument = _quote(str(fn.values[0].value))
+    name = f"{QUERY_FUNCTION_NAMESPACE}.{fn.name}"
+    return f"{name}(PropertyName={_quote(fn.path)},{parameter}={argument})"
+
+
 def referenced_fields(expr: Expr) -> set[str]:
     """The field paths ``expr`` reads."""
     found: set[str] = set()
@@ -124,7 +160,9 @@ def referenced_fields(expr: Expr) -> set[str]:
         elif isinstance(node, Compare):
             visit_operand(node.left)
             visit_operand(node.right)
-        else:
+        elif isinstance(node, QueryFunction):
+            found.add(node.path)
+        elif isinstance(node, Call):
             visit_operand(node)
 
     visit(expr)

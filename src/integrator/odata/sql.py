@@ -1,8 +1,14 @@
 """Compile a ``$filter`` syntax tree to a SQLAlchemy boolean expression with bound parameters.
 
 Values are always bound, never written into the SQL text. Null comparisons follow SQL
-(``eq null`` is ``IS NULL``), which is also what :func:`integrator.odata.evaluate.evaluate`
-does in Python.
+(``eq null`` is ``IS NULL``; ``ne 'x'`` does not select a null), which is also what
+:func:`integrator.odata.evaluate.evaluate` does in Python. Dataverse query functions are
+rewritten into comparisons first (:mod:`integrator.odata.functions`).
+
+Case-insensitive strings: by default both sides of a string comparison go through ``lower()``.
+A database that has a case-insensitive collation (the sandbox registers one) passes
+``collation`` instead, so that comparisons keep using the columns' indexes, and names the SQL
+functions that fold case (``fold``) and implement ``tolower``/``toupper``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,19 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Boolean
 
 from integrator.errors import IntegratorError
-from integrator.odata.ast import And, Call, Compare, Expr, Field, Literal, Not, Operand, Or
+from integrator.odata.ast import (
+    And,
+    Call,
+    Compare,
+    Expr,
+    Field,
+    Literal,
+    Not,
+    Operand,
+    Or,
+    QueryFunction,
+)
+from integrator.odata.functions import FieldTypes, lower_query_function
 
 __all__ = ["ColumnLookup", "UnknownFieldError", "to_sqlalchemy"]
 
@@ -64,20 +82,43 @@ def _contains_mysql(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str
 
 
 def to_sqlalchemy(
-    expr: Expr, columns: ColumnLookup, *, case_insensitive: bool = False
+    expr: Expr,
+    columns: ColumnLookup,
+    *,
+    case_insensitive: bool = False,
+    field_types: FieldTypes | None = None,
+    collation: str | None = None,
+    fold: str = "lower",
+    lower: str = "lower",
+    upper: str = "upper",
 ) -> ColumnElement[bool]:
     """Compile ``expr`` to a SQLAlchemy condition over ``columns``.
 
     ``columns`` maps a field path to its column (a mapping, or a function raising ``KeyError``).
-    Raises :class:`UnknownFieldError` for a field ``columns`` does not know.
+    ``field_types`` gives a field's FieldType, used to type a query function's values.
+    ``collation``, when given, is applied to string comparisons (and implies case-insensitive
+    ``contains``/``startswith``/``endswith`` through the SQL function named ``fold``).
+    Raises :class:`UnknownFieldError` for a field ``columns`` does not know, and
+    :class:`integrator.errors.FilterTypeError` for a query function value of the wrong type.
     """
-    return _Compiler(columns, case_insensitive).condition(expr)
+    compiler = _Compiler(columns, case_insensitive or collation is not None)
+    compiler.field_types = field_types
+    compiler.collation = collation
+    compiler.fold, compiler.lower, compiler.upper = fold, lower, upper
+    return compiler.condition(expr)
 
 
 class _Compiler:
     def __init__(self, columns: ColumnLookup, case_insensitive: bool) -> None:
         self.columns = columns
         self.case_insensitive = case_insensitive
+        self.field_types: FieldTypes | None = None
+        self.collation: str | None = None
+        self.fold = self.lower = self.upper = ""
+
+    def _sql_function(self, name: str, value: ColumnElement[Any]) -> ColumnElement[Any]:
+        result: ColumnElement[Any] = getattr(func, name)(value)
+        return result
 
     def column(self, path: str) -> ColumnElement[Any]:
         try:
@@ -96,6 +137,12 @@ class _Compiler:
             return not_(self.condition(expr.item))
         if isinstance(expr, Compare):
             return self.compare(expr)
+        if isinstance(expr, Literal):
+            return true() if expr.value else false()
+        if isinstance(expr, QueryFunction):
+            self.column(expr.path)  # an unknown field is named before any value problem
+            kind = self.field_types(expr.path) if self.field_types else None
+            return self.condition(lower_query_function(expr, kind))
         return self.function(expr)
 
     def operand(self, operand: Operand, text: bool = False) -> ColumnElement[Any]:
@@ -106,13 +153,16 @@ class _Compiler:
         else:
             inner = self.operand(operand.args[0], text=False)
             if operand.name == "tolower":
-                value = func.lower(inner)
+                value = self._sql_function(self.lower, inner)
             elif operand.name == "toupper":
-                value = func.upper(inner)
+                value = self._sql_function(self.upper, inner)
             else:
                 value = func.trim(inner)
         if text and self.case_insensitive:
-            return func.lower(value)
+            if self.collation is not None:
+                # a bare column keeps its own collation (and its index); others are given it
+                return value if isinstance(operand, Field) else value.collate(self.collation)
+            return self._sql_function(self.fold, value)
         return value
 
     def compare(self, expr: Compare) -> ColumnElement[bool]:
@@ -146,8 +196,11 @@ class _Compiler:
         return left <= right
 
     def function(self, call: Call) -> ColumnElement[bool]:
-        haystack = self.operand(call.args[0], text=True)
-        needle = self.operand(call.args[1], text=True)
+        haystack = self.operand(call.args[0])
+        needle = self.operand(call.args[1])
+        if self.case_insensitive:
+            haystack = self._sql_function(self.fold, haystack)
+            needle = self._sql_function(self.fold, needle)
         if call.name == "contains":
             return _Contains(haystack, needle)
         if call.name == "startswith":

@@ -1,5 +1,9 @@
 """Running the sandbox: uvicorn over the app, in the foreground (the CLI) or in a background
 thread (tests), on a socket bound before start so ``port=0`` gives a free port.
+
+With ``tls_certfile``/``tls_keyfile`` it serves https (Dataverse and F&O only serve https, and
+clients such as Microsoft's Dataverse SDK refuse an ``http://`` URL); the certificate is the
+caller's (a test makes one with ``trustme``), and clients trust it through their own options.
 """
 
 from __future__ import annotations
@@ -27,7 +31,12 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 8700,
         faults: FaultConfig | None = None,
+        tls_certfile: str | Path | None = None,
+        tls_keyfile: str | Path | None = None,
     ) -> None:
+        if (tls_certfile is None) != (tls_keyfile is None):
+            raise ValueError("TLS needs both a certificate file and its key file")
+        self.tls = tls_certfile is not None
         self.app = create_app(store, faults=faults)
         self.sandbox = self.app.state.sandbox
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -44,15 +53,18 @@ class SandboxServer:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=5,
+            ssl_certfile=str(tls_certfile) if tls_certfile is not None else None,
+            ssl_keyfile=str(tls_keyfile) if tls_keyfile is not None else None,
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        """The root URL, ``http://127.0.0.1:8700``."""
+        """The root URL, ``http://127.0.0.1:8700`` (``https://`` when serving TLS)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     def run(self) -> None:
         """Serve in this thread until interrupted (Ctrl-C / SIGTERM stop it cleanly)."""

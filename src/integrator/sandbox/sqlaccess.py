@@ -13,11 +13,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from integrator.connectors.base import EntityInfo
 from integrator.connectors.sql import SqlConnector
 from integrator.connectors.sql.config import Relation, SqlConfig
+from integrator.connectors.sql.connector import create_engine
 from integrator.sandbox.schema import Service
 from integrator.sandbox.stores import SERVICES
+from integrator.sandbox.stores.collation import register_text_functions
 
 __all__ = ["SandboxSqlConnector", "sql_config", "sql_connectors"]
 
@@ -66,7 +70,11 @@ class SandboxSqlConnector(SqlConnector):
     """
 
     def __init__(self, service: Service, config: SqlConfig) -> None:
-        super().__init__(config)
+        engine = create_engine(config)
+        # the store files' NOCASE indexes are ordered by the sandbox's Unicode collation: every
+        # connection that reads or writes them must compare the same way
+        sa.event.listen(engine, "connect", lambda conn, _record: register_text_functions(conn))
+        super().__init__(config, engine=engine)
         self.service = service
 
     def describe(self, entity: str) -> EntityInfo:

@@ -92,6 +92,24 @@ def test_filters_with_quotes_ampersands_and_hashes_are_pushed_down(
     assert sandbox.request_counts()["total"] == len(AWKWARD) + 1
 
 
+def test_dataverse_query_functions_are_pushed_down_with_lookups_renamed(
+    sandbox: SandboxHandle, sales: DataverseConnector
+) -> None:
+    sales.upsert("contacts", contacts(30), key=KEY)
+    everything = read_all(sales, ["msdynce_contactnumber", "accountrolecode", "parentcustomerid"])
+    meta = sales.entity("contacts")
+    text = "Microsoft.Dynamics.CRM.In(PropertyName='parentcustomerid',PropertyValues=['x'])"
+    assert sales.filter_text(meta, text) == (
+        "Microsoft.Dynamics.CRM.In(PropertyName='_parentcustomerid_value',PropertyValues=[\"x\"])"
+    )
+    sandbox.reset_request_counts()
+    text = 'Microsoft.Dynamics.CRM.In(PropertyName=\'accountrolecode\',PropertyValues=["1","3"])'
+    got = read_all(sales, ["msdynce_contactnumber"], filter=text)
+    expected = {r["msdynce_contactnumber"] for r in everything if r["accountrolecode"] in (1, 3)}
+    assert {r["msdynce_contactnumber"] for r in got} == expected and expected
+    assert sandbox.request_counts()["total"] == 1
+
+
 def test_a_server_answering_html_gets_a_clear_error(sales: DataverseConnector) -> None:
     def html(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, text="<html><body>Sign in to your account</body></html>")

@@ -181,6 +181,14 @@ def test_enum_and_awkward_string_filters_are_pushed_down(
         "AddressCity eq null and CustomerGroupId eq '20'": lambda r: (
             r["AddressCity"] is None and r["CustomerGroupId"] == "20"
         ),
+        # F&O has no Dataverse query functions: integrator checks them on what it reads
+        "Microsoft.Dynamics.CRM.In(PropertyName='CustomerGroupId',PropertyValues=['20','30'])": (
+            lambda r: r["CustomerGroupId"] in ("20", "30")
+        ),
+        "Microsoft.Dynamics.CRM.NotIn(PropertyName='CustomerGroupId',PropertyValues=['20'])"
+        " and IsExternallyMaintained eq 'Yes'": lambda r: (
+            r["CustomerGroupId"] != "20" and r["IsExternallyMaintained"] == "Yes"
+        ),
     }
     for text, keep in cases.items():
         expected = {r["CustomerAccount"] for r in records if keep(r)}
@@ -278,6 +286,12 @@ def test_faults_end_with_the_same_data(
             True,
         ),
         ("contains(OrganizationName, '*') or CustomerGroupId eq '30'", None, True),
+        (
+            "Microsoft.Dynamics.CRM.In(PropertyName='CustomerGroupId',PropertyValues=['30'])"
+            " and CustomerGroupId ne '20'",
+            "CustomerGroupId ne '20'",
+            True,
+        ),
     ],
 )
 def test_only_what_fo_evaluates_exactly_is_pushed_down(

@@ -12,9 +12,10 @@ from typing import ClassVar, Literal
 
 import httpx
 
-from integrator.connectors.base import Capabilities, ChangeBatch
+from integrator.connectors.base import Capabilities, ChangeBatch, EntityInfo
 from integrator.connectors.dataverse.changes import read_changes
 from integrator.connectors.dataverse.config import DataverseConfig
+from integrator.connectors.dataverse.metadata import EntityDefinitionsReader, apply_definitions
 from integrator.connectors.http.batch import BatchOperation
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.connector import ConnectorSettings, ODataConnector
@@ -40,6 +41,15 @@ class DataverseConnector(ODataConnector):
             lookups=True,
             parallel_batches=self.settings.parallel_batches,
         )
+        self._definitions = EntityDefinitionsReader(client)
+
+    def describe(self, entity: str) -> EntityInfo:
+        """Fields, keys and lookups from ``$metadata``; required and read-only fields,
+        lengths, option sets and alternate keys from ``EntityDefinitions`` (see
+        :mod:`.metadata`), read once per entity for this connector."""
+        meta = self.entity(entity)
+        logical_name = meta.entity_type.rpartition(".")[2]
+        return apply_definitions(meta, self._definitions.definitions(logical_name))
 
     @classmethod
     def from_config(

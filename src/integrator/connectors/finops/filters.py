@@ -5,16 +5,23 @@ exact as long as the text has no ``*`` of its own; ``*`` in a string literal com
 ``eq``/``ne`` is a wildcard, not a character, and cannot be escaped. Conditions holding such a
 ``*`` are not pushed down; :func:`exact_part` keeps what can be, as a filter that every
 matching record satisfies (so the server may return more rows, never fewer).
+
+Dataverse's query functions (``Microsoft.Dynamics.CRM.In`` ...), which F&O's OData service does
+not define, are never pushed down either: integrator checks them on each record it reads.
 """
 
 from __future__ import annotations
 
-from integrator.odata.ast import And, Call, Compare, Expr, Literal, Not, Or
+from integrator.odata.ast import And, Call, Compare, Expr, Literal, Not, Or, QueryFunction
 
 __all__ = ["exact_part"]
 
 
 def _exact(expr: Expr) -> bool:
+    if isinstance(expr, QueryFunction):
+        return False
+    if isinstance(expr, Literal):
+        return True
     if isinstance(expr, And | Or):
         return all(_exact(item) for item in expr.items)
     if isinstance(expr, Not):

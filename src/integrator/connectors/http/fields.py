@@ -16,7 +16,18 @@ from typing import Any
 from integrator.connectors.base import Record
 from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetadata
 from integrator.errors import RequestRejected
-from integrator.odata.ast import And, Call, Compare, Expr, Field, Not, Operand, Or
+from integrator.odata.ast import (
+    And,
+    Call,
+    Compare,
+    Expr,
+    Field,
+    Literal,
+    Not,
+    Operand,
+    Or,
+    QueryFunction,
+)
 
 __all__ = ["Projection", "project", "rename_fields"]
 
@@ -113,6 +124,10 @@ def rename_fields(expr: Expr, names: Mapping[str, str]) -> Expr:
         return Compare(
             expr.op, _rename_operand(expr.left, names), _rename_operand(expr.right, names)
         )
+    if isinstance(expr, QueryFunction):
+        return QueryFunction(expr.name, names.get(expr.path, expr.path), expr.values)
+    if isinstance(expr, Literal):
+        return expr
     renamed = _rename_operand(expr, names)
     assert isinstance(renamed, Call)
     return renamed

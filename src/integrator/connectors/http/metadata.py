@@ -5,6 +5,12 @@ its key, its alternate keys (Dataverse's ``OData.Community.Keys.V1.AlternateKeys
 annotation), its enum fields with their type names, and its single-valued navigation
 properties. A Dataverse lookup property ``_parentcustomerid_value`` is presented as the field
 ``parentcustomerid`` (type ``lookup``), as the connector protocol names lookups.
+
+Required and read-only come from ``Org.OData.Core.V1.Required``/``Computed`` annotations and
+non-nullable properties where a service writes them. Dataverse writes neither (see
+``powerapps-docs/developer/data-platform/webapi/web-api-properties.md``): the Dataverse connector
+replaces them, and lengths, options and alternate keys, with what ``EntityDefinitions`` says
+(:mod:`integrator.connectors.dataverse.metadata`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ column with such a literal is rewritten: on SQLite both sides of a moment go thr
 ``julianday()`` (which reads ISO text with ``T`` and ``Z``, to the millisecond); elsewhere the
 literal is cast to the column's type. For moments this is what
 :func:`integrator.odata.filter.evaluate` does in Python: compare them as points in time.
+
+Dataverse query functions (``Microsoft.Dynamics.CRM.In``, ``Between``, ``On``, ``LastXDays`` ...)
+are written out first as the comparisons they stand for, their values typed by the columns'
+kinds (:mod:`integrator.odata.functions`; dates in UTC).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from integrator.odata.ast import And, Call, Compare, Expr, Literal, Not, Or
-from integrator.odata.filter import to_sqlalchemy
+from integrator.odata.filter import expand_query_functions, to_sqlalchemy
 
 __all__ = ["compile_filter"]
 
@@ -41,10 +45,13 @@ def compile_filter(
     case_insensitive: bool,
     sqlite: bool,
     typed: set[str],
+    kinds: Mapping[str, str] | None = None,
 ) -> ColumnElement[bool]:
     """``expr`` as a SQL condition over ``columns``; ``typed`` names the fields stored as dates,
     times or GUIDs, which a text literal is cast to (on SQLite, any column compared with a date
-    literal is compared as a moment)."""
+    literal is compared as a moment). ``kinds`` (field → FieldType) types query functions' values;
+    a value of the wrong type raises :class:`integrator.errors.FilterTypeError`."""
+    expr = expand_query_functions(expr, (kinds or {}).get)
     condition = to_sqlalchemy(expr, columns, case_insensitive=case_insensitive)
     moments = _temporal_literals(expr)
     typed_columns = {id(columns[name]) for name in typed if name in columns}

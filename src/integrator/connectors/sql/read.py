@@ -134,6 +134,7 @@ def build_query(
                 case_insensitive=case_insensitive,
                 sqlite=model.dialect == "sqlite",
                 typed=typed,
+                kinds=model.kinds,
             )
         except UnknownFieldError as error:
             raise RequestRejected(str(error), code="unknown-field") from None

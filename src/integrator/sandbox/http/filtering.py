@@ -3,15 +3,24 @@
 Fields are the set's OData properties, lookups as ``_name_value``, and one navigation step
 (``parentcustomerid_account/accountnumber``) as a correlated subquery. On F&O, ``*`` in a string
 compared with ``eq``/``ne`` is a wildcard, as F&O's OData treats it.
+
+Before compiling, the filter is checked against the properties' types and refused with 400 as
+Dataverse refuses it (:mod:`integrator.odata.types`). Dataverse's query functions
+(``Microsoft.Dynamics.CRM.In`` ...) are served on Dataverse services and refused on F&O, whose
+OData service does not define them. Strings compare under the stores' Unicode case-insensitive
+``NOCASE`` collation (:mod:`integrator.sandbox.stores.collation`), so ``eq`` on an indexed
+column stays an index search.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
 
+from integrator.errors import FilterTypeError
 from integrator.odata.filter import (
     And,
     Call,
@@ -21,7 +30,10 @@ from integrator.odata.filter import (
     Not,
     Operand,
     Or,
+    QueryFunction,
     UnknownFieldError,
+    check_types,
+    expand_query_functions,
     to_sqlalchemy,
 )
 from integrator.sandbox.http.errors import INVALID_FILTER, ODataError
@@ -29,7 +41,7 @@ from integrator.sandbox.http.model import ServedSet
 from integrator.sandbox.http.query import QueryOptions
 from integrator.sandbox.http.values import utc_text
 
-__all__ = ["finops_wildcards", "fold_string_functions", "normalize_datetimes", "where_clause"]
+__all__ = ["field_type", "finops_wildcards", "normalize_datetimes", "where_clause"]
 
 
 def _wildcard(compare: Compare) -> Expr:
@@ -119,25 +131,49 @@ def normalize_datetimes(expr: Expr) -> Expr:
     return expr
 
 
-def _lowered(operand: Operand) -> Operand:
-    return Call("tolower", (operand,))
+def field_type(served: ServedSet, path: str) -> str | None:
+    """The FieldType of a ``$filter`` field path on ``served`` (``None`` when there is none)."""
+    prop = served.properties.get(path)
+    if prop is not None:
+        return prop.type
+    nav_name, _, rest = path.partition("/")
+    nav = served.navigations.get(nav_name)
+    target = nav.target.properties.get(rest) if nav is not None else None
+    return target.type if target is not None else None
 
 
-def fold_string_functions(expr: Expr) -> Expr:
-    """``expr`` with ``contains``/``startswith``/``endswith`` comparing lower-cased operands.
+def _query_functions(expr: Expr) -> list[QueryFunction]:
+    found: list[QueryFunction] = []
+    stack: list[Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, And | Or):
+            stack.extend(node.items)
+        elif isinstance(node, Not):
+            stack.append(node.item)
+        elif isinstance(node, QueryFunction):
+            found.append(node)
+    return found
 
-    Comparisons (``eq``, ``gt`` ...) need no folding: the stores' text columns are ``COLLATE
-    NOCASE``, which also keeps them able to use indexes; functions see no collation.
-    """
-    if isinstance(expr, And):
-        return And(tuple(fold_string_functions(e) for e in expr.items))
-    if isinstance(expr, Or):
-        return Or(tuple(fold_string_functions(e) for e in expr.items))
-    if isinstance(expr, Not):
-        return Not(fold_string_functions(expr.item))
-    if isinstance(expr, Call) and expr.name in ("contains", "startswith", "endswith"):
-        return Call(expr.name, tuple(_lowered(a) for a in expr.args))
-    return expr
+
+def _checked(served: ServedSet, expr: Expr) -> Expr:
+    """``expr`` type-checked, with query functions written out; 400 as the service answers."""
+    functions = _query_functions(expr)
+    if functions and served.service.flavor == "finops":
+        # F&O's OData service (Microsoft's OData library) has no Microsoft.Dynamics.CRM functions
+        name = f"Microsoft.Dynamics.CRM.{functions[0].name}"
+        raise ODataError(
+            400,
+            INVALID_FILTER,
+            f"An unknown function with name '{name}' was found. This may also be a function "
+            "import or a key lookup on a navigation property, which is not allowed.",
+        )
+    types = functools.partial(field_type, served)
+    try:
+        check_types(expr, types)
+        return expand_query_functions(expr, types) if functions else expr
+    except FilterTypeError as exc:
+        raise ODataError(400, INVALID_FILTER, exc.reason) from None
 
 
 def where_clause(
@@ -146,18 +182,21 @@ def where_clause(
     """The SQL condition of ``options``' ``$filter`` and company restriction, or ``None``.
 
     ``case_insensitive`` string matching relies on the stores' convention that text columns are
-    ``COLLATE NOCASE`` (so ``eq`` over an indexed column stays an index lookup).
+    ``COLLATE NOCASE`` (so ``eq`` over an indexed column stays an index lookup); the functions
+    fold case with the stores' ``odata_casefold``.
     """
     conditions: list[ColumnElement[bool]] = []
     if options.filter is not None:
-        expr = options.filter
+        expr = _checked(served, options.filter)
         if served.service.flavor == "finops":
             expr = finops_wildcards(expr)
         expr = normalize_datetimes(expr)
+        strings: dict[str, Any] = {"lower": "odata_lower", "upper": "odata_upper"}
         if case_insensitive:
-            expr = fold_string_functions(expr)
+            strings.update(collation="NOCASE", fold="odata_casefold")
         try:
-            conditions.append(to_sqlalchemy(expr, lambda path: _filter_column(served, path)))
+            condition = to_sqlalchemy(expr, lambda path: _filter_column(served, path), **strings)
+            conditions.append(condition)
         except UnknownFieldError as exc:
             raise ODataError(
                 400,

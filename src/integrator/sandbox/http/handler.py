@@ -9,6 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from integrator.sandbox.http.collection import CollectionReader, annotations_applied, context_url
+from integrator.sandbox.http.dataverse_metadata import dataverse_metadata_xml
+from integrator.sandbox.http.definitions import ServiceDefinitions
+from integrator.sandbox.http.entity_definitions import DefinitionsHandler
 from integrator.sandbox.http.errors import (
     BAD_REQUEST,
     INVALID_VALUE,
@@ -49,6 +52,7 @@ class ServiceHandler:
         self.explain = explain
         self.set_autonumber_seed = set_autonumber_seed
         self._metadata: bytes | None = None
+        self._definitions: DefinitionsHandler | None = None
         self._sql_cache: dict[tuple[Any, ...], str] = {}
         # Dataverse and F&O both compare strings case-insensitively (SQL Server collations)
         self.case_insensitive = True
@@ -87,12 +91,16 @@ class ServiceHandler:
         if path == "$metadata":
             self._allow(method, "GET")
             if self._metadata is None:
-                self._metadata = metadata_xml(self.service)
+                dataverse = self.service.service.flavor == "dataverse"
+                writer = dataverse_metadata_xml if dataverse else metadata_xml
+                self._metadata = writer(self.service)
             return ODataResponse(
                 200,
                 {"Content-Type": "application/xml", "OData-Version": "4.0"},
                 self._metadata,
             )
+        if self._is_definitions(path):
+            return self._definitions_handler().answer(req)
         if path == "SetAutoNumberSeed" and self.service.service.flavor == "dataverse":
             self._allow(method, "POST")
             return self._set_seed(req, conn)
@@ -125,6 +133,20 @@ class ServiceHandler:
             self._writer(req, conn, None).delete(served, key)
             return ODataResponse(204, {"OData-Version": "4.0"})
         raise self._not_allowed(method)
+
+    def _is_definitions(self, path: str) -> bool:
+        head = path.split("/", 1)[0].split("(", 1)[0]
+        definitions = head in (
+            "EntityDefinitions",
+            "RelationshipDefinitions",
+            "RetrieveMetadataChanges",
+        )
+        return definitions and self.service.service.flavor == "dataverse"
+
+    def _definitions_handler(self) -> DefinitionsHandler:
+        if self._definitions is None:
+            self._definitions = DefinitionsHandler(ServiceDefinitions.build(self.service.service))
+        return self._definitions
 
     @staticmethod
     def _allow(method: str, allowed: str) -> None:

@@ -11,6 +11,7 @@ from integrator.sandbox.stores.changes import (
     migrate_change_tracking,
     purge_tombstones,
 )
+from integrator.sandbox.stores.collation import COLLATION_VERSION, register_text_functions
 from integrator.sandbox.stores.ddl import create_schema_sql
 from integrator.sandbox.stores.reference import load_reference_data
 from integrator.sandbox.stores.rules import rule_triggers_sql
@@ -31,11 +32,13 @@ def connect_file(path: Path) -> sqlite3.Connection:
 
     Autocommit (``isolation_level=None``: open transactions with ``BEGIN`` / ``BEGIN IMMEDIATE``
     yourself), usable from any thread (one thread at a time), WAL journal, a 30 s busy timeout,
-    ``recursive_triggers`` off (the upkeep triggers rely on it).
+    ``recursive_triggers`` off (the upkeep triggers rely on it), and the stores' Unicode
+    case-insensitive ``NOCASE`` collation (:mod:`integrator.sandbox.stores.collation`).
     """
     conn = sqlite3.connect(
         path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
     )
+    register_text_functions(conn)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -143,6 +146,9 @@ def _prepare(conn: sqlite3.Connection, service: Service, with_solution: bool | N
             conn.execute(statement)
         for statement in rule_triggers_sql(service):
             conn.execute(statement)
+        if _meta(conn, "collation") != COLLATION_VERSION:
+            conn.execute("REINDEX NOCASE")  # indexes built under SQLite's ASCII-only NOCASE
+            _set_meta(conn, "collation", COLLATION_VERSION)
         if _meta(conn, "reference_data") is None:
             load_reference_data(service.name, conn)
             _set_meta(conn, "reference_data", "loaded")
