@@ -285,9 +285,9 @@ class _Parser:
         if token.kind == "qfunc":
             return self._query_function(token)
         if token.kind == "alias":
-            inner = self._alias(token)
-            value = inner._operand()
-            self._finished(inner, token)
+            alias = self._alias(token)
+            value = alias._operand()
+            self._finished(alias, token)
             if not isinstance(value, Literal):
                 raise FilterSyntaxError(
                     f"the parameter alias {token.text} must hold a value", self.text, token.pos
