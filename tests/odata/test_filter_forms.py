@@ -290,3 +290,23 @@ def test_finops_never_receives_a_query_function() -> None:
     alone = parse_filter("Microsoft.Dynamics.CRM.In(PropertyName='Name',PropertyValues=['a','b'])")
     assert exact_part(alone) is None
     assert to_odata(alone, dialect="finops") == "Name eq 'a' or Name eq 'b'"
+
+
+def test_parameter_aliases_stand_for_values() -> None:
+    aliases = {"@p1": "'lastname'", "@p2": '["O\'Brian","x"]', "@n": "3"}
+    expr = parse_filter(
+        "Microsoft.Dynamics.CRM.In(PropertyName=@p1,PropertyValues=@p2) and age gt @n", aliases
+    )
+    assert expr == And(
+        (
+            QueryFunction("In", "lastname", (Literal("O'Brian", "string"), Literal("x", "string"))),
+            Compare("gt", Field("age"), Literal(3, "integer")),
+        )
+    )
+    for text, reason in (
+        ("age eq @missing", "'@missing' is given no value"),
+        ("age eq @n", "unexpected 'x' in the value of @n"),
+    ):
+        with pytest.raises(FilterSyntaxError) as caught:
+            parse_filter(text, {"@n": "3 x"})
+        assert reason in caught.value.reason

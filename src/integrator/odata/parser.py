@@ -22,6 +22,7 @@ Whether the operands' types fit is checked afterwards, against the entity's prop
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -80,6 +81,7 @@ _TOKEN = re.compile(
   | (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)
   | (?P<date>\d{4}-\d{2}-\d{2}(?![\w:]))
   | (?P<number>[-+]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[mMlLdDfF]?(?![\w.]))
+  | (?P<alias>@[A-Za-z_]\w*)
   | (?P<qfunc>Microsoft\.Dynamics\.CRM\.[A-Za-z]\w*(?=\s*\())
   | (?P<enum>[A-Za-z_][\w.]*'(?:[^']|'')*')
   | (?P<name>[A-Za-z_$][\w]*(?:/[A-Za-z_][\w]*)*)
@@ -129,11 +131,33 @@ def _is_condition(value: object) -> bool:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, aliases: Mapping[str, str] | None = None) -> None:
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
         self.depth = 0
+        self.aliases = aliases or {}
+
+    def _alias(self, token: _Token) -> _Parser:
+        """A parser over the value of the parameter alias ``token`` (``@p1``)."""
+        value = self.aliases.get(token.text)
+        if value is None:
+            raise FilterSyntaxError(
+                f"the parameter alias {token.text!r} is given no value (add &{token.text}=...)",
+                self.text,
+                token.pos,
+            )
+        inner = _Parser(value)
+        if not inner.tokens:
+            raise FilterSyntaxError(f"the parameter alias {token.text!r} is empty", value, 0)
+        return inner
+
+    def _finished(self, inner: _Parser, token: _Token) -> None:
+        rest = inner._peek()
+        if rest is not None:
+            raise FilterSyntaxError(
+                f"unexpected {rest.text!r} in the value of {token.text}", inner.text, rest.pos
+            )
 
     # -- token helpers -------------------------------------------------------------------------
 
@@ -260,6 +284,15 @@ class _Parser:
             return Literal(_unquote("'" + rest), "enum", enum_type=type_name)
         if token.kind == "qfunc":
             return self._query_function(token)
+        if token.kind == "alias":
+            alias = self._alias(token)
+            value = alias._operand()
+            self._finished(alias, token)
+            if not isinstance(value, Literal):
+                raise FilterSyntaxError(
+                    f"the parameter alias {token.text} must hold a value", self.text, token.pos
+                )
+            return value
         if token.kind == "name":
             if token.text == "null":
                 return Literal(None, "null")
@@ -376,6 +409,12 @@ class _Parser:
 
     def _parameter_value(self) -> tuple[tuple[Literal, ...], bool]:
         token = self._peek()
+        if token is not None and token.kind == "alias":
+            self.index += 1
+            inner = self._alias(token)
+            found = inner._parameter_value()
+            self._finished(inner, token)
+            return found
         if token is not None and token.text == "[":
             self.index += 1
             values: list[Literal] = []
@@ -427,10 +466,13 @@ def _number(text: str) -> Literal:
     return Literal(float(Decimal(body)), "decimal")
 
 
-def parse_filter(text: str) -> Expr:
+def parse_filter(text: str, aliases: Mapping[str, str] | None = None) -> Expr:
     """Parse an OData ``$filter`` expression.
 
+    ``aliases`` holds the request's parameter aliases (``{"@p1": "'lastname'"}``) that the
+    filter may use in place of a value, as Dataverse's query function examples do
+    (``Microsoft.Dynamics.CRM.In(PropertyName=@p1,PropertyValues=@p2)&@p1='lastname'&@p2=[...]``).
     Raises :class:`integrator.errors.FilterSyntaxError` (with ``position`` and ``reason``) when
     ``text`` is not a valid filter, including one nested deeper than :data:`MAX_DEPTH`.
     """
-    return _Parser(text).parse()
+    return _Parser(text, aliases).parse()

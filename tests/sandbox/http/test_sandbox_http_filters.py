@@ -261,3 +261,23 @@ def test_a_filter_nested_too_deep_is_refused_stating_the_limit(
     assert "more than 100 levels deep" in error_message(r)
     fine = "(" * 90 + "lastname eq 'Milk'" + ")" * 90
     assert _first_names(client, contacts, fine) == ["Anna"]
+
+
+def test_query_function_values_may_come_from_parameter_aliases(
+    contacts: str, client: httpx.Client
+) -> None:
+    # the form of Microsoft's own example (webapi/query/filter-rows.md, "Manage single quotes")
+    r = client.get(
+        contacts,
+        params={
+            "$filter": "Microsoft.Dynamics.CRM.In(PropertyName=@p1,PropertyValues=@p2)",
+            "@p1": "'lastname'",
+            "@p2": '["O\'Brian","Milk","gilbert"]',
+            "$select": "firstname",
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert sorted(v["firstname"] for v in r.json()["value"]) == ["Anna", "Gilles"]
+    r = client.get(contacts, params={"$filter": "accountrolecode eq @code"})
+    assert r.status_code == 400
+    assert "'@code' is given no value" in error_message(r)
