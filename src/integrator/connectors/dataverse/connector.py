@@ -8,18 +8,16 @@ expanded in the same request; upserts are ``PATCH entityset(altkey='...')`` oper
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import ClassVar, Literal
 
 import httpx
 
 from integrator.connectors.base import Capabilities, ChangeBatch
 from integrator.connectors.dataverse.changes import read_changes
 from integrator.connectors.dataverse.config import DataverseConfig
-from integrator.connectors.http.batch import BatchOperation
+from integrator.connectors.dataverse.dialect import DataverseDialect
 from integrator.connectors.http.client import ODataClient
-from integrator.connectors.http.connector import ConnectorSettings, ODataConnector
-from integrator.connectors.http.metadata import EntitySetMetadata
-from integrator.connectors.http.writes import WritePlan
+from integrator.connectors.http.connector import ODataConnector
+from integrator.connectors.http.settings import ConnectorSettings
 
 __all__ = ["DataverseConnector"]
 
@@ -27,11 +25,9 @@ __all__ = ["DataverseConnector"]
 class DataverseConnector(ODataConnector):
     """The connector protocol over a Dataverse Web API root."""
 
-    dialect: ClassVar[Literal["dataverse", "finops"]] = "dataverse"
-    max_page_size: ClassVar[int] = 5000
-
     def __init__(self, client: ODataClient, settings: ConnectorSettings | None = None) -> None:
-        super().__init__(client, settings)
+        settings = settings or ConnectorSettings()
+        super().__init__(client, settings, DataverseDialect(settings))
         self.capabilities = Capabilities(
             filter_pushdown=True,
             max_page_size=self.capabilities.max_page_size,
@@ -47,19 +43,6 @@ class DataverseConnector(ODataConnector):
     ) -> DataverseConnector:
         """A connector for ``config`` (``transport`` replaces the network, for tests)."""
         return cls(config.client(transport), config.settings())
-
-    def write_operation(self, meta: EntitySetMetadata, plan: WritePlan) -> BatchOperation:
-        """``PATCH entityset(key='...')``: Dataverse's upsert by key or alternate key."""
-        path = self.record_path(meta, plan.key)
-        headers = {}
-        if plan.create_only:
-            headers["If-None-Match"] = "*"  # create only: 412 if it exists after all
-        if not self.settings.skip_unchanged:
-            # Without the stored rows, only the status tells a create (201) from an update (200).
-            headers["Prefer"] = "return=representation"
-            first_key = next(iter(plan.key))
-            path += f"?$select={meta.properties.get(first_key, first_key)}"
-        return BatchOperation.json("PATCH", path, dict(plan.payload), headers)
 
     def read_changes(
         self, entity: str, fields: Sequence[str], *, checkpoint: str | None
