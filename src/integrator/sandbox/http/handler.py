@@ -8,6 +8,12 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from integrator.sandbox.http.bulk import (
+    BULK_ACTIONS,
+    MESSAGE_FILTERS,
+    message_filters,
+    run_bulk_action,
+)
 from integrator.sandbox.http.collection import CollectionReader, context_url
 from integrator.sandbox.http.errors import (
     BAD_REQUEST,
@@ -54,6 +60,8 @@ class ServiceHandler:
         self._collections = CollectionReader(
             service.service.max_page_size, case_insensitive=self.case_insensitive
         )
+        #: the entity sets whose tables offer the bulk messages (``None``: all of them)
+        self.bulk_message_sets: set[str] | None = None
 
     @property
     def name(self) -> str:
@@ -96,9 +104,26 @@ class ServiceHandler:
             self._allow(method, "POST")
             return self._set_seed(req, conn)
         set_name, key_text, rest = split_resource(path)
+        dataverse = self.service.service.flavor == "dataverse"
+        if dataverse and set_name == MESSAGE_FILTERS and key_text is None and not rest:
+            self._allow(method, "GET")
+            return message_filters(req, self.service, self.bulk_message_sets)
         served = self._served(set_name)
         prefer = Prefer.parse(req.headers.get("prefer"))
         if key_text is None:
+            if dataverse and rest in BULK_ACTIONS:
+                self._allow(method, "POST")
+                offered = self.bulk_message_sets
+                if offered is not None and served.name not in offered:
+                    raise ODataError(
+                        400,
+                        BAD_REQUEST,
+                        f"The '{BULK_ACTIONS[rest]}' method does not support entities of type "
+                        f"'{served.entity_set.entity_type}'",
+                    )
+                return run_bulk_action(
+                    BULK_ACTIONS[rest], req, served, self._writer(req, conn, None)
+                )
             if rest == "$count":
                 self._allow(method, "GET")
                 options = parse_options(served, req.query)

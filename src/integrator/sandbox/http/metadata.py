@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from integrator.sandbox.http.bulk import bulk_action_elements
 from integrator.sandbox.http.model import Property, ServedService, ServedSet
 
 __all__ = ["metadata_xml"]
@@ -165,6 +166,7 @@ def metadata_xml(service: ServedService) -> bytes:
         ET.SubElement(
             container, "ActionImport", Name="SetAutoNumberSeed", Action=f"{ns}.SetAutoNumberSeed"
         )
+        bulk_action_elements(schema)
     ET.indent(root)
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return document
