@@ -1,8 +1,9 @@
 """The Dataverse Web API connector (Dynamics 365 Sales, CDS).
 
 Reads page by ``Prefer: odata.maxpagesize`` and ``@odata.nextLink``, with dotted lookups
-expanded in the same request; upserts are ``PATCH entityset(altkey='...')`` operations in
-``$batch`` requests; changes come from change tracking (see :mod:`.changes`).
+expanded in the same request; upserts go as ``UpsertMultiple``/``CreateMultiple`` where the
+table offers them (:mod:`.bulk`) and as ``PATCH entityset(altkey='...')`` operations in
+``$batch`` requests where not; changes come from change tracking (see :mod:`.changes`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from collections.abc import Iterator, Sequence
 import httpx
 
 from integrator.connectors.base import Capabilities, ChangeBatch
+from integrator.connectors.dataverse.bulk import BulkWriter
 from integrator.connectors.dataverse.changes import read_changes
 from integrator.connectors.dataverse.config import DataverseConfig
 from integrator.connectors.dataverse.dialect import DataverseDialect
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.connector import ODataConnector
+from integrator.connectors.http.metadata import EntitySetMetadata
+from integrator.connectors.http.plans import WritePlan
+from integrator.connectors.http.service import Written
 from integrator.connectors.http.settings import ConnectorSettings
 
 __all__ = ["DataverseConnector"]
@@ -36,6 +41,7 @@ class DataverseConnector(ODataConnector):
             lookups=True,
             parallel_batches=self.settings.parallel_batches,
         )
+        self._bulk = BulkWriter(self)
 
     @classmethod
     def from_config(
@@ -43,6 +49,11 @@ class DataverseConnector(ODataConnector):
     ) -> DataverseConnector:
         """A connector for ``config`` (``transport`` replaces the network, for tests)."""
         return cls(config.client(transport), config.settings())
+
+    def write_plans(self, meta: EntitySetMetadata, plans: list[WritePlan]) -> Written:
+        """``UpsertMultiple``/``CreateMultiple`` where the table offers them (unless the
+        connection says ``bulk_messages: never``), ``$batch`` where not; see :mod:`.bulk`."""
+        return self._bulk.write(meta, plans)
 
     def read_changes(
         self, entity: str, fields: Sequence[str], *, checkpoint: str | None
