@@ -382,6 +382,30 @@ def _scenario_b(b: dict[str, Any]) -> list[str]:
                     f"{_n(step['throttled'])} |"
                 )
         lines.append("")
+        lines += bulk_table(steps)
+    return lines
+
+
+def bulk_table(steps: dict[str, Any]) -> list[str]:
+    """UpsertMultiple beside ``$batch`` (``scenario_protocol``'s ``cds_*`` steps), if measured."""
+    if "cds_new_bulk" not in steps:
+        return []
+    lines = [
+        f"UpsertMultiple beside `$batch` ({steps['contacts']:,} CDS contacts, same records, "
+        "same run; new: an initial load, `CreateMultiple` in bulk mode; changed: every record's "
+        "JobTitle, `UpsertMultiple`):",
+        "",
+        "| Write | Mode | Requests | per 1000 written | Records/s | Outcomes |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for state in ("new", "changed"):
+        for label, mode in (("batch", "`$batch`"), ("bulk", "bulk messages")):
+            step = steps[f"cds_{state}_{label}"]
+            lines.append(
+                f"| {state} | {mode} | {_n(step['requests'])} | {step['requests_per_1000']} | "
+                f"{_n(step['records_per_second'])} | {step.get('outcomes', {})} |"
+            )
+    lines.append("")
     return lines
 
 

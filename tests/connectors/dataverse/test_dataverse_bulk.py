@@ -4,9 +4,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
+from integrator.config.models import Connection
 from integrator.connectors.base import Outcome
 from integrator.connectors.dataverse import DataverseConnector
+from integrator.connectors.factory import open_http_connector
 from integrator.sandbox.testing import SandboxHandle
 
 from .conftest import MakeConnector
@@ -51,7 +57,7 @@ def test_upserts_go_as_upsert_multiple_1000_to_a_request_and_count_right(
     changed = [dict(r) for r in records]
     for n in (3, 1999):
         changed[n]["lastname"] = f"Changed {n}"
-    rerun = make_connector()  # a later run: its own connector
+    rerun = make_connector(bulk_messages="auto")  # a later run: its own connector
     rerun.describe("contacts")
     sandbox.reset_request_counts()
     second = rerun.upsert("contacts", changed, key=KEY)
@@ -67,7 +73,7 @@ def test_upserts_go_as_upsert_multiple_1000_to_a_request_and_count_right(
 def test_an_initial_load_goes_as_create_multiple(
     sandbox: SandboxHandle, make_connector: MakeConnector
 ) -> None:
-    sales = make_connector()
+    sales = make_connector(bulk_messages="auto")
     sales.upsert("contacts", contacts(1000), key=KEY)  # read: nothing stored; now loading
     sandbox.reset_request_counts()
 
@@ -89,7 +95,7 @@ def test_an_initial_load_goes_as_create_multiple(
 def test_a_refused_record_fails_alone_through_the_batch_fallback(
     sandbox: SandboxHandle, make_connector: MakeConnector
 ) -> None:
-    sales = make_connector()
+    sales = make_connector(bulk_messages="auto")
     sales.describe("contacts")
     records = contacts(10)
     records[4]["lastname"] = "x" * 500
@@ -118,7 +124,7 @@ def test_a_refused_record_fails_alone_through_the_batch_fallback(
 def test_429_on_upsert_multiple_is_retried_after_retry_after(
     sandbox: SandboxHandle, make_connector: MakeConnector
 ) -> None:
-    sales = make_connector()
+    sales = make_connector(bulk_messages="auto")
     sales.describe("contacts")
     sales.upsert("contacts", contacts(1), key=KEY)  # the catalogue and a read, before faults
     sandbox.set_faults(rate_429=0.5, retry_after=0, seed=3, services=["sales"])
@@ -153,7 +159,7 @@ def test_a_table_without_the_messages_is_written_through_batch(
     handler = sandbox._server.sandbox.handlers["sales"]
     handler.bulk_message_sets = {"accounts"}
     try:
-        sales = make_connector()
+        sales = make_connector(bulk_messages="auto")
         sales.describe("contacts")
         sandbox.reset_request_counts()
         results = sales.upsert("contacts", contacts(100), key=KEY)
@@ -168,7 +174,7 @@ def test_a_table_without_the_messages_is_written_through_batch(
 def test_a_message_refused_for_every_record_is_not_used_again(
     sandbox: SandboxHandle, make_connector: MakeConnector
 ) -> None:
-    sales = make_connector()
+    sales = make_connector(bulk_messages="auto")
     sales.upsert("contacts", contacts(1), key=KEY)  # the catalogue says: offered
     handler = sandbox._server.sandbox.handlers["sales"]
     handler.bulk_message_sets = {"accounts"}  # ... but the message answers 400
@@ -185,3 +191,20 @@ def test_a_message_refused_for_every_record_is_not_used_again(
     assert Counter(r.outcome for r in first) == {Outcome.INSERTED: 10}
     assert refused_once[0] == 3 and refused_once[2]["400"] == 1  # read, refused, $batch
     assert afterwards[0] == 2 and "400" not in afterwards[2]  # read, $batch
+
+
+def test_a_connection_can_turn_bulk_messages_off(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    connection = Connection(kind="dataverse", url=sandbox.sales, bulk_messages="never")
+    sales = open_http_connector("Sales", connection, tmp_path)
+    assert isinstance(sales, DataverseConnector)
+    try:
+        sales.describe("contacts")
+        sandbox.reset_request_counts()
+        sales.upsert("contacts", contacts(10), key=KEY)
+    finally:
+        sales.close()
+
+    total, operations, _ = _requests(sandbox)
+    assert total == 2 and operations == {"PATCH": 10}  # a read and a $batch, no catalogue
+    with pytest.raises(ValidationError, match="bulk_messages"):
+        Connection(kind="dataverse", url=sandbox.sales, bulk_messages="sometimes")  # type: ignore[arg-type]
