@@ -338,7 +338,7 @@ def _scenario_b(b: dict[str, Any]) -> list[str]:
         "GET to CDS and F&O, over the records Sales returned (every account once, every "
         "contact once per contact template: change-tracking reads carry no filter). "
         "*Written*: every non-GET request to CDS and F&O over the write operations their "
-        "`$batch`es carried. The throttled run answers 5% of requests with 429 "
+        "`$batch`es and bulk messages carried. The throttled run answers 5% of requests with 429 "
         "(`Retry-After: 0`).",
         "",
         "| Run | Wall s | Records/s | Requests | Reads / records read | per 1000 read | "

@@ -44,7 +44,9 @@ def test_create_multiple_answers_the_new_ids(sandbox: SandboxHandle, client: htt
     assert len(body["Ids"]) == 3
     got = client.get(f"{sandbox.sales}contacts({body['Ids'][1]})", params={"$select": "lastname"})
     assert got.json()["lastname"] == "B"
-    assert sandbox.request_counts()["requests"] == {"sales": {"POST": 1, "GET": 1}}
+    counts = sandbox.request_counts()
+    assert counts["requests"] == {"sales": {"POST": 1, "GET": 1}}
+    assert counts["bulk_targets"] == {"sales": {"CreateMultiple": 3}}
 
 
 def test_upsert_multiple_by_alternate_key_creates_and_updates(

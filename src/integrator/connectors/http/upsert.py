@@ -12,7 +12,9 @@ An upsert of N records costs, in HTTP requests:
    what is stored are reported ``unchanged`` and not sent; the others are known to be inserts or
    updates before they are sent, and updates send only the fields that changed;
 2. ``ceil(changed / batch_size)`` ``$batch`` requests (up to 1000 operations each, run
-   ``parallel_batches`` at a time) with ``Prefer: odata.continue-on-error``;
+   ``parallel_batches`` at a time) with ``Prefer: odata.continue-on-error``, or as many bulk
+   requests where the connector's ``write_plans`` uses the service's bulk messages (Dataverse's
+   ``UpsertMultiple``);
 3. retries: a whole batch that fails transiently is sent again by the client; operations whose
    own answer is 429/5xx, or that the server left unanswered, go again in a smaller batch after
    the retry policy's delay. A refused operation is reported as that record's error, with the

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from integrator.sandbox.http.errors import BAD_REQUEST, INVALID_VALUE, ODataError
@@ -118,14 +118,22 @@ def _named_key(
 
 
 def run_bulk_action(
-    action: str, req: ODataRequest, served: ServedSet, writer: WriteContext
+    action: str,
+    req: ODataRequest,
+    served: ServedSet,
+    writer: WriteContext,
+    *,
+    on_targets: Callable[[str, int], None] | None = None,
 ) -> ODataResponse:
     """Run ``CreateMultiple`` / ``UpdateMultiple`` / ``UpsertMultiple`` on ``served``.
 
     Runs in the caller's transaction and raises on the first failing target, so that the
     caller's rollback leaves nothing written (all or nothing, as on a standard table).
+    ``on_targets`` is told how many records the request carries (for the request counter).
     """
     targets = _targets(req, action)
+    if on_targets is not None:
+        on_targets(action, len(targets))
     for number, target in enumerate(targets):
         _check_type(served, target, number)
     if action == "CreateMultiple":

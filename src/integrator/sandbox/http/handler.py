@@ -62,6 +62,8 @@ class ServiceHandler:
         )
         #: the entity sets whose tables offer the bulk messages (``None``: all of them)
         self.bulk_message_sets: set[str] | None = None
+        #: told ``(action, targets)`` of each bulk message received (the request counter)
+        self.count_bulk: Callable[[str, int], None] | None = None
 
     @property
     def name(self) -> str:
@@ -121,8 +123,9 @@ class ServiceHandler:
                         f"The '{BULK_ACTIONS[rest]}' method does not support entities of type "
                         f"'{served.entity_set.entity_type}'",
                     )
+                writer = self._writer(req, conn, None)
                 return run_bulk_action(
-                    BULK_ACTIONS[rest], req, served, self._writer(req, conn, None)
+                    BULK_ACTIONS[rest], req, served, writer, on_targets=self.count_bulk
                 )
             if rest == "$count":
                 self._allow(method, "GET")
