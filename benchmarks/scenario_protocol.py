@@ -175,7 +175,7 @@ def run(contacts: int, *, throttle_rate: float = 0.0) -> dict[str, Any]:
                     records = [
                         dict(
                             r,
-                            ContactId=f"{label[0].upper()}-{r['ContactId']}",
+                            ContactId=f"{label}-{r['ContactId']}",
                             JobTitle=f"Changed {r['JobTitle']}"
                             if state == "changed"
                             else r["JobTitle"],
