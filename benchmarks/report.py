@@ -392,8 +392,11 @@ def bulk_table(steps: dict[str, Any]) -> list[str]:
         return []
     lines = [
         f"UpsertMultiple beside `$batch` ({steps['contacts']:,} CDS contacts, same records, "
-        "same run; new: an initial load, `CreateMultiple` in bulk mode; changed: every record's "
-        "JobTitle, `UpsertMultiple`):",
+        "same run, 5000 records per upsert call as the engine passes them; new: an initial load "
+        "(the first call reads, finds nothing and upserts, later calls create without reading: "
+        "`CreateMultiple` in bulk mode); changed: every record's JobTitle, read then "
+        "`UpsertMultiple`; bulk mode also asks the `sdkmessagefilters` catalogue once per "
+        "connector):",
         "",
         "| Write | Mode | Requests | per 1000 written | Records/s | Outcomes |",
         "|---|---|---:|---:|---:|---|",
