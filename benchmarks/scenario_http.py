@@ -115,7 +115,8 @@ def request_economy(
     the records Sales returned, which for a first run is every account once and every contact
     once per contact template (the change-tracking read carries no filter; the template's
     filter applies on the client). Writes: every other request to CDS and F&O, over the write
-    operations (not GETs) their ``$batch``es carried.
+    operations (not GETs) their ``$batch``es carried and the records their bulk messages
+    (``UpsertMultiple``, ``CreateMultiple``) carried.
     """
     requests = counts.get("requests", {})
     operations = counts.get("batch_operations", {})
@@ -126,6 +127,8 @@ def request_economy(
     )
     writes = sum(n for s in ("cds", "finops") for m, n in requests.get(s, {}).items() if m != "GET")
     ops = sum(n for s in ("cds", "finops") for m, n in operations.get(s, {}).items() if m != "GET")
+    targets = counts.get("bulk_targets", {})
+    ops += sum(n for s in ("cds", "finops") for n in targets.get(s, {}).values())
     contact_tasks = sum(1 for r in runs for t in r["tasks"] if t["name"] != "Accounts")
     returned = rows["accounts"] + rows["contacts"] * contact_tasks
     selected = sum(t["read"] for r in runs for t in r["tasks"])

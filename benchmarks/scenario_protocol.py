@@ -8,7 +8,11 @@
 2. upserts them into CDS ``contacts`` (new), one upsert call per page read (5000 records), as
    the engine does;
 3. upserts them again, unchanged, through a new connector (what a later run costs);
-4. upserts them into F&O ``CustomersV2`` (new), and again unchanged.
+4. upserts them into F&O ``CustomersV2`` (new), and again unchanged;
+5. UpsertMultiple beside ``$batch``, same records, same run: the CDS contacts written new
+   (under a key prefix of their own per mode) and then all changed, once with
+   ``bulk_messages: never`` (``$batch``) and once with ``auto`` (``CreateMultiple`` for the
+   load, ``UpsertMultiple`` for the changes), each by a new connector.
 
 For each step it reports HTTP requests per 1000 records (counted by the sandbox, ``$metadata``
 excluded) and records per second. ``throttle_rate`` makes the sandbox answer that share of
@@ -120,13 +124,14 @@ def run(contacts: int, *, throttle_rate: float = 0.0) -> dict[str, Any]:
         common: dict[str, Any] = {"base_delay_seconds": 0.05, "max_attempts": 30}
         opened: list[Connector] = []
 
-        def connect(kind: str, entity: str) -> Connector:
+        def connect(kind: str, entity: str, **settings: Any) -> Connector:
             connector: Connector
             if kind == "finops":
                 connector = FinOpsConnector.from_config(FinOpsConfig(url=sandbox.finops, **common))
             else:
                 url = sandbox.service_url(kind)
-                connector = DataverseConnector.from_config(DataverseConfig(url=url, **common))
+                config = DataverseConfig(url=url, **common, **settings)
+                connector = DataverseConnector.from_config(config)
             connector.describe(entity)  # $metadata: once per connector, not measured
             opened.append(connector)
             return connector
@@ -162,6 +167,25 @@ def run(contacts: int, *, throttle_rate: float = 0.0) -> dict[str, Any]:
                     name = f"write_{kind}_{state}"
                     report[name], outcomes = _step(
                         sandbox, contacts, partial(_upsert, target, entity, records, key)
+                    )
+                    report[name]["outcomes"] = dict(outcomes)
+            cds_records = targets[0][2]
+            for state in ("new", "changed"):
+                for mode, label in (("never", "batch"), ("auto", "bulk")):
+                    records = [
+                        dict(
+                            r,
+                            ContactId=f"{label}-{r['ContactId']}",
+                            JobTitle=f"Changed {r['JobTitle']}"
+                            if state == "changed"
+                            else r["JobTitle"],
+                        )
+                        for r in cds_records
+                    ]
+                    target = connect("cds", "contacts", bulk_messages=mode)
+                    name = f"cds_{state}_{label}"
+                    report[name], outcomes = _step(
+                        sandbox, contacts, partial(_upsert, target, "contacts", records, cds_key)
                     )
                     report[name]["outcomes"] = dict(outcomes)
         finally:

@@ -140,6 +140,9 @@ class Connection(_Strict):
     batch_size: int | None = Field(default=None, ge=1, le=1000)
     #: write requests sent at once (HTTP)
     parallel_batches: PositiveInt | None = None
+    #: ``kind: dataverse``: ``auto`` writes with UpsertMultiple/CreateMultiple where the table
+    #: offers them, ``never`` always with ``$batch``
+    bulk_messages: Literal["auto", "never"] = "auto"
     #: ``kind: sql`` only
     sql: SqlOptions | None = None
     #: ``kind: finops`` only

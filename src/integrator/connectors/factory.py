@@ -31,7 +31,9 @@ def open_http_connector(system: str, connection: Connection, workspace_root: Pat
         if (value := getattr(connection, name)) is not None
     }
     if connection.kind == "dataverse":
-        dataverse = DataverseConfig(url=connection.url, **sizes)
+        dataverse = DataverseConfig(
+            url=connection.url, bulk_messages=connection.bulk_messages, **sizes
+        )
         return DataverseConnector(dataverse.client(auth=auth), dataverse.settings())
     if connection.kind == "finops":
         options = connection.finops.model_dump() if connection.finops else {}

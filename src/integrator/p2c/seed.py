@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from integrator.connectors.base import Connector
+from integrator.connectors.dataverse import DataverseConnector
 from integrator.errors import ConfigError
 from integrator.p2c.upgrade import SeedSetter
 
@@ -17,15 +18,14 @@ def autonumber_seed_setter(sales: Connector) -> SeedSetter:
     Raises :class:`ConfigError` when ``sales`` is not a Dataverse connection (only Dataverse has
     number sequences to move).
     """
-    client = getattr(sales, "client", None)
-    if client is None or getattr(sales, "dialect", None) != "dataverse":
+    if not isinstance(sales, DataverseConnector):
         raise ConfigError(
             "the upgrade script needs the Sales connection to be a Dataverse Web API connection"
         )
 
     def set_seed(entity: str, attribute: str, value: int) -> None:
         body = {"EntityName": entity, "AttributeName": attribute, "Value": value}
-        client.request(
+        sales.client.request(
             "POST",
             "SetAutoNumberSeed",
             headers={"Content-Type": "application/json"},

@@ -15,11 +15,18 @@ MakeConnector = Callable[..., DataverseConnector]
 
 @pytest.fixture
 def make_connector(sandbox: SandboxHandle) -> Iterator[MakeConnector]:
-    """``make_connector(service="sales", **config)``: a connector with fast retries."""
+    """``make_connector(service="sales", **config)``: a connector with fast retries, writing
+    through ``$batch`` unless ``bulk_messages="auto"`` is asked for (the bulk messages have
+    their own tests, ``test_dataverse_bulk.py``)."""
     made: list[DataverseConnector] = []
 
     def make(service: str = "sales", **config: Any) -> DataverseConnector:
-        settings: dict[str, Any] = {"base_delay_seconds": 0.01, "max_attempts": 20, **config}
+        settings: dict[str, Any] = {
+            "base_delay_seconds": 0.01,
+            "max_attempts": 20,
+            "bulk_messages": "never",
+            **config,
+        }
         connector = DataverseConnector.from_config(
             DataverseConfig(url=sandbox.service_url(service), **settings)
         )

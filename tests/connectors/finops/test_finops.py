@@ -297,7 +297,7 @@ def test_faults_end_with_the_same_data(
 def test_only_what_fo_evaluates_exactly_is_pushed_down(
     finops: FinOpsConnector, text: str, server: str | None, checked_here: bool
 ) -> None:
-    pushed, residual = finops.plan_filter(finops.entity("CustomersV2"), text)
+    pushed, residual = finops.dialect.plan_filter(finops.entity("CustomersV2"), text)
 
     assert pushed == server
     assert (residual is not None) is checked_here

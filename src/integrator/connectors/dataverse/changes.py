@@ -15,19 +15,17 @@ request whether or not it has lookups to resolve (plus one for the last page's l
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from integrator.connectors.base import ChangeBatch, Record
-from integrator.connectors.http.batch import BatchOperation, BatchPart
+from integrator.connectors.http.batch import BatchOperation
 from integrator.connectors.http.fields import project
 from integrator.connectors.http.lookup import check_row, key_read_paths, rows_of_part
 from integrator.connectors.http.metadata import EntitySetMetadata
-from integrator.connectors.http.responses import describe_url, error_from_status, parse_json_object
-from integrator.errors import BadResponseError, RequestRejected, RetriableError
-
-if TYPE_CHECKING:
-    from integrator.connectors.dataverse.connector import DataverseConnector
+from integrator.connectors.http.responses import describe_url
+from integrator.connectors.http.service import ODataService
+from integrator.errors import BadResponseError, RequestRejected
 
 __all__ = ["read_changes"]
 
@@ -35,7 +33,7 @@ _LOGICAL_NAME = "@Microsoft.Dynamics.CRM.lookuplogicalname"
 
 
 def read_changes(
-    connector: DataverseConnector, entity: str, fields: Sequence[str], *, checkpoint: str | None
+    connector: ODataService, entity: str, fields: Sequence[str], *, checkpoint: str | None
 ) -> Iterator[ChangeBatch]:
     """Yield pages of changes; the last carries the new checkpoint (the delta link)."""
     meta = connector.entity(entity)
@@ -94,9 +92,7 @@ def read_changes(
 class _Lookups:
     """Values of dotted lookup fields (``parentcustomerid.accountnumber``) by target id."""
 
-    def __init__(
-        self, connector: DataverseConnector, meta: EntitySetMetadata, dotted: list[str]
-    ) -> None:
+    def __init__(self, connector: ODataService, meta: EntitySetMetadata, dotted: list[str]) -> None:
         self.connector = connector
         self.meta = meta
         self.wanted: dict[str, list[str]] = {}
@@ -163,7 +159,9 @@ class _Lookups:
             for row in rows:
                 if row.get(prop) is not None:
                     self.values[lookup].setdefault(str(row[prop]).lower(), {})
-        return _page(self.connector, next_link, parts[-1], headers) if next_link else None
+        if not next_link:
+            return None
+        return client.part_json(operations[-1], parts[-1], headers=headers)
 
     def _absorb(
         self, lookup: str, target_meta: EntitySetMetadata, rows: list[Mapping[str, Any]]
@@ -188,21 +186,6 @@ class _Lookups:
                     record[f"{lookup}.{field}"] = related.get(field)
 
 
-def _page(
-    connector: DataverseConnector, link: str, part: BatchPart, headers: dict[str, str]
-) -> dict[str, Any]:
-    error = (
-        RetriableError("no answer")
-        if part.status is None
-        else error_from_status("GET", link, part.status, part.body, part.header("Retry-After"))
-    )
-    if isinstance(error, RequestRejected):
-        raise error
-    if error is not None:  # transient: fetch the page on its own, with retries
-        return connector.client.get_json(link, headers=headers)
-    return parse_json_object(part.body, method="GET", url=link)
-
-
 def _deleted_key(row: Mapping[str, Any], key_props: Mapping[str, str]) -> dict[str, Any]:
     # Dataverse names a deleted row by its GUID in ``id``; a composite key (as CDS 1.0 entities
     # have) is only known when the entry carries the key properties themselves.
@@ -212,7 +195,7 @@ def _deleted_key(row: Mapping[str, Any], key_props: Mapping[str, str]) -> dict[s
     return {first: row.get(key_props[first], row.get("id"))}
 
 
-def _own_delta_link(connector: DataverseConnector, entity: str, checkpoint: str) -> str:
+def _own_delta_link(connector: ODataService, entity: str, checkpoint: str) -> str:
     """``checkpoint`` when it is a delta link of this service; otherwise the service moved (a
     new address) and the link is as good as expired: the caller reads everything again."""
     root = str(connector.client.base_url)

@@ -1,26 +1,29 @@
 """The Dataverse Web API connector (Dynamics 365 Sales, CDS).
 
 Reads page by ``Prefer: odata.maxpagesize`` and ``@odata.nextLink``, with dotted lookups
-expanded in the same request; upserts are ``PATCH entityset(altkey='...')`` operations in
-``$batch`` requests; changes come from change tracking (see :mod:`.changes`).
+expanded in the same request; upserts go as ``UpsertMultiple``/``CreateMultiple`` where the
+table offers them (:mod:`.bulk`) and as ``PATCH entityset(altkey='...')`` operations in
+``$batch`` requests where not; changes come from change tracking (see :mod:`.changes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import ClassVar, Literal
 
 import httpx
 
 from integrator.connectors.base import Capabilities, ChangeBatch, EntityInfo
+from integrator.connectors.dataverse.bulk import BulkWriter
 from integrator.connectors.dataverse.changes import read_changes
 from integrator.connectors.dataverse.config import DataverseConfig
+from integrator.connectors.dataverse.dialect import DataverseDialect
 from integrator.connectors.dataverse.metadata import EntityDefinitionsReader, apply_definitions
-from integrator.connectors.http.batch import BatchOperation
 from integrator.connectors.http.client import ODataClient
-from integrator.connectors.http.connector import ConnectorSettings, ODataConnector
+from integrator.connectors.http.connector import ODataConnector
 from integrator.connectors.http.metadata import EntitySetMetadata
-from integrator.connectors.http.writes import WritePlan
+from integrator.connectors.http.plans import WritePlan
+from integrator.connectors.http.service import Written
+from integrator.connectors.http.settings import ConnectorSettings
 
 __all__ = ["DataverseConnector"]
 
@@ -28,11 +31,9 @@ __all__ = ["DataverseConnector"]
 class DataverseConnector(ODataConnector):
     """The connector protocol over a Dataverse Web API root."""
 
-    dialect: ClassVar[Literal["dataverse", "finops"]] = "dataverse"
-    max_page_size: ClassVar[int] = 5000
-
     def __init__(self, client: ODataClient, settings: ConnectorSettings | None = None) -> None:
-        super().__init__(client, settings)
+        settings = settings or ConnectorSettings()
+        super().__init__(client, settings, DataverseDialect(settings))
         self.capabilities = Capabilities(
             filter_pushdown=True,
             max_page_size=self.capabilities.max_page_size,
@@ -41,6 +42,7 @@ class DataverseConnector(ODataConnector):
             lookups=True,
             parallel_batches=self.settings.parallel_batches,
         )
+        self._bulk = BulkWriter(self)
         self._definitions = EntityDefinitionsReader(client)
 
     def describe(self, entity: str) -> EntityInfo:
@@ -58,18 +60,10 @@ class DataverseConnector(ODataConnector):
         """A connector for ``config`` (``transport`` replaces the network, for tests)."""
         return cls(config.client(transport), config.settings())
 
-    def write_operation(self, meta: EntitySetMetadata, plan: WritePlan) -> BatchOperation:
-        """``PATCH entityset(key='...')``: Dataverse's upsert by key or alternate key."""
-        path = self.record_path(meta, plan.key)
-        headers = {}
-        if plan.create_only:
-            headers["If-None-Match"] = "*"  # create only: 412 if it exists after all
-        if not self.settings.skip_unchanged:
-            # Without the stored rows, only the status tells a create (201) from an update (200).
-            headers["Prefer"] = "return=representation"
-            first_key = next(iter(plan.key))
-            path += f"?$select={meta.properties.get(first_key, first_key)}"
-        return BatchOperation.json("PATCH", path, dict(plan.payload), headers)
+    def write_plans(self, meta: EntitySetMetadata, plans: list[WritePlan]) -> Written:
+        """``UpsertMultiple``/``CreateMultiple`` where the table offers them (unless the
+        connection says ``bulk_messages: never``), ``$batch`` where not; see :mod:`.bulk`."""
+        return self._bulk.write(meta, plans)
 
     def read_changes(
         self, entity: str, fields: Sequence[str], *, checkpoint: str | None

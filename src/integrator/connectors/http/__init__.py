@@ -4,7 +4,8 @@
   status becomes an exception (:mod:`.responses`);
 - :mod:`.batch`: ``$batch`` multipart bodies; :mod:`.keys`: escaped key segments and filters;
 - :mod:`.auth`: Azure AD client credentials (msal), static token, none; secrets masked;
-- :class:`ODataConnector`: describe / read / upsert over any OData service, with small hooks.
+- :class:`ODataConnector`: describe / read / upsert over any OData service, in the
+  :class:`ServiceDialect` of that service.
 """
 
 from integrator.connectors.http.auth import (
@@ -17,9 +18,11 @@ from integrator.connectors.http.batch import BatchOperation, BatchPart, decode_b
 from integrator.connectors.http.budget import BudgetLimits, RequestBudget, shared_budget
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.config import AuthConfig, ODataConnectionConfig
-from integrator.connectors.http.connector import ConnectorSettings, ODataConnector
+from integrator.connectors.http.connector import ODataConnector
+from integrator.connectors.http.plans import WritePlan
 from integrator.connectors.http.retry import RetryPolicy
-from integrator.connectors.http.writes import WritePlan
+from integrator.connectors.http.service import ODataService, ServiceDialect
+from integrator.connectors.http.settings import ConnectorSettings
 
 __all__ = [
     "AuthConfig",
@@ -32,9 +35,11 @@ __all__ = [
     "ODataClient",
     "ODataConnectionConfig",
     "ODataConnector",
+    "ODataService",
     "RequestBudget",
     "RetryPolicy",
     "Secret",
+    "ServiceDialect",
     "StaticTokenAuth",
     "WritePlan",
     "decode_batch",

@@ -17,8 +17,8 @@ from typing import Any
 
 import orjson
 
-from integrator.connectors.http.responses import describe_url
-from integrator.errors import BadResponseError
+from integrator.connectors.http.responses import describe_url, error_from_status
+from integrator.errors import BadResponseError, RequestRejected, RetriableError
 
 __all__ = ["BatchOperation", "BatchPart", "decode_batch", "encode_batch"]
 
@@ -54,6 +54,15 @@ class BatchPart:
     def header(self, name: str) -> str | None:
         """A header of the inner HTTP response (name case-insensitive)."""
         return self.headers.get(name.lower())
+
+    def error(self, method: str, url: str) -> RetriableError | RequestRejected | None:
+        """What this answer to ``method url`` means, as for a whole response
+        (:func:`~integrator.connectors.http.responses.error_from_status`): ``None`` when good,
+        ``RetriableError`` when transient (429, 5xx, or never answered), ``RequestRejected``
+        when refused. The one place a part's answer is classified."""
+        if self.status is None:
+            return RetriableError(f"{method} {describe_url(url)}: no answer")
+        return error_from_status(method, url, self.status, self.body, self.header("Retry-After"))
 
 
 def encode_batch(

@@ -1,11 +1,17 @@
 """The HTTP client every OData connector uses: pooling, budget, retries, status checks.
 
 One :class:`ODataClient` wraps one ``httpx.Client`` (connection pooling, TLS verification on
-by default, an injectable transport). Each request takes a slot of the shared
-:class:`~integrator.connectors.http.budget.RequestBudget`, is checked by
-:func:`~integrator.connectors.http.responses.check_status`, and when that raises
-``RetriableError`` (or the connection drops) is sent again after the
-:class:`~integrator.connectors.http.retry.RetryPolicy`'s delay.
+by default, an injectable transport). It has the whole job of sending and sending again:
+
+- each request takes a slot of the shared
+  :class:`~integrator.connectors.http.budget.RequestBudget`, is checked by
+  :func:`~integrator.connectors.http.responses.check_status`, and when that raises
+  ``RetriableError`` (or the connection drops) is sent again after the
+  :class:`~integrator.connectors.http.retry.RetryPolicy`'s delay (:meth:`ODataClient.request`);
+- each part of a ``$batch`` is classified by
+  :meth:`~integrator.connectors.http.batch.BatchPart.error` (the same rules), and the
+  transient ones go out again (:meth:`ODataClient.send_until_settled`,
+  :meth:`ODataClient.part_json`).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -26,9 +32,15 @@ from integrator.connectors.http.responses import (
     parse_json_object,
 )
 from integrator.connectors.http.retry import RetryPolicy
-from integrator.errors import BadResponseError, RetriableError
+from integrator.errors import BadResponseError, RequestRejected, RetriableError
 
-__all__ = ["ODataClient"]
+__all__ = ["ODataClient", "Settle"]
+
+Item = TypeVar("Item")
+
+#: told of an item's final answer (``error`` is ``None`` for a success); returns an item to
+#: send instead, or ``None`` when the item is settled
+Settle = Callable[[Item, BatchPart, RequestRejected | None], Item | None]
 
 _ODATA_HEADERS = {
     "OData-Version": "4.0",
@@ -204,6 +216,74 @@ class ODataClient:
             expected=len(operations),
             url=str(response.request.url),
         )
+
+    def send_until_settled(
+        self,
+        items: Sequence[Item],
+        operation: Callable[[Item], BatchOperation],
+        settle: Settle[Item],
+        give_up: Callable[[Item, str], None],
+    ) -> None:
+        """Send ``operation(item)`` for each item in one ``$batch`` (the caller sizes ``items``),
+        again for those answered transiently, until each is settled or the retries run out
+        (``give_up`` is told why).
+
+        A part answered 429/5xx, or not answered, goes out again in a smaller batch after the
+        retry policy's delay (a 429's ``Retry-After`` also pauses every client sharing the
+        budget). When the server stopped early after answering some parts (it ignored
+        continue-on-error), the rest go out at once: that is progress, not a failure to back
+        off from. Every other answer is handed to ``settle``, which may ask for a different
+        item to be sent in its place.
+        """
+        pending = list(items)
+        attempt = 0
+        while pending:
+            operations = [operation(item) for item in pending]
+            parts = self.batch(operations)
+            again: list[Item] = []
+            transient: RetriableError | None = None
+            unanswered: RetriableError | None = None
+            for item, sent, part in zip(pending, operations, parts, strict=True):
+                error = part.error(sent.method, self.url_text(sent.path))
+                if isinstance(error, RetriableError):
+                    again.append(item)
+                    if part.status is None:
+                        unanswered = error
+                    else:
+                        transient = error
+                    continue
+                instead = settle(item, part, error)
+                if instead is not None:
+                    again.append(instead)
+            pending = again
+            if unanswered is not None and transient is None and len(pending) < len(operations):
+                continue
+            reason = transient or unanswered
+            if pending and reason is not None:
+                attempt += 1
+                if attempt >= self.retry.max_attempts:
+                    for item in pending:
+                        give_up(item, f"gave up after {attempt} attempts: {reason}")
+                    return
+                if reason.status == 429 and reason.retry_after:
+                    self.budget.pause(reason.retry_after)
+                self.sleep(self.retry.delay(attempt - 1, reason.retry_after))
+
+    def part_json(
+        self, operation: BatchOperation, part: BatchPart, *, headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """The JSON object answering ``operation`` (a ``GET``) in ``part``.
+
+        A transient answer is fetched again on its own, with retries; a refusal raises
+        ``RequestRejected``; a body that is not a JSON object raises ``BadResponseError``.
+        """
+        url = self.url_text(operation.path)
+        error = part.error(operation.method, url)
+        if isinstance(error, RequestRejected):
+            raise error
+        if error is not None:
+            return self.get_json(httpx.URL(url), headers=headers)
+        return parse_json_object(part.body, method=operation.method, url=url)
 
     def close(self) -> None:
         """Close pooled connections."""

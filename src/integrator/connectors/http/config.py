@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from integrator.connectors.http.auth import ClientCredentialsAuth, NoAuth, Secret, StaticTokenAuth
 from integrator.connectors.http.budget import BudgetLimits, shared_budget
 from integrator.connectors.http.client import ODataClient
-from integrator.connectors.http.connector import ConnectorSettings
 from integrator.connectors.http.retry import RetryPolicy
+from integrator.connectors.http.settings import BulkMessages, ConnectorSettings
 
 __all__ = ["AuthConfig", "ODataConnectionConfig"]
 
@@ -75,6 +75,8 @@ class ODataConnectionConfig(BaseModel):
     keys_per_read: int = Field(250, ge=1)
     skip_unchanged: bool = True
     assume_new_after_empty_read: bool = True
+    #: ``auto``: bulk messages (Dataverse ``UpsertMultiple``) where offered; ``never``: ``$batch``
+    bulk_messages: BulkMessages = "auto"
 
     @field_validator("url")
     @classmethod
@@ -93,6 +95,7 @@ class ODataConnectionConfig(BaseModel):
             keys_per_read=self.keys_per_read,
             skip_unchanged=self.skip_unchanged,
             assume_new_after_empty_read=self.assume_new_after_empty_read,
+            bulk_messages=self.bulk_messages,
         )
 
     def client(

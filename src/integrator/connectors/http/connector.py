@@ -1,9 +1,11 @@
 """What the Dataverse and F&O connectors share: describe, read in pages, upsert in ``$batch``.
 
-Subclasses supply small hooks: extra query options (F&O's ``cross-company``), the write request
-for one record (Dataverse upserts with ``PATCH`` by alternate key; F&O creates with ``POST`` and
+The connector takes a :class:`~integrator.connectors.http.service.ServiceDialect` for what
+differs between services: extra query options (F&O's ``cross-company``), the write request for
+one record (Dataverse upserts with ``PATCH`` by alternate key; F&O creates with ``POST`` and
 updates with ``PATCH`` by entity key), and what to do when a write is refused in a way that a
-different request would fix.
+different request would fix. Sending and retrying is the client's job
+(:class:`~integrator.connectors.http.client.ODataClient`).
 
 How an upsert is planned and what it costs is described in :mod:`.upsert`.
 """
@@ -13,8 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from integrator.connectors.base import (
@@ -24,59 +25,63 @@ from integrator.connectors.base import (
     Record,
     RecordResult,
 )
-from integrator.connectors.http.batch import BatchOperation
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.delete import delete_keys
 from integrator.connectors.http.fields import project, rename_fields
 from integrator.connectors.http.keys import key_path
 from integrator.connectors.http.lookup import check_row
 from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetadata, parse_metadata
+from integrator.connectors.http.plans import WritePlan
 from integrator.connectors.http.responses import describe_url
+from integrator.connectors.http.service import DUPLICATE_CODES, ServiceDialect, Written
+from integrator.connectors.http.settings import ConnectorSettings
 from integrator.connectors.http.upsert import upsert_records
-from integrator.connectors.http.writes import WritePlan
+from integrator.connectors.http.writes import write_plans
 from integrator.errors import RequestRejected
 from integrator.odata.ast import Expr
 from integrator.odata.filter import evaluate, parse_filter, referenced_fields, to_odata
 
-__all__ = ["DUPLICATE_CODES", "ConnectorSettings", "ODataConnector", "WritePlan"]
+__all__ = [
+    "DUPLICATE_CODES",
+    "ConnectorSettings",
+    "ODataConnector",
+    "WritePlan",
+    "exists_refusal",
+    "record_path",
+    "server_filter",
+]
 
 
-#: error codes meaning "a record with this key exists" (Dataverse's, which the sandbox also uses)
-DUPLICATE_CODES = frozenset({"0x80040237"})
+def record_path(meta: EntitySetMetadata, key: Mapping[str, Any]) -> str:
+    """The path of one record by its key or alternate key (what most dialects use)."""
+    return key_path(meta.info.name, key, meta.types(), meta.enum_types)
 
 
-@dataclass(frozen=True)
-class ConnectorSettings:
-    """How a connector pages, batches and parallelises."""
+def exists_refusal(status: int, code: str | None) -> bool:
+    """Whether a create was refused because the record exists (``If-None-Match``, POST)."""
+    return status in (409, 412) or code in DUPLICATE_CODES
 
-    page_size: int = 5000
-    batch_size: int = 1000
-    parallel_batches: int = 4
-    #: keys per existence-read ``GET`` (its ``$filter`` grows with each key)
-    keys_per_read: int = 250
-    #: read stored rows first, to skip unchanged records and send only changed fields
-    skip_unchanged: bool = True
-    #: after a read found none stored, send the next calls' records as create-only writes
-    #: without reading first (an initial load costs one request per ``batch_size`` records)
-    assume_new_after_empty_read: bool = True
 
-    def __post_init__(self) -> None:
-        if not 1 <= self.batch_size <= 1000:
-            raise ValueError("batch_size must be between 1 and 1000 (the $batch limit)")
-        if self.page_size < 1 or self.parallel_batches < 1 or self.keys_per_read < 1:
-            raise ValueError("page_size, parallel_batches and keys_per_read must be positive")
+def server_filter(
+    meta: EntitySetMetadata, filter: str, dialect: Literal["dataverse", "finops"]
+) -> tuple[str | None, Expr | None]:
+    """``filter`` all evaluated by the server: lookups renamed, enums qualified."""
+    expr = rename_fields(parse_filter(filter), meta.properties)
+    enum_types = {meta.properties.get(k, k): v for k, v in meta.enum_types.items()}
+    return to_odata(expr, dialect=dialect, enum_types=enum_types), None
 
 
 class ODataConnector:
-    """The protocol over an OData service; subclasses fill in the system's dialect."""
+    """The connector protocol over an OData service, in the ``dialect`` of that service."""
 
-    dialect: ClassVar[Literal["dataverse", "finops"]]
-    max_page_size: ClassVar[int]
     capabilities: Capabilities
 
-    def __init__(self, client: ODataClient, settings: ConnectorSettings | None = None) -> None:
+    def __init__(
+        self, client: ODataClient, settings: ConnectorSettings, dialect: ServiceDialect
+    ) -> None:
         self.client = client
-        self.settings = settings or ConnectorSettings()
+        self.settings = settings
+        self.dialect = dialect
         self._metadata: ServiceMetadata | None = None
         self._metadata_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
@@ -84,7 +89,7 @@ class ODataConnector:
         self._loading: dict[str, bool] = {}
         self.capabilities = Capabilities(
             filter_pushdown=True,
-            max_page_size=min(self.settings.page_size, self.max_page_size),
+            max_page_size=min(self.settings.page_size, dialect.max_page_size),
             max_batch_size=self.settings.batch_size * 10,
             change_tracking=False,
             lookups=True,
@@ -94,27 +99,11 @@ class ODataConnector:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.client.base_url)!r})"
 
-    # -- hooks -----------------------------------------------------------------------------
+    # -- writing ---------------------------------------------------------------------------
 
-    def query_options(self) -> dict[str, str]:
-        """Query options every request on an entity set carries (none by default)."""
-        return {}
-
-    def write_operation(self, meta: EntitySetMetadata, plan: WritePlan) -> BatchOperation:
-        """The request that writes ``plan``."""
-        raise NotImplementedError
-
-    def record_path(self, meta: EntitySetMetadata, key: Mapping[str, Any]) -> str:
-        """The path of one record by its key or alternate key."""
-        return key_path(meta.info.name, key, meta.types(), meta.enum_types)
-
-    def exists_refusal(self, status: int, code: str | None) -> bool:
-        """Whether a create was refused because the record exists (``If-None-Match``, POST)."""
-        return status in (409, 412) or code in DUPLICATE_CODES
-
-    def fallback(self, plan: WritePlan, status: int, code: str | None) -> WritePlan | None:
-        """A different write to try when ``plan`` was refused with ``status``/``code``."""
-        return None
+    def write_plans(self, meta: EntitySetMetadata, plans: list[WritePlan]) -> Written:
+        """Send planned writes (``$batch`` here; a service with bulk messages may override)."""
+        return write_plans(self, meta, plans)
 
     # -- metadata --------------------------------------------------------------------------
 
@@ -150,9 +139,9 @@ class ODataConnector:
 
     def filter_text(self, meta: EntitySetMetadata, filter: str) -> str:
         """``filter`` as this system's ``$filter`` text (lookups renamed, enums qualified)."""
-        expr = rename_fields(parse_filter(filter), meta.properties)
-        enum_types = {meta.properties.get(k, k): v for k, v in meta.enum_types.items()}
-        return to_odata(expr, dialect=self.dialect, enum_types=enum_types)
+        text, _ = server_filter(meta, filter, self.dialect.name)
+        assert text is not None
+        return text
 
     def batch_pool(self) -> ThreadPoolExecutor:
         """The threads that send this connector's batches in parallel (made on first use)."""
@@ -165,16 +154,8 @@ class ODataConnector:
 
     def page_header(self, page_size: int | None) -> dict[str, str]:
         """``Prefer: odata.maxpagesize`` for ``page_size`` (or the default), capped."""
-        size = min(page_size or self.settings.page_size, self.max_page_size)
+        size = min(page_size or self.settings.page_size, self.dialect.max_page_size)
         return {"Prefer": f"odata.maxpagesize={size}"}
-
-    def plan_filter(self, meta: EntitySetMetadata, filter: str) -> tuple[str | None, Expr | None]:
-        """``(server $filter text, expression to evaluate here)`` for ``filter``.
-
-        By default the server evaluates all of it; a system that cannot evaluate part of it
-        exactly returns a looser server filter and the expression to check each record with.
-        """
-        return self.filter_text(meta, filter), None
 
     def read(
         self,
@@ -190,12 +171,12 @@ class ODataConnector:
         ``@odata.nextLink`` unchanged. Dotted lookups are expanded in the same request.
         """
         meta = self.entity(entity)
-        server_filter, residual = self.plan_filter(meta, filter) if filter else (None, None)
+        pushed, residual = self.dialect.plan_filter(meta, filter) if filter else (None, None)
         extra = sorted(referenced_fields(residual) - set(fields)) if residual is not None else []
         projection = project(self.metadata(), meta, [*fields, *extra])
-        params = {**projection.params(), **self.query_options()}
-        if server_filter:
-            params["$filter"] = server_filter
+        params = {**projection.params(), **self.dialect.query_options()}
+        if pushed:
+            params["$filter"] = pushed
         for body in self.client.pages(
             quote(entity, safe=""), params=params, headers=self.page_header(page_size)
         ):

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from integrator.connectors.base import Outcome, RecordResult
 from integrator.connectors.http.batch import BatchOperation, BatchPart
 from integrator.connectors.http.metadata import EntitySetMetadata
-from integrator.connectors.http.resend import send_until_settled
 from integrator.connectors.http.responses import odata_error
+from integrator.connectors.http.service import ODataService
 from integrator.errors import RequestRejected
-
-if TYPE_CHECKING:
-    from integrator.connectors.http.connector import ODataConnector
 
 __all__ = ["delete_keys"]
 
@@ -21,14 +18,16 @@ _IF_EXISTS = {"If-Match": "*"}
 
 
 def delete_keys(
-    connector: ODataConnector, meta: EntitySetMetadata, keys: Sequence[Mapping[str, Any]]
+    connector: ODataService, meta: EntitySetMetadata, keys: Sequence[Mapping[str, Any]]
 ) -> list[RecordResult]:
     """Delete each key's record: ``deleted``, ``unchanged`` when it was already gone (404), or
     ``error`` with the service's message. Transient answers are retried with backoff."""
     results: list[RecordResult | None] = [None] * len(keys)
 
     def operation(index: int) -> BatchOperation:
-        return BatchOperation("DELETE", connector.record_path(meta, keys[index]), None, _IF_EXISTS)
+        return BatchOperation(
+            "DELETE", connector.dialect.record_path(meta, keys[index]), None, _IF_EXISTS
+        )
 
     def settle(index: int, part: BatchPart, error: RequestRejected | None) -> None:
         key = dict(keys[index])
@@ -47,5 +46,5 @@ def delete_keys(
     size = connector.settings.batch_size
     for start in range(0, len(keys), size):
         chunk = range(start, min(start + size, len(keys)))
-        send_until_settled(connector, list(chunk), operation, settle, give_up)
+        connector.client.send_until_settled(list(chunk), operation, settle, give_up)
     return [r for r in results if r is not None]

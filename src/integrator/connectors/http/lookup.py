@@ -4,22 +4,16 @@ per-page lookup of related records where ``$expand`` is not allowed (change trac
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from integrator.connectors.http.batch import BatchOperation, BatchPart
 from integrator.connectors.http.keys import keys_filter
 from integrator.connectors.http.metadata import EntitySetMetadata
-from integrator.connectors.http.responses import (
-    describe_url,
-    error_from_status,
-    parse_json_object,
-)
-from integrator.errors import BadResponseError, RequestRejected, RetriableError
+from integrator.connectors.http.responses import describe_url
+from integrator.connectors.http.service import ODataService
+from integrator.errors import BadResponseError
 from integrator.odata.filter import to_odata
-
-if TYPE_CHECKING:
-    from integrator.connectors.http.connector import ODataConnector
 
 __all__ = ["check_row", "key_read_paths", "read_by_keys", "rows_of_part"]
 
@@ -27,7 +21,7 @@ _QUERY_SAFE = "$,'()"
 
 
 def key_read_paths(
-    connector: ODataConnector,
+    connector: ODataService,
     meta: EntitySetMetadata,
     key: Sequence[str],
     keys: Sequence[tuple[Any, ...]],
@@ -45,8 +39,8 @@ def key_read_paths(
         expr = keys_filter(key_props, keys[start : start + size], types)
         params = {
             "$select": select,
-            "$filter": to_odata(expr, dialect=connector.dialect, enum_types=enum_types),
-            **connector.query_options(),
+            "$filter": to_odata(expr, dialect=connector.dialect.name, enum_types=enum_types),
+            **connector.dialect.query_options(),
         }
         query = urlencode(params, safe=_QUERY_SAFE, quote_via=quote)
         paths.append(f"{quote(meta.info.name, safe='')}?{query}")
@@ -54,7 +48,7 @@ def key_read_paths(
 
 
 def read_by_keys(
-    connector: ODataConnector,
+    connector: ODataService,
     meta: EntitySetMetadata,
     key: Sequence[str],
     keys: Sequence[tuple[Any, ...]],
@@ -84,32 +78,21 @@ def read_by_keys(
 
 
 def rows_of_part(
-    connector: ODataConnector, path: str, part: BatchPart, header: dict[str, str], entity: str
+    connector: ODataService, path: str, part: BatchPart, header: dict[str, str], entity: str
 ) -> list[Mapping[str, Any]]:
     """The rows a ``$batch`` part answering ``GET path`` holds, following its next links.
 
     A transient failure reads ``path`` again on its own (with retries); a refusal raises.
     """
-    url = connector.client.url_text(path)
-    error = (
-        RetriableError("no answer")
-        if part.status is None
-        else error_from_status("GET", url, part.status, part.body, part.header("Retry-After"))
-    )
-    if isinstance(error, RequestRejected):
-        raise error
-    rows: list[Mapping[str, Any]] = []
-    if error is not None:  # transient: read this chunk on its own, with retries
-        for body in connector.client.pages(path, headers=header):
-            rows.extend(check_row(r, entity) for r in body["value"])
-        return rows
-    body = parse_json_object(part.body, method="GET", url=url)
+    client = connector.client
+    body = client.part_json(BatchOperation("GET", path, None, header), part, headers=header)
     if not isinstance(body.get("value"), list):
+        url = client.url_text(path)
         raise BadResponseError(f"GET {describe_url(url)}: the answer has no 'value' list")
-    rows.extend(check_row(r, entity) for r in body["value"])
+    rows = [check_row(r, entity) for r in body["value"]]
     next_link = body.get("@odata.nextLink")
     if isinstance(next_link, str):
-        for more in connector.client.pages(next_link, headers=header):
+        for more in client.pages(next_link, headers=header):
             rows.extend(check_row(r, entity) for r in more["value"])
     return rows
 

@@ -12,7 +12,9 @@ An upsert of N records costs, in HTTP requests:
    what is stored are reported ``unchanged`` and not sent; the others are known to be inserts or
    updates before they are sent, and updates send only the fields that changed;
 2. ``ceil(changed / batch_size)`` ``$batch`` requests (up to 1000 operations each, run
-   ``parallel_batches`` at a time) with ``Prefer: odata.continue-on-error``;
+   ``parallel_batches`` at a time) with ``Prefer: odata.continue-on-error``, or as many bulk
+   requests where the connector's ``write_plans`` uses the service's bulk messages (Dataverse's
+   ``UpsertMultiple``);
 3. retries: a whole batch that fails transiently is sent again by the client; operations whose
    own answer is 429/5xx, or that the server left unanswered, go again in a smaller batch after
    the retry policy's delay. A refused operation is reported as that record's error, with the
@@ -23,17 +25,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from integrator.connectors.base import Outcome, Record, RecordResult
 from integrator.connectors.http.compare import bind_target_id, same_value
 from integrator.connectors.http.lookup import read_by_keys
 from integrator.connectors.http.metadata import EntitySetMetadata
-from integrator.connectors.http.writes import WritePlan, write_plans
+from integrator.connectors.http.plans import WritePlan
+from integrator.connectors.http.service import ODataService
 from integrator.errors import RequestRejected
-
-if TYPE_CHECKING:
-    from integrator.connectors.http.connector import ODataConnector
 
 __all__ = ["key_of", "normal_key", "plan_writes", "upsert_records"]
 
@@ -41,7 +41,7 @@ _BIND_SUFFIX = "@odata.bind"
 
 
 def plan_writes(
-    connector: ODataConnector,
+    connector: ODataService,
     meta: EntitySetMetadata,
     key: tuple[str, ...],
     records: Sequence[Record],
@@ -86,7 +86,7 @@ def plan_writes(
 
 
 def upsert_records(
-    connector: ODataConnector,
+    connector: ODataService,
     meta: EntitySetMetadata,
     key: tuple[str, ...],
     records: Sequence[Record],
@@ -127,7 +127,7 @@ def upsert_records(
 
 
 def _upsert_round(
-    connector: ODataConnector,
+    connector: ODataService,
     meta: EntitySetMetadata,
     key: tuple[str, ...],
     records: Sequence[Record],
@@ -143,18 +143,18 @@ def _upsert_round(
                       create_only=True)
             for i in indexes
         ]  # fmt: skip
-        written, conflicts = write_plans(connector, meta, plans)
+        written, conflicts = connector.write_plans(meta, plans)
         if not conflicts:
             return written
         connector.set_assume_new(entity, False)
         indexes = [plan.index for plan in conflicts]
         replanned, _ = plan_writes(connector, meta, key, records, indexes, results)
-        return written + write_plans(connector, meta, replanned)[0]
+        return written + connector.write_plans(meta, replanned)[0]
     plans, stored = plan_writes(connector, meta, key, records, indexes, results)
     if settings.skip_unchanged:
         # a small call finding nothing says little about the next (a retry of a few records)
         connector.set_assume_new(entity, stored == 0 and len(indexes) >= settings.batch_size)
-    return write_plans(connector, meta, plans)[0]
+    return connector.write_plans(meta, plans)[0]
 
 
 def _key_problem(

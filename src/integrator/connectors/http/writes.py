@@ -12,43 +12,22 @@ and plan again; a connector's ``fallback`` may turn other refusals into a differ
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterable
+from dataclasses import replace
 
 from integrator.connectors.base import Outcome, RecordResult
 from integrator.connectors.http.batch import BatchPart
 from integrator.connectors.http.metadata import EntitySetMetadata
-from integrator.connectors.http.resend import send_until_settled
+from integrator.connectors.http.plans import WritePlan
 from integrator.connectors.http.responses import odata_error
+from integrator.connectors.http.service import ODataService, Written
 from integrator.errors import RequestRejected
 
-if TYPE_CHECKING:
-    from integrator.connectors.http.connector import ODataConnector
-
-__all__ = ["WritePlan", "Written", "write_plans"]
-
-
-@dataclass(frozen=True)
-class WritePlan:
-    """One record's write: where it goes, what it sends, and what it will count as."""
-
-    index: int
-    key: Mapping[str, Any]
-    payload: Mapping[str, Any]
-    outcome: Outcome
-    #: ``insert`` creates, ``update`` changes an existing row
-    action: Literal["insert", "update"]
-    fallback_used: bool = False
-    #: sent without reading first, as a create that fails if the record exists (see upsert)
-    create_only: bool = False
-
-
-Written = tuple[list[tuple[int, RecordResult]], list[WritePlan]]
+__all__ = ["WritePlan", "Written", "field_named", "write_plans"]
 
 
 def write_plans(
-    connector: ODataConnector, meta: EntitySetMetadata, plans: list[WritePlan]
+    connector: ODataService, meta: EntitySetMetadata, plans: list[WritePlan]
 ) -> Written:
     """Send ``plans`` in ``$batch`` requests: ``(index, result)`` for each plan, except the
     ``create_only`` plans refused because the record exists, which are returned apart."""
@@ -67,7 +46,7 @@ def write_plans(
 
 
 def _write_chunk(
-    connector: ODataConnector, meta: EntitySetMetadata, plans: list[WritePlan]
+    connector: ODataService, meta: EntitySetMetadata, plans: list[WritePlan]
 ) -> Written:
     done: list[tuple[int, RecordResult]] = []
     conflicts: list[WritePlan] = []
@@ -78,33 +57,34 @@ def _write_chunk(
             return None
         code, message = odata_error(part.body)
         assert part.status is not None
-        if plan.create_only and connector.exists_refusal(part.status, code):
+        if plan.create_only and dialect.exists_refusal(part.status, code):
             conflicts.append(plan)
             return None
-        alternative = None if plan.fallback_used else connector.fallback(plan, part.status, code)
+        alternative = None if plan.fallback_used else dialect.fallback(plan, part.status, code)
         if alternative is not None:
             return replace(alternative, fallback_used=True)
         text = message or f"HTTP {part.status}"
-        field = _field_named(text, [*plan.payload, *meta.info.fields])
+        field = field_named(text, [*plan.payload, *meta.info.fields])
         done.append((plan.index, RecordResult(plan.key, Outcome.ERROR, text, field)))
         return None
 
     def give_up(plan: WritePlan, reason: str) -> None:
         done.append((plan.index, RecordResult(plan.key, Outcome.ERROR, reason)))
 
-    send_until_settled(
-        connector, plans, lambda plan: connector.write_operation(meta, plan), settle, give_up
+    dialect = connector.dialect
+    connector.client.send_until_settled(
+        plans, lambda plan: dialect.write_operation(meta, plan), settle, give_up
     )
     return done, conflicts
 
 
-def _outcome(connector: ODataConnector, plan: WritePlan, part: BatchPart) -> Outcome:
+def _outcome(connector: ODataService, plan: WritePlan, part: BatchPart) -> Outcome:
     if connector.settings.skip_unchanged:
         return plan.outcome  # known from the stored rows read before writing
     return Outcome.INSERTED if part.status == 201 else Outcome.UPDATED
 
 
-def _field_named(message: str, names: Iterable[str]) -> str | None:
+def field_named(message: str, names: Iterable[str]) -> str | None:
     """The field the server's message names first (of ``names``: the entity's properties),
     so ``PersonLastName is required when PartyType is Person`` names PersonLastName."""
     found: tuple[int, str] | None = None

@@ -101,6 +101,9 @@ class SandboxApp:
                 explain=explain or _store_explain,
                 set_autonumber_seed=seeder,
             )
+            self.handlers[service.name].count_bulk = functools.partial(
+                self.counter.count_bulk_targets, service.name
+            )
             self.databases[service.name] = ServiceDatabase(
                 service.name, functools.partial(store.connect, service.name), readers
             )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from integrator.sandbox.http.bulk import bulk_action_elements
 from integrator.sandbox.http.model import Property, ServedService, ServedSet
 
 __all__ = ["dataverse_metadata_xml"]
@@ -161,6 +162,7 @@ def dataverse_metadata_xml(service: ServedService) -> bytes:
     ET.SubElement(
         container, "ActionImport", Name="SetAutoNumberSeed", Action=f"{ns}.SetAutoNumberSeed"
     )
+    bulk_action_elements(schema)
     ET.indent(root)
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return document

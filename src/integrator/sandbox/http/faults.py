@@ -195,6 +195,7 @@ class RequestCounter:
             self._requests: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
             self._statuses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
             self._operations: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            self._targets: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     def count(self, service: str, method: str, status: int) -> None:
         """Record one HTTP request and the status it was answered with."""
@@ -207,9 +208,15 @@ class RequestCounter:
         with self._lock:
             self._operations[service][method] += 1
 
+    def count_bulk_targets(self, service: str, action: str, targets: int) -> None:
+        """Record the records (``Targets``) one bulk message (``UpsertMultiple``...) carried."""
+        with self._lock:
+            self._targets[service][action] += targets
+
     def snapshot(self) -> dict[str, Any]:
         """``{"total": n, "requests": {service: {method: n}}, "statuses": {service: {status:
-        n}}, "batch_operations": {service: {method: n}}}``."""
+        n}}, "batch_operations": {service: {method: n}}, "bulk_targets": {service: {action:
+        n}}}``."""
         with self._lock:
             requests = {s: dict(m) for s, m in self._requests.items()}
             return {
@@ -217,4 +224,5 @@ class RequestCounter:
                 "requests": requests,
                 "statuses": {s: dict(m) for s, m in self._statuses.items()},
                 "batch_operations": {s: dict(m) for s, m in self._operations.items()},
+                "bulk_targets": {s: dict(m) for s, m in self._targets.items()},
             }

@@ -8,8 +8,13 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from integrator.sandbox.http.bulk import (
+    BULK_ACTIONS,
+    MESSAGE_FILTERS,
+    message_filters,
+    run_bulk_action,
+)
 from integrator.sandbox.http.collection import CollectionReader, annotations_applied, context_url
-from integrator.sandbox.http.dataverse_metadata import dataverse_metadata_xml
 from integrator.sandbox.http.definitions import ServiceDefinitions
 from integrator.sandbox.http.entity_definitions import DefinitionsHandler
 from integrator.sandbox.http.errors import (
@@ -59,6 +64,10 @@ class ServiceHandler:
         self._collections = CollectionReader(
             service.service.max_page_size, case_insensitive=self.case_insensitive
         )
+        #: the entity sets whose tables offer the bulk messages (``None``: all of them)
+        self.bulk_message_sets: set[str] | None = None
+        #: told ``(action, targets)`` of each bulk message received (the request counter)
+        self.count_bulk: Callable[[str, int], None] | None = None
 
     @property
     def name(self) -> str:
@@ -91,9 +100,7 @@ class ServiceHandler:
         if path == "$metadata":
             self._allow(method, "GET")
             if self._metadata is None:
-                dataverse = self.service.service.flavor == "dataverse"
-                writer = dataverse_metadata_xml if dataverse else metadata_xml
-                self._metadata = writer(self.service)
+                self._metadata = metadata_xml(self.service)
             return ODataResponse(
                 200,
                 {"Content-Type": "application/xml", "OData-Version": "4.0"},
@@ -105,9 +112,27 @@ class ServiceHandler:
             self._allow(method, "POST")
             return self._set_seed(req, conn)
         set_name, key_text, rest = split_resource(path)
+        dataverse = self.service.service.flavor == "dataverse"
+        if dataverse and set_name == MESSAGE_FILTERS and key_text is None and not rest:
+            self._allow(method, "GET")
+            return message_filters(req, self.service, self.bulk_message_sets)
         served = self._served(set_name)
         prefer = Prefer.parse(req.headers.get("prefer"))
         if key_text is None:
+            if dataverse and rest in BULK_ACTIONS:
+                self._allow(method, "POST")
+                offered = self.bulk_message_sets
+                if offered is not None and served.name not in offered:
+                    raise ODataError(
+                        400,
+                        BAD_REQUEST,
+                        f"The '{BULK_ACTIONS[rest]}' method does not support entities of type "
+                        f"'{served.entity_set.entity_type}'",
+                    )
+                writer = self._writer(req, conn, None)
+                return run_bulk_action(
+                    BULK_ACTIONS[rest], req, served, writer, on_targets=self.count_bulk
+                )
             if rest == "$count":
                 self._allow(method, "GET")
                 options = parse_options(served, req.query)
