@@ -11,7 +11,6 @@ __all__ = [
     "PROJECTS_DIR",
     "SETTINGS_FILE",
     "connections_text",
-    "direct_connections_text",
     "project_text",
     "settings_text",
     "template_text_from_project",
@@ -48,48 +47,31 @@ history:
 """
 
 
-def connections_text(sandbox_url: str) -> str:
-    """``connections.yaml`` with one connection set pointing at the sandbox at ``sandbox_url``."""
+def connections_text(sandbox_url: str, *, direct: bool = False) -> str:
+    """``connections.yaml`` with one connection set pointing at the sandbox at ``sandbox_url``:
+    Sales, CDS and F&O, or with ``direct`` Sales and F&O only (the direct templates)."""
     base = sandbox_url.rstrip("/")
     url = {system: _quote(base + path) for system, path in SANDBOX_PATHS.items()}
-    return f"""\
-# Connection sets: the systems a project talks to, the organization mapping and the
-# integration keys. Secrets are never written here: name where they are instead,
-#   auth: {{type: client_credentials, tenant_id: ..., client_id: ...,
-#          client_secret: {{env: SALES_CLIENT_SECRET}}}}
-# or a static token: auth: {{type: token, token: {{file: secrets/sales.token}}}}
-connection_sets:
-  # Points at the sandbox at {sandbox_url}
-  default:
-    sales:
-      kind: dataverse
-      url: {url["sales"]}
-      auth: {{type: none}}
+    if direct:
+        comment = (
+            f"# Points at the sandbox at {sandbox_url}. Direct: Sales (a Dataverse environment)"
+            " straight to\n  # F&O, no CDS in between."
+        )
+        cds = ""
+        mapping = "# F&O legal entity (dataAreaId) ↔ Sales business unit (null: the root)"
+        organization = ""
+    else:
+        comment = f"# Points at the sandbox at {sandbox_url}"
+        cds = f"""
     cds:
       kind: dataverse
       url: {url["cds"]}
-      auth: {{type: none}}
-    finops:
-      kind: finops
-      url: {url["finops"]}
-      auth: {{type: none}}
-    # CDS organization ↔ F&O legal entity (dataAreaId) ↔ Sales business unit (null: the root)
-    organization_mapping:
-      cds_organization: ORG001
-      finops_legal_entity: USMF
-      sales_business_unit: null
-    # The business key of each entity, so lookups are written as business values, not GUIDs.
-    integration_keys:
-      - accounts.accountnumber
-      - contacts.msdynce_contactnumber
-"""
-
-
-def direct_connections_text(sandbox_url: str) -> str:
-    """``connections.yaml`` for direct projects: Sales and F&O at the sandbox at
-    ``sandbox_url``, no CDS; the organization mapping names the F&O legal entity."""
-    base = sandbox_url.rstrip("/")
-    url = {system: _quote(base + path) for system, path in SANDBOX_PATHS.items()}
+      auth: {{type: none}}"""
+        mapping = (
+            "# CDS organization ↔ F&O legal entity (dataAreaId) ↔ Sales business unit"
+            " (null: the root)"
+        )
+        organization = "\n      cds_organization: ORG001"
     return f"""\
 # Connection sets: the systems a project talks to, the organization mapping and the
 # integration keys. Secrets are never written here: name where they are instead,
@@ -97,19 +79,18 @@ def direct_connections_text(sandbox_url: str) -> str:
 #          client_secret: {{env: SALES_CLIENT_SECRET}}}}
 # or a static token: auth: {{type: token, token: {{file: secrets/sales.token}}}}
 connection_sets:
-  # Points at the sandbox at {sandbox_url}. Direct: Sales (a Dataverse environment) straight to
-  # F&O, no CDS in between.
+  {comment}
   default:
     sales:
       kind: dataverse
       url: {url["sales"]}
-      auth: {{type: none}}
+      auth: {{type: none}}{cds}
     finops:
       kind: finops
       url: {url["finops"]}
       auth: {{type: none}}
-    # F&O legal entity (dataAreaId) ↔ Sales business unit (null: the root)
-    organization_mapping:
+    {mapping}
+    organization_mapping:{organization}
       finops_legal_entity: USMF
       sales_business_unit: null
     # The business key of each entity, so lookups are written as business values, not GUIDs.

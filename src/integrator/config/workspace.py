@@ -18,7 +18,6 @@ from integrator.config.files import (
     PROJECTS_DIR,
     SETTINGS_FILE,
     connections_text,
-    direct_connections_text,
     project_text,
     settings_text,
     template_text_from_project,
@@ -237,7 +236,7 @@ def init_workspace(path: Path | str, sandbox_url: str, *, direct: bool = False) 
         raise ConfigError("--sandbox needs the sandbox's URL, e.g. http://127.0.0.1:8700")
     files: dict[str, str] = {
         SETTINGS_FILE: settings_text(),
-        CONNECTIONS_FILE: (direct_connections_text if direct else connections_text)(sandbox_url),
+        CONNECTIONS_FILE: connections_text(sandbox_url, direct=direct),
     }
     for file_name, text in shipped_template_texts().items():
         document, problems = load_text(text, file_name)
