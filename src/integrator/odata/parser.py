@@ -140,13 +140,8 @@ class _Parser:
 
     def _alias(self, token: _Token) -> _Parser:
         """A parser over the value of the parameter alias ``token`` (``@p1``)."""
-        value = self.aliases.get(token.text)
-        if value is None:
-            raise FilterSyntaxError(
-                f"the parameter alias {token.text!r} is given no value (add &{token.text}=...)",
-                self.text,
-                token.pos,
-            )
+        # OData URL conventions, "Parameter aliases": an alias given no value is null
+        value = self.aliases.get(token.text, "null")
         inner = _Parser(value)
         if not inner.tokens:
             raise FilterSyntaxError(f"the parameter alias {token.text!r} is empty", value, 0)

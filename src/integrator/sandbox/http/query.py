@@ -271,7 +271,6 @@ def parse_options(served: ServedSet, params: Sequence[tuple[str, str]]) -> Query
         options.selected_explicitly = True
     if "$filter" in seen:
         try:
-            aliases = {name: value for name, value in params if name.startswith("@")}
             options.filter = parse_filter(seen["$filter"], aliases)
         except FilterSyntaxError as exc:
             raise ODataError(
