@@ -8,11 +8,13 @@ from typing import Annotated
 import typer
 
 from integrator.cli.app import app
+from integrator.cli.errors import with_exit_codes
 
 __all__ = ["demo"]
 
 
 @app.command("demo")
+@with_exit_codes(interruptible=True)
 def demo(
     directory: Annotated[
         Path | None,

@@ -14,13 +14,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from integrator.cli.app import app
+from integrator.cli.errors import with_exit_codes
 from integrator.cli.render import print_history, print_run_detail, print_runs, runs_json
 from integrator.config.workspace import load_workspace
 from integrator.engine import run as engine_run
 from integrator.engine.connections import history_url
 from integrator.engine.history import HistoryStore, RunStatus, RunSummary
-from integrator.engine.lock import ProjectBusy
-from integrator.errors import ConfigError, IntegratorError
+from integrator.errors import NothingToRerun, RunNotFound, SystemUnavailable
 
 __all__ = ["history", "rerun", "run"]
 
@@ -37,16 +37,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 
 def _emit_json(document: object) -> None:
     sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
-
-
-def _fail(console: Console, error: IntegratorError, code: int) -> typer.Exit:
-    if isinstance(error, ConfigError):
-        console.print("[red]The configuration is not valid; nothing was run or written:[/red]")
-        for problem in error.problems:
-            console.print(f"  {problem}", markup=False, highlight=False)
-    else:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
-    return typer.Exit(code)
 
 
 @contextmanager
@@ -84,6 +74,7 @@ def _exit_code(summaries: list[RunSummary]) -> int:
 
 
 @app.command("run")
+@with_exit_codes(interruptible=True)
 def run(
     projects: Annotated[
         list[str] | None, typer.Argument(help="Projects to run (default: all), by name.")
@@ -100,26 +91,21 @@ def run(
 ) -> None:
     """Run projects, prerequisites first, and print what happened to every record.
 
-    Exit code 0 when no run ended in Error, 1 when one did, 2 for bad usage or configuration.
+    Exit code 0 when no run ended in Error, 1 when one did, 2 for bad usage or configuration,
+    3 when a system cannot be reached or refuses the credentials, 4 when a project is already
+    running elsewhere, 130 when interrupted.
 
     Example: integrator run --workspace ./ws "Contacts to Contact (Sales to Fin and Ops)"
     """
     console = Console(stderr=json_output, highlight=False)
     show_progress = not json_output and sys.stderr.isatty()
-    try:
-        ws = load_workspace(workspace, strict=False)
-        with _progress(show_progress) as sink:
-            engine = engine_run.Engine(ws, progress=sink, lock_wait=wait)
-            try:
-                summaries = engine.run(projects or [], all_data=all_data)
-            finally:
-                engine.close()
-    except ConfigError as error:
-        raise _fail(console, error, 2) from None
-    except ProjectBusy as error:
-        raise _fail(console, error, 1) from None
-    except IntegratorError as error:
-        raise _fail(console, error, 1) from None
+    ws = load_workspace(workspace, strict=False)
+    with _progress(show_progress) as sink:
+        engine = engine_run.Engine(ws, progress=sink, lock_wait=wait)
+        try:
+            summaries = engine.run(projects or [], all_data=all_data)
+        finally:
+            engine.close()
     if json_output:
         _emit_json(runs_json(summaries))
     else:
@@ -128,6 +114,7 @@ def run(
 
 
 @app.command("rerun")
+@with_exit_codes(interruptible=True)
 def rerun(
     run_id: Annotated[int, typer.Argument(help="The run whose failed records to run again.")],
     workspace: WorkspaceOption = None,
@@ -135,20 +122,23 @@ def rerun(
 ) -> None:
     """Re-run execution: run again only the records that failed in RUN.
 
+    A run without failed records has nothing to run again: no run is added (exit code 0).
+
     Example: integrator rerun 12 --workspace ./ws
     """
     console = Console(stderr=json_output, highlight=False)
+    ws = load_workspace(workspace, strict=False)
+    engine = engine_run.Engine(ws)
     try:
-        ws = load_workspace(workspace, strict=False)
-        engine = engine_run.Engine(ws)
-        try:
-            summary = engine.rerun(run_id)
-        finally:
-            engine.close()
-    except ConfigError as error:
-        raise _fail(console, error, 2) from None
-    except IntegratorError as error:
-        raise _fail(console, error, 1) from None
+        summary = engine.rerun(run_id)
+    except NothingToRerun as outcome:
+        if json_output:
+            _emit_json({"runs": [], "message": str(outcome)})
+        else:
+            console.print(str(outcome), markup=False)
+        raise typer.Exit(0) from None
+    finally:
+        engine.close()
     if json_output:
         _emit_json(runs_json([summary]))
     else:
@@ -157,6 +147,7 @@ def rerun(
 
 
 @app.command("history")
+@with_exit_codes()
 def history(
     project: Annotated[str | None, typer.Argument(help="Only this project's runs.")] = None,
     workspace: WorkspaceOption = None,
@@ -171,24 +162,19 @@ def history(
     Example: integrator history "Accounts (Sales to Fin and Ops)" --workspace ./ws
     """
     console = Console(stderr=json_output, highlight=False)
+    ws = load_workspace(workspace, strict=False)
+    store = HistoryStore.open(history_url(ws))
     try:
-        ws = load_workspace(workspace, strict=False)
-        store = HistoryStore.open(history_url(ws))
-        try:
-            if run_id is not None:
-                detail = store.run(run_id)
-                if detail is None:
-                    raise ConfigError(f"there is no run {run_id} in this workspace's history")
-                summaries = [detail]
-            else:
-                name = ws.project_name(project) if project else None
-                summaries = store.runs(name, limit=limit)
-        finally:
-            store.close()
-    except ConfigError as error:
-        raise _fail(console, error, 2) from None
-    except IntegratorError as error:
-        raise _fail(console, error, 1) from None
+        if run_id is not None:
+            detail = store.run(run_id)
+            if detail is None:
+                raise RunNotFound(run_id)
+            summaries = [detail]
+        else:
+            name = ws.project_name(project) if project else None
+            summaries = store.runs(name, limit=limit)
+    finally:
+        store.close()
     if json_output:
         _emit_json(runs_json(summaries, with_errors=run_id is not None))
     elif run_id is not None:
@@ -200,6 +186,7 @@ def history(
 
 
 @app.command("upgrade")
+@with_exit_codes()
 def upgrade(workspace: WorkspaceOption = None, json_output: JsonOption = False) -> None:
     """Run the P2C upgrade script against the workspace's Sales (safe to run again).
 
@@ -213,18 +200,15 @@ def upgrade(workspace: WorkspaceOption = None, json_output: JsonOption = False) 
     from integrator.p2c.upgrade import run_upgrade
 
     console = Console(stderr=json_output, highlight=False)
+    ws = load_workspace(workspace, strict=False)
+    pool = ConnectorPool(ws)
     try:
-        ws = load_workspace(workspace, strict=False)
-        pool = ConnectorPool(ws)
-        try:
-            sales = pool.get("sales")
-            report = run_upgrade(sales, autonumber_seed_setter(sales))
-        finally:
-            pool.close()
-    except ConfigError as error:
-        raise _fail(console, error, 2) from None
-    except IntegratorError as error:
-        raise _fail(console, error, 1) from None
+        sales = pool.get("sales")
+        report = run_upgrade(sales, autonumber_seed_setter(sales))
+    except SystemUnavailable as error:
+        raise error.named(system="sales") from None
+    finally:
+        pool.close()
     document = {
         "contacts_numbered": report.contacts_numbered,
         "accounts_numbered": report.accounts_numbered,

@@ -3,21 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from integrator.cli.app import app
+from integrator.cli.errors import with_exit_codes
 from integrator.config import (
     find_workspace_root,
     init_workspace,
     load_workspace,
     save_project_as_template,
 )
-from integrator.errors import ConfigError, IntegratorError
+from integrator.errors import IntegratorError
 from integrator.templates import list_templates
 
 __all__ = ["template_app"]
@@ -38,23 +37,8 @@ WorkspaceOption = Annotated[
 ]
 
 
-@contextmanager
-def _clean_errors() -> Iterator[None]:
-    """Library errors become a message on stderr and exit code 2 (bad usage or configuration)."""
-    try:
-        yield
-    except ConfigError as exc:
-        for problem in exc.problems:
-            where = f"{problem.file}:{problem.line}" if problem.line else problem.file
-            text = ": ".join(part for part in (where, problem.path, problem.message) if part)
-            typer.echo(f"error: {text}", err=True)
-        raise typer.Exit(2) from None
-    except IntegratorError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
 @app.command("init")
+@with_exit_codes()
 def init_command(
     workspace: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
     sandbox: Annotated[
@@ -78,9 +62,8 @@ def init_command(
 
     Example: integrator init ./p2c --sandbox http://127.0.0.1:8700
     """
-    with _clean_errors():
-        root = init_workspace(workspace, sandbox, direct=direct)
-        ws = load_workspace(root)
+    root = init_workspace(workspace, sandbox, direct=direct)
+    ws = load_workspace(root)
     systems = "Sales and F&O, direct" if direct else "Sales, CDS and F&O"
     typer.echo(f"Created workspace {root}")
     typer.echo("  integrator.yaml    workspace settings (history database, retention)")
@@ -93,14 +76,14 @@ def init_command(
 
 
 @template_app.command("list")
+@with_exit_codes()
 def template_list_command(workspace: WorkspaceOption = None) -> None:
     """List the shipped templates (read-only) and the workspace's own.
 
     Example: integrator template list --workspace ./p2c
     """
-    with _clean_errors():
-        root = load_workspace(workspace, strict=False).root if workspace else _nearest_workspace()
-        entries = list_templates(root)
+    root = load_workspace(workspace, strict=False).root if workspace else _nearest_workspace()
+    entries = list_templates(root)
     for entry in entries:
         origin = "shipped, read-only" if entry.shipped else f"workspace: {entry.file}"
         if entry.template is not None:
@@ -121,6 +104,7 @@ def _nearest_workspace() -> Path | None:
 
 
 @template_app.command("save")
+@with_exit_codes()
 def template_save_command(
     project: Annotated[str, typer.Argument(help="The project to save (its name).")],
     name: Annotated[str, typer.Argument(help="The new template's name.")],
@@ -130,7 +114,6 @@ def template_save_command(
 
     Example: integrator template save "Accounts (Sales to Fin and Ops)" "Accounts EU" -w ./p2c
     """
-    with _clean_errors():
-        ws = load_workspace(workspace, strict=False)
-        path = save_project_as_template(ws, project, name)
+    ws = load_workspace(workspace, strict=False)
+    path = save_project_as_template(ws, project, name)
     typer.echo(f'Saved template "{name}" to {path}')

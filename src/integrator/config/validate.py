@@ -14,6 +14,8 @@ from integrator.errors import (
     FilterSyntaxError,
     FilterTypeError,
     IntegratorError,
+    SystemUnavailable,
+    UnavailableSystems,
 )
 from integrator.mapping import MappingRow, build_transform, check_rows
 from integrator.mapping.registry import TransformError
@@ -38,7 +40,8 @@ ORGANIZATION_FIELDS = frozenset({"dataAreaId"})
 
 
 def check_workspace(workspace: Workspace, describe: Describe) -> None:
-    """Raise :class:`ConfigError` with every problem :func:`validate_workspace` finds."""
+    """Raise :class:`ConfigError` with every problem :func:`validate_workspace` finds (or the
+    :class:`UnavailableSystems` it raises)."""
     problems = validate_workspace(workspace, describe)
     if problems:
         raise ConfigError(problems)
@@ -48,11 +51,17 @@ def validate_workspace(workspace: Workspace, describe: Describe) -> list[ConfigP
     """Every problem in ``workspace``: what loading found (YAML syntax, schema) and, for each
     project, unknown entities and fields, destination fields mapped twice, types that cannot
     convert, required fields left empty, invalid filters, unknown transforms, unknown
-    prerequisites and connection sets; and integration keys that name no field."""
+    prerequisites and connection sets; and integration keys that name no field.
+
+    A system that cannot be reached or refuses the credentials is not a problem of the
+    configuration: ``describe`` is not asked again about it, and once everything else is
+    checked, :class:`UnavailableSystems` is raised with one error per such system."""
     checker = _Checker(workspace, describe)
     checker.check_connection_sets()
     for name in workspace.projects:
         checker.check_project(name)
+    if checker.unavailable:
+        raise UnavailableSystems(list(checker.unavailable.values()))
     return [*workspace.problems, *checker.problems]
 
 
@@ -62,13 +71,20 @@ class _Checker:
         self._describe = describe
         self._cache: dict[tuple[str, str], EntityInfo | str | None] = {}
         self.problems: list[ConfigProblem] = []
+        #: the systems that could not be used, each with the first error it gave
+        self.unavailable: dict[str, SystemUnavailable] = {}
 
     def describe(self, system: str, entity: str) -> EntityInfo | str:
         """The entity's metadata, or a message saying why there is none."""
+        if system in self.unavailable:
+            return str(self.unavailable[system])
         key = (system, entity)
         if key not in self._cache:
             try:
                 self._cache[key] = self._describe(system, entity)
+            except SystemUnavailable as exc:
+                self.unavailable[system] = exc.named(system=system)
+                return str(exc)
             except IntegratorError as exc:
                 self._cache[key] = f"cannot read the metadata of '{entity}' on {system}: {exc}"
         found = self._cache[key]

@@ -16,13 +16,9 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from integrator.errors import IntegratorError
+from integrator.errors import ProjectBusy
 
 __all__ = ["ProjectBusy", "ProjectLock"]
-
-
-class ProjectBusy(IntegratorError):
-    """Another process is running the project."""
 
 
 class ProjectLock:
@@ -48,8 +44,9 @@ class ProjectLock:
                     holder = self._holder(fd)
                     os.close(fd)
                     raise ProjectBusy(
+                        self.project,
                         f"project {self.project!r} is already running ({holder}); "
-                        "wait for it to finish or run with --wait SECONDS"
+                        "wait for it to finish or run with --wait SECONDS",
                     ) from None
                 time.sleep(0.1)
         os.ftruncate(fd, 0)

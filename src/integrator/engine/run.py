@@ -21,7 +21,14 @@ from integrator.engine.history import Counts, HistoryStore, RecordState, RunStat
 from integrator.engine.lock import ProjectLock
 from integrator.engine.plan import plan_projects
 from integrator.engine.task import PageOutcome, RunMode, TaskRunner, TaskSystems
-from integrator.errors import ConfigError, IntegratorError, RequestRejected
+from integrator.errors import (
+    ConfigError,
+    IntegratorError,
+    NothingToRerun,
+    RequestRejected,
+    RunNotFound,
+    SystemUnavailable,
+)
 
 __all__ = ["Engine", "Progress"]
 
@@ -87,13 +94,18 @@ class Engine:
     # -- metadata and validation -----------------------------------------------------------
 
     def describe(self, system: str, entity: str) -> EntityInfo | None:
-        """``entity`` as ``system`` (sales, cds, finops) describes it; ``None`` if unknown."""
+        """``entity`` as ``system`` (sales, cds, finops) describes it; ``None`` if unknown.
+
+        Raises :class:`SystemUnavailable` naming ``system`` when it cannot be reached or
+        refuses the credentials (that is not an unknown entity)."""
         key = (system, entity)
         if key not in self._described:
             try:
                 self._described[key] = self.connectors.get(system).describe(entity)
             except RequestRejected:
                 self._described[key] = None
+            except SystemUnavailable as error:
+                raise error.named(system=system) from None
         return self._described[key]
 
     def validate(self, projects: Sequence[str] = ()) -> None:
@@ -122,16 +134,21 @@ class Engine:
         return [self.run_project(name, mode) for name in order]
 
     def rerun(self, run_id: int) -> RunSummary:
-        """Re-run execution: run ``run_id``'s failed records again, and only those."""
+        """Re-run execution: run ``run_id``'s failed records again, and only those.
+
+        Raises :class:`RunNotFound` when there is no such run and :class:`NothingToRerun` (no
+        run is added) when it has no failed records."""
         previous = self.history.run(run_id)
         if previous is None:
-            raise ConfigError(f"there is no run {run_id} in this workspace's history")
+            raise RunNotFound(run_id)
         keys: dict[str, list[dict[str, Any]]] = {}
         for error in self.history.failed_records(run_id):
             if error.source_key is not None and error.source_key not in keys.setdefault(
                 error.task, []
             ):
                 keys[error.task].append(error.source_key)
+        if not any(keys.values()):
+            raise NothingToRerun(run_id, previous.project)
         self.validate([previous.project])
         return self.run_project(previous.project, "rerun", rerun_of=run_id, only_keys=keys)
 

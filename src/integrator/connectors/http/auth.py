@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from integrator.errors import ConfigError, RequestRejected
+from integrator.errors import ConfigError, CredentialsRefused, SystemUnreachable
 
 __all__ = [
     "ClientCredentialsAuth",
@@ -166,17 +166,33 @@ class ClientCredentialsAuth(httpx.Auth):
         return app
 
     def token(self) -> str:
-        """A valid access token (cached by msal). Raises ``RequestRejected`` when refused."""
-        with self._lock:
-            if self._app is None:
-                self._app = self._app_factory()
-            result = self._app.acquire_token_for_client(scopes=self.scopes)
+        """A valid access token (cached by msal). Raises ``CredentialsRefused`` when Azure AD
+        refuses the client (``invalid_client``, an unknown tenant) and ``SystemUnreachable``
+        naming Azure AD when it cannot be reached."""
+        try:
+            with self._lock:
+                if self._app is None:
+                    self._app = self._app_factory()
+                result = self._app.acquire_token_for_client(scopes=self.scopes)
+        except OSError as exc:  # requests' ConnectionError, under msal, is an OSError
+            raise SystemUnreachable(
+                f"no token for client {self.client_id}: {type(exc).__name__}",
+                url=self.authority,
+                system="Azure AD",
+            ) from None
+        except ValueError as exc:  # msal: the authority (tenant) is unknown
+            said = (str(exc).splitlines() or [type(exc).__name__])[0]
+            if self._secret.reveal() in said:
+                said = type(exc).__name__
+            raise CredentialsRefused(
+                f"Azure AD ({self.authority}) gave no token for client {self.client_id}: {said}"
+            ) from None
         token = result.get("access_token")
         if not isinstance(token, str):
             # msal's error fields never hold the secret; they say what Azure AD refused.
             error = result.get("error", "unknown_error")
             description = str(result.get("error_description", "")).splitlines()[:1]
-            raise RequestRejected(
+            raise CredentialsRefused(
                 f"Azure AD refused a token for client {self.client_id} in tenant "
                 f"{self.tenant_id}: {error}" + (f": {description[0]}" if description else ""),
                 code=str(error),

@@ -12,6 +12,11 @@ by default, an injectable transport). It has the whole job of sending and sendin
   :meth:`~integrator.connectors.http.batch.BatchPart.error` (the same rules), and the
   transient ones go out again (:meth:`ODataClient.send_until_settled`,
   :meth:`ODataClient.part_json`).
+
+A system that cannot be used at all is not retried like a transient failure: a connection that
+cannot be made is tried again for at most the policy's ``connect_budget`` seconds, then raises
+``SystemUnreachable``; a refusal of the credentials raises ``CredentialsRefused`` at once (both
+name the service root, see :mod:`~integrator.connectors.http.unavailable`).
 """
 
 from __future__ import annotations
@@ -32,7 +37,14 @@ from integrator.connectors.http.responses import (
     parse_json_object,
 )
 from integrator.connectors.http.retry import RetryPolicy
-from integrator.errors import BadResponseError, RequestRejected, RetriableError
+from integrator.connectors.http.unavailable import refusal, unreachable_reason
+from integrator.errors import (
+    BadResponseError,
+    RequestRejected,
+    RetriableError,
+    SystemUnavailable,
+    SystemUnreachable,
+)
 
 __all__ = ["ODataClient", "Settle"]
 
@@ -64,6 +76,7 @@ class ODataClient:
         retry: RetryPolicy | None = None,
         max_connections: int = 52,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not base_url.endswith("/"):
             base_url += "/"
@@ -73,12 +86,15 @@ class ODataClient:
         self.budget = budget or shared_budget(self.base_url.netloc.decode(), identity)
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
+        self.clock = clock
+        self._timeout = timeout
+        self._connect_timeout = min(timeout, self.retry.connect_budget)
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=auth,
             transport=transport,
             verify=verify,
-            timeout=timeout,
+            timeout=httpx.Timeout(timeout, connect=self._connect_timeout),
             headers=_ODATA_HEADERS,
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
@@ -114,26 +130,57 @@ class ODataClient:
         Raises ``RetriableError`` after the last attempt, ``RequestRejected`` for other 4xx, and
         ``BadResponseError`` for an absolute ``url`` (a next or delta link the server gave)
         outside the service's origin: following it would hand the credentials to another host.
+        A connection that cannot be made raises ``SystemUnreachable`` once the retry policy's
+        ``connect_budget`` is spent (at once for an untrusted TLS certificate); credentials the
+        system refuses raise ``CredentialsRefused`` at once. Both name the service root.
         """
         self._check_origin(url)
+        service = str(self.base_url)
         last: RetriableError | None = None
+        wait: float | None = None
+        deadline: float | None = None
         for attempt in range(self.retry.max_attempts):
             if attempt:
                 assert last is not None
-                self.sleep(self.retry.delay(attempt - 1, last.retry_after))
+                if wait is None:
+                    wait = self.retry.delay(attempt - 1, last.retry_after)
+                self.sleep(wait)
+                wait = None
+            started = self.clock()
+            timeout = self._attempt_timeout(deadline)
             with self.budget.slot():
                 with self._count_lock:
                     self.requests_sent += 1
                 try:
                     response = self._http.request(
-                        method, url, params=params, headers=headers, content=content
+                        method,
+                        url,
+                        params=params,
+                        headers=headers,
+                        content=content,
+                        timeout=timeout,
                     )
+                except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                    reason, worth_retrying = unreachable_reason(exc, timeout.connect or 0.0)
+                    unreachable = SystemUnreachable(reason, url=service)
+                    if deadline is None:
+                        deadline = started + self.retry.connect_budget
+                    wait = self.retry.delay(attempt)
+                    if not worth_retrying or self.clock() + wait >= deadline:
+                        raise unreachable from None
+                    last = unreachable
+                    continue
                 except httpx.TransportError as exc:
                     last = RetriableError(
                         f"{method} {describe_url(self.url_text(str(url)))}: connection failed "
                         f"({type(exc).__name__})"
                     )
                     continue
+                except SystemUnavailable as exc:  # the sign-in of the auth flow
+                    raise exc.named(url=service) from None
+            refused = refusal(response, service)
+            if refused is not None:
+                raise refused
             try:
                 check_status(response)
             except RetriableError as exc:
@@ -144,6 +191,14 @@ class ODataClient:
             return response
         assert last is not None
         raise last
+
+    def _attempt_timeout(self, deadline: float | None) -> httpx.Timeout:
+        """The timeouts of one attempt: once a connection has failed, connecting again may take
+        only what is left of the connect budget."""
+        connect = self._connect_timeout
+        if deadline is not None:
+            connect = max(min(connect, deadline - self.clock()), 0.1)
+        return httpx.Timeout(self._timeout, connect=connect)
 
     def _check_origin(self, url: str | httpx.URL) -> None:
         if isinstance(url, str) and "://" not in url:
