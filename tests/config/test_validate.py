@@ -12,7 +12,14 @@ import pytest
 
 from integrator.config import check_workspace, load_workspace, validate_workspace
 from integrator.connectors.base import EntityInfo
-from integrator.errors import ConfigError, ConfigProblem, RequestRejected
+from integrator.errors import (
+    ConfigError,
+    ConfigProblem,
+    CredentialsRefused,
+    RequestRejected,
+    SystemUnreachable,
+    UnavailableSystems,
+)
 from tests.config.helpers import ACCOUNTS, CONTACTS, CUSTOMERS, edit, line_containing
 from tests.config.p2c_metadata import describe
 
@@ -193,16 +200,38 @@ def _row_numbers(contacts: Path) -> dict[str, int]:
     return found
 
 
-def test_an_unreachable_system_is_a_problem_not_a_crash(workspace: Path) -> None:
+def test_a_refused_metadata_request_is_a_problem_not_a_crash(workspace: Path) -> None:
     def describe_failing(system: str, entity: str) -> EntityInfo | None:
         if system == "finops":
-            raise RequestRejected("401 Unauthorized", status=401)
+            raise RequestRejected("400 Bad Request", status=400)
         return describe(system, entity)
 
     problems = validate_workspace(load_workspace(workspace), describe_failing)
     messages = {p.message for p in problems}
-    assert "cannot read the metadata of 'CustomersV2' on finops: 401 Unauthorized" in messages
+    assert "cannot read the metadata of 'CustomersV2' on finops: 400 Bad Request" in messages
     assert all(p.line is not None for p in problems)
+
+
+def test_a_system_out_of_reach_is_raised_once_per_system_not_a_problem(workspace: Path) -> None:
+    asked: list[str] = []
+
+    def describe_failing(system: str, entity: str) -> EntityInfo | None:
+        asked.append(system)
+        if system == "finops":
+            raise CredentialsRefused("HTTP 401", url="http://fo.test/data/", status=401)
+        if system == "cds":
+            raise SystemUnreachable("connection refused", url="http://cds.test/api/data/v9.2/")
+        return describe(system, entity)
+
+    with pytest.raises(UnavailableSystems) as caught:
+        validate_workspace(load_workspace(workspace), describe_failing)
+
+    assert sorted(str(error) for error in caught.value.errors) == [
+        "cds cannot be reached at http://cds.test/api/data/v9.2/: connection refused",
+        "finops refused the credentials at http://fo.test/data/: HTTP 401",
+    ]
+    assert caught.value.exit_code == 3
+    assert asked.count("finops") == 1 and asked.count("cds") == 1  # not once per entity
 
 
 def test_project_naming_a_missing_connection_set(workspace: Path) -> None:

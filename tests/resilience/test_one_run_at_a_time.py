@@ -87,7 +87,7 @@ def test_a_second_run_of_the_same_project_is_refused_or_waits(
         first.send_signal(signal.SIGSTOP)  # it keeps the project while stopped
 
         refused = harness.command("run", ACCOUNTS, "--workspace", str(ws))
-        assert refused.returncode == 1
+        assert refused.returncode == 4  # SPEC §7: already running elsewhere
         message = refused.stdout + refused.stderr
         assert f"project '{ACCOUNTS}' is already running (pid {first.pid} on" in message
         assert "--wait" in message

@@ -10,7 +10,8 @@ import pytest
 
 from integrator.connectors.http.auth import ClientCredentialsAuth, Secret, StaticTokenAuth
 from integrator.connectors.http.config import AuthConfig
-from integrator.errors import ConfigError, RequestRejected
+from integrator.connectors.http.client import ODataClient
+from integrator.errors import ConfigError, CredentialsRefused, SystemUnreachable
 
 SECRET = "s3cr3t-Value~xyz"
 
@@ -87,13 +88,49 @@ def test_a_refused_token_names_the_client_and_reason_but_not_the_secret(
         auth=_auth(TokenService(refuse=True)),
     )
 
-    with pytest.raises(RequestRejected) as caught:
+    with pytest.raises(CredentialsRefused) as caught:
         client.get("https://org.crm.dynamics.com/api/data/v9.2/contacts")
 
     message = str(caught.value)
     assert "client-1" in message and "invalid_client" in message and "AADSTS7000215" in message
+    assert caught.value.exit_code == 3  # refused the credentials: nothing can run
     assert SECRET not in message
     assert SECRET not in caplog.text
+
+
+def test_a_refused_token_through_the_client_names_the_service_url() -> None:
+    client = ODataClient(
+        "https://org.crm.dynamics.com/api/data/v9.2/",
+        transport=httpx.MockTransport(lambda r: httpx.Response(200)),
+        auth=_auth(TokenService(refuse=True)),
+    )
+
+    with pytest.raises(CredentialsRefused) as caught:
+        client.get_json("contacts")
+
+    assert str(caught.value).startswith(
+        "the system refused the credentials at https://org.crm.dynamics.com/api/data/v9.2/: "
+        "Azure AD refused a token for client client-1 in tenant tenant-1: invalid_client"
+    )
+    assert client.requests_sent == 1  # a refusal is not retried
+
+
+def test_azure_ad_out_of_reach_is_named_with_its_authority() -> None:
+    class Offline(TokenService):
+        def acquire_token_for_client(self, scopes: list[str]) -> dict[str, Any]:
+            raise ConnectionError("Max retries exceeded with url: /tenant-1/oauth2/v2.0/token")
+
+    client = httpx.Client(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200)), auth=_auth(Offline())
+    )
+
+    with pytest.raises(SystemUnreachable) as caught:
+        client.get("https://org.crm.dynamics.com/api/data/v9.2/contacts")
+
+    assert str(caught.value) == (
+        "Azure AD cannot be reached at https://login.microsoftonline.com/tenant-1: "
+        "no token for client client-1: ConnectionError"
+    )
 
 
 def test_missing_environment_variables_are_named_without_values(
