@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from integrator.connectors.http.auth import ClientCredentialsAuth, Secret, StaticTokenAuth
-from integrator.connectors.http.config import AuthConfig
 from integrator.connectors.http.client import ODataClient
+from integrator.connectors.http.config import AuthConfig
 from integrator.errors import ConfigError, CredentialsRefused, SystemUnreachable
 
 SECRET = "s3cr3t-Value~xyz"

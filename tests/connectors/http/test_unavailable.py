@@ -144,5 +144,5 @@ def test_another_redirect_says_which_url_to_use() -> None:
         lambda r: httpx.Response(301, headers={"Location": "https://service.test/api/"})
     )
 
-    with pytest.raises(SystemUnreachable, match="a redirect to https://service.test/api/"):
+    with pytest.raises(SystemUnreachable, match=r"a redirect to https://service\.test/api/"):
         client.get_json("contacts")
