@@ -135,7 +135,7 @@ def rerun(
         if json_output:
             _emit_json({"runs": [], "message": str(outcome)})
         else:
-            console.print(str(outcome), markup=False)
+            console.print(str(outcome), markup=False, soft_wrap=True)
         raise typer.Exit(0) from None
     finally:
         engine.close()
