@@ -84,10 +84,10 @@ def test_every_kind_of_problem_is_reported_at_once(workspace: Path) -> None:
         ConfigProblem("integrator.yaml", 3, "", "unknown key 'colour'"),
         ConfigProblem(
             "templates/broken.yaml",
-            3,
+            2,
             "",
-            "YAML syntax error: while parsing a flow node expected the node content, but found "
-            "'<stream end>'",
+            "YAML syntax error: the '[' opened on line 2 is never closed with ']', or a ',' is "
+            "missing between its items (line 2 reads 'tasks: [')",
         ),
         ConfigProblem(
             "connections.yaml",
@@ -141,7 +141,7 @@ def test_every_kind_of_problem_is_reported_at_once(workspace: Path) -> None:
         ),
         ConfigProblem(
             a,
-            line_containing(accounts, "cds_to_destination:"),
+            line_containing(accounts, "    cds_to_destination:", whole=True),
             f"{p_a}, task Accounts, {leg2}",
             "required field 'CustomerGroupId' of CustomersV2 has neither a source nor a "
             "default: add a mapping row for it",
@@ -182,7 +182,7 @@ def _filter_problem(text: str) -> str:
 
 def _row_numbers(contacts: Path) -> dict[str, int]:
     """Row numbers (1-based) in the CDS → Destination leg of a few edited rows."""
-    text = contacts.read_text().split("cds_to_destination:", 1)[1]
+    text = contacts.read_text().split("\n    cds_to_destination:\n", 1)[1]
     rows = [line for line in text.splitlines() if line.startswith("      - ")]
     found = {}
     for number, row in enumerate(rows, start=1):
@@ -235,7 +235,7 @@ def test_filter_fields_and_unmapped_keys_are_reported(workspace: Path) -> None:
             "key field 'OrgId' does not exist on accounts",
         ),
         (
-            line_containing(path, "cds_to_destination:"),
+            line_containing(path, "    cds_to_destination:", whole=True),
             f"{project}, leg CDS → Destination",
             "key field 'CustomerAccount' of CustomersV2 is not mapped",
         ),
