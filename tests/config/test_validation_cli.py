@@ -177,7 +177,9 @@ def test_the_connection_sets_organizations_are_what_cds_and_finops_get(
     counts = json.loads(result.stdout)["runs"][0]["tasks"][0]["counts"]
     assert counts["inserted"] > 0
 
-    organizations = {row[0] for row in cds.execute("SELECT Organization_OrganizationId FROM accounts")}
+    organizations = {
+        row[0] for row in cds.execute("SELECT Organization_OrganizationId FROM accounts")
+    }
     cds.close()
     assert organizations == {"ORG002"}
     finops = SandboxStore.open(sandbox.data_dir).connect("finops")
