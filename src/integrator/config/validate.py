@@ -18,6 +18,7 @@ from integrator.errors import (
 )
 from integrator.mapping import MappingRow, build_transform, check_rows
 from integrator.mapping.registry import TransformError
+from integrator.p2c.readiness import missing_solution_fields, upgrade_hint
 from integrator.templates.model import Leg, Task, describe_location
 from integrator.templates.yamldoc import line_of
 
@@ -184,6 +185,16 @@ class _Checker:
 
         for t_index, task in enumerate(project.tasks):
             self.check_task(task, t_index, project.source_system, project.destination_system, add)
+            if project.source_system == "sales":
+                info = self.metadata("sales", task.source_entity)
+                missing = [] if info is None else missing_solution_fields(task.source_entity, info)
+                if missing:
+                    add(
+                        ("tasks", t_index, "source_entity"),
+                        f"Sales has no {', '.join(missing)} on {task.source_entity}: the "
+                        "Prospect to cash solution adds them; install it in Sales, then run "
+                        f"`{upgrade_hint(self.ws.root)}`",
+                    )
 
     def check_task(
         self,

@@ -22,6 +22,7 @@ from integrator.engine.lock import ProjectLock
 from integrator.engine.plan import plan_projects
 from integrator.engine.task import PageOutcome, RunMode, TaskRunner, TaskSystems
 from integrator.errors import ConfigError, IntegratorError, RequestRejected
+from integrator.p2c.readiness import sales_upgrade_notes
 
 __all__ = ["Engine", "Progress"]
 
@@ -165,6 +166,9 @@ class Engine:
                     cds=self.connectors.get("cds") if connection_set.cds is not None else None,
                 )
                 describe = self._describe_role(project.source_system, project.destination_system)
+                if project.source_system == "sales":  # records the P2C upgrade has not set
+                    read = [t.source_entity for t in project.tasks]
+                    notes.extend(sales_upgrade_notes(systems.source, read, self.workspace.root))
                 for position, task in enumerate(project.tasks):
                     runner = TaskRunner(
                         project=name,
