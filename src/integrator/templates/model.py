@@ -64,7 +64,7 @@ class Leg:
     rows: tuple[MappingRow, ...]
     key: tuple[str, ...]
     #: destination field → the organization mapping entry it takes its value from
-    bindings: Mapping[str, OrganizationEntry] = field(default_factory=dict)
+    bindings: Mapping[str, OrganizationEntry] = field(default_factory=dict, hash=False)
 
     @property
     def title(self) -> str:
