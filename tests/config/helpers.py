@@ -19,9 +19,10 @@ def edit(path: Path, old: str, new: str, count: int = 1) -> str:
     return text
 
 
-def line_containing(path: Path, needle: str) -> int:
-    """The 1-based number of the first line of ``path`` containing ``needle``."""
+def line_containing(path: Path, needle: str, *, whole: bool = False) -> int:
+    """The 1-based number of the first line of ``path`` containing ``needle`` (with ``whole``:
+    the line that is ``needle``)."""
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if needle in line:
+        if line == needle if whole else needle in line:
             return number
     raise AssertionError(f"{needle!r} not in {path}")

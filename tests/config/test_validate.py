@@ -91,10 +91,10 @@ def test_every_kind_of_problem_is_reported_at_once(workspace: Path) -> None:
         ConfigProblem("integrator.yaml", 3, "", "unknown key 'colour'"),
         ConfigProblem(
             "templates/broken.yaml",
-            3,
+            2,
             "",
-            "YAML syntax error: while parsing a flow node expected the node content, but found "
-            "'<stream end>'",
+            "YAML syntax error: the '[' opened on line 2 is never closed with ']', or a ',' is "
+            "missing between its items (line 2 reads 'tasks: [')",
         ),
         ConfigProblem(
             "connections.yaml",
@@ -148,7 +148,7 @@ def test_every_kind_of_problem_is_reported_at_once(workspace: Path) -> None:
         ),
         ConfigProblem(
             a,
-            line_containing(accounts, "cds_to_destination:"),
+            line_containing(accounts, "    cds_to_destination:", whole=True),
             f"{p_a}, task Accounts, {leg2}",
             "required field 'CustomerGroupId' of CustomersV2 has neither a source nor a "
             "default: add a mapping row for it",
@@ -189,7 +189,7 @@ def _filter_problem(text: str) -> str:
 
 def _row_numbers(contacts: Path) -> dict[str, int]:
     """Row numbers (1-based) in the CDS → Destination leg of a few edited rows."""
-    text = contacts.read_text().split("cds_to_destination:", 1)[1]
+    text = contacts.read_text().split("\n    cds_to_destination:\n", 1)[1]
     rows = [line for line in text.splitlines() if line.startswith("      - ")]
     found = {}
     for number, row in enumerate(rows, start=1):
@@ -264,7 +264,7 @@ def test_filter_fields_and_unmapped_keys_are_reported(workspace: Path) -> None:
             "key field 'OrgId' does not exist on accounts",
         ),
         (
-            line_containing(path, "cds_to_destination:"),
+            line_containing(path, "    cds_to_destination:", whole=True),
             f"{project}, leg CDS → Destination",
             "key field 'CustomerAccount' of CustomersV2 is not mapped",
         ),
@@ -281,3 +281,71 @@ def test_prerequisite_may_name_a_saved_template(workspace: Path) -> None:
     edit(path, "required_prior: [accounts eu]", f"required_prior: [{CONTACTS}]")
     problems = validate_workspace(load_workspace(workspace), describe)
     assert [p.message for p in problems] == ["a project cannot require itself"]
+
+
+def test_sales_without_the_p2c_fields_names_the_solution_and_the_upgrade(workspace: Path) -> None:
+    def describe_without_solution(system: str, entity: str) -> EntityInfo | None:
+        info = describe(system, entity)
+        if info is None or (system, entity) != ("sales", "contacts"):
+            return info
+        fields = {n: f for n, f in info.fields.items() if n != "msdynce_contactnumber"}
+        return EntityInfo(info.name, fields, info.key, info.alternate_keys)
+
+    ws = load_workspace(workspace)
+    problems = validate_workspace(ws, describe_without_solution, projects=[CONTACTS])
+    path = workspace / "projects" / f"{CONTACTS}.yaml"
+    assert (
+        ConfigProblem(
+            f"projects/{CONTACTS}.yaml",
+            line_containing(path, "source_entity: contacts"),
+            f'project "{CONTACTS}", task Contacts, source_entity',
+            "Sales has no msdynce_contactnumber on contacts: the Prospect to cash solution adds "
+            f"them; install it in Sales, then run `integrator upgrade --workspace {workspace}`",
+        )
+        in problems
+    )
+
+
+def test_a_bound_field_takes_no_source_and_its_binding_a_real_field(workspace: Path) -> None:
+    path = workspace / "projects" / f"{ACCOUNTS}.yaml"
+    edit(
+        path,
+        "      - destination: Organization_OrganizationId\n"
+        "        transforms: [{type: Default, value: ORG001}]\n",
+        "      - {destination: Organization_OrganizationId, source: name}\n",
+    )
+    edit(path, "cds_to_destination: {dataAreaId: finops_legal_entity}", "cds_to_destination: "
+         "{DataArea: finops_legal_entity}")  # fmt: skip
+    problems = validate_workspace(load_workspace(workspace), describe, projects=[ACCOUNTS])
+    project = f'project "{ACCOUNTS}", task Accounts'
+    assert [(p.line, p.path, p.message) for p in problems] == [
+        (
+            line_containing(path, "    cds_to_destination:", whole=True),
+            f"{project}, leg CDS → Destination",
+            "key field 'dataAreaId' of CustomersV2 is not mapped",
+        ),
+        (
+            line_containing(path, "Organization_OrganizationId, source: name}"),
+            f"{project}, leg Source → CDS, row 14, source",
+            "Organization_OrganizationId is bound to the organization mapping's "
+            "cds_organization (connections.yaml:24), which gives its value: remove the source",
+        ),
+        (
+            line_containing(path, "{DataArea: finops_legal_entity}"),
+            f"{project}, bindings.cds_to_destination.DataArea",
+            "field 'DataArea' does not exist on CustomersV2",
+        ),
+    ]
+
+
+def test_a_binding_names_a_leg_of_its_task(workspace: Path) -> None:
+    path = workspace / "projects" / f"{ACCOUNTS}.yaml"
+    edit(path, "cds_to_destination: {dataAreaId", "source_to_destination: {dataAreaId")
+    problems = load_workspace(workspace, strict=False).problems
+    assert [(p.line, p.message) for p in problems] == [
+        (
+            line_containing(path, "  - name: Accounts"),
+            "bindings: this task has no leg source_to_destination (its legs: source_to_cds, "
+            "cds_to_destination)",
+        )
+    ]

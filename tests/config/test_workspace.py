@@ -77,8 +77,22 @@ def test_project_is_named_exactly_or_by_a_unique_prefix(workspace: Path) -> None
     assert ws.project_name(CONTACTS) == CONTACTS
     assert ws.project_name("accounts") == ACCOUNTS
     assert ws.project_name("Contacts to Customer") == CUSTOMERS
-    with pytest.raises(ConfigError, match='"Contacts" matches several projects'):
+    assert ws.project_name("to customer") == CUSTOMERS  # a unique part of the name
+    with pytest.raises(ConfigError) as raised:
         ws.project_name("Contacts")
+    assert str(raised.value) == (
+        f'"Contacts" matches 2 projects; name one of them:\n  "{CONTACTS}"\n  "{CUSTOMERS}"'
+    )
+
+
+def test_an_exact_name_wins_over_a_longer_one_it_begins(workspace: Path) -> None:
+    projects = workspace / "projects"
+    (projects / "Contacts.yaml").write_text(
+        (projects / f"{CONTACTS}.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    ws = load_workspace(workspace)
+    assert ws.project_name("contacts") == "Contacts"
+    assert ws.project_name("Contacts to Contact") == CONTACTS  # not ambiguous with "Contacts"
     with pytest.raises(ConfigError, match='no project named "Leads"'):
         ws.project("Leads")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from integrator.templates import parse_template
 from integrator.templates.yamldoc import load_text
 
@@ -57,8 +59,49 @@ def test_direct_task_with_a_cds_leg_is_refused() -> None:
     ]
 
 
-def test_yaml_syntax_error_has_its_line() -> None:
+def test_yaml_syntax_error_points_at_the_unclosed_bracket() -> None:
     _, problems = load_text("name: x\ntasks:\n  - name: [unclosed\n", "bad.yaml")
-    assert len(problems) == 1
-    assert problems[0].file == "bad.yaml" and problems[0].line == 4
-    assert problems[0].message.startswith("YAML syntax error")
+    assert [str(p) for p in problems] == [
+        "bad.yaml:3: YAML syntax error: the '[' opened on line 3 is never closed with ']', or a "
+        "',' is missing between its items (line 3 reads '  - name: [unclosed')"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (
+            "name: x\ntasks:\n\t- name: A\n",
+            3,
+            "a tab is not allowed for indentation: indent with spaces "
+            "(line 3 reads '\\t- name: A')",
+        ),
+        (
+            "name: x\nsource_filter accountnumber ne null\ntasks: []\n",
+            2,
+            "a ':' is missing after the key (write `key: value`) "
+            "(line 2 reads 'source_filter accountnumber ne null')",
+        ),
+        (
+            'name: x\ndescription: "Accounts\ntasks: []\nrequired_prior: []\n',
+            2,
+            "the quote opened on line 2 is never closed (line 2 reads 'description: \"Accounts')",
+        ),
+        (
+            "name: x\ntasks:\n  - name: A\n     source_entity: accounts\n",
+            4,
+            "a ':' is not allowed here: put a value holding ': ' in quotes, or indent this line "
+            "like the keys beside it (line 4 reads '     source_entity: accounts')",
+        ),
+        (
+            "name: x\nname: y\ntasks: []\n",
+            2,
+            "the key 'name' is given twice in the same place: keep one (line 2 reads 'name: y')",
+        ),
+    ],
+)
+def test_yaml_syntax_errors_are_said_in_plain_words(text: str, line: int, message: str) -> None:
+    _, problems = load_text(text, "bad.yaml")
+    assert [(p.file, p.line, p.message) for p in problems] == [
+        ("bad.yaml", line, f"YAML syntax error: {message}")
+    ]

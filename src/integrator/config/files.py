@@ -58,7 +58,7 @@ def connections_text(sandbox_url: str, *, direct: bool = False) -> str:
             " straight to\n  # F&O, no CDS in between."
         )
         cds = ""
-        mapping = "# F&O legal entity (dataAreaId) ↔ Sales business unit (null: the root)"
+        mapping = "# The F&O legal entity (dataAreaId) the projects write to"
         organization = ""
     else:
         comment = f"# Points at the sandbox at {sandbox_url}"
@@ -68,8 +68,8 @@ def connections_text(sandbox_url: str, *, direct: bool = False) -> str:
       url: {url["cds"]}
       auth: {{type: none}}"""
         mapping = (
-            "# CDS organization ↔ F&O legal entity (dataAreaId) ↔ Sales business unit"
-            " (null: the root)"
+            "# CDS organization ↔ F&O legal entity (dataAreaId): the values of the fields each\n"
+            "    # template binds to them (its tasks' `bindings:`)"
         )
         organization = "\n      cds_organization: ORG001"
     return f"""\
@@ -92,7 +92,6 @@ connection_sets:
     {mapping}
     organization_mapping:{organization}
       finops_legal_entity: USMF
-      sales_business_unit: null
     # The business key of each entity, so lookups are written as business values, not GUIDs.
     integration_keys:
       - accounts.accountnumber

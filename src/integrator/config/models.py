@@ -166,12 +166,25 @@ class Connection(_Strict):
 
 
 class OrganizationMapping(_Strict):
-    """CDS organization ↔ F&O legal entity ↔ Sales business unit."""
+    """CDS organization ↔ F&O legal entity: the values of the template fields bound to them
+    (``bindings:`` in a task, see :mod:`integrator.templates.bindings`)."""
 
     cds_organization: str = Field(default="ORG001", min_length=1)
     finops_legal_entity: str = Field(default="USMF", min_length=1)
-    #: ``None``: the root business unit
+    #: accepted only empty: no template reads or writes Sales by business unit (see below)
     sales_business_unit: str | None = None
+
+    @model_validator(mode="after")
+    def _no_business_unit(self) -> OrganizationMapping:
+        # Data Integrator's business unit owns the records a project writes *into* Sales; the
+        # P2C templates only read Sales, from every business unit, so a value would do nothing.
+        if self.sales_business_unit is not None:
+            raise ValueError(
+                "sales_business_unit does nothing: the templates read the Sales records of "
+                "every business unit and write none into Sales; remove it (to sync only some "
+                "records, use the task's source_filter)"
+            )
+        return self
 
 
 class ConnectionSet(_Strict):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from integrator.config.files import CONNECTIONS_FILE
+from integrator.config.files import CONNECTIONS_FILE, SETTINGS_FILE
+from integrator.config.organization import Connect, check_organization
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import EntityInfo, FieldInfo
 from integrator.errors import (
@@ -19,6 +20,7 @@ from integrator.errors import (
 )
 from integrator.mapping import MappingRow, build_transform, check_rows
 from integrator.mapping.registry import TransformError
+from integrator.p2c.readiness import missing_solution_fields, upgrade_hint
 from integrator.templates.model import Leg, Task, describe_location
 from integrator.templates.yamldoc import line_of
 
@@ -29,40 +31,75 @@ except ImportError:  # pragma: no cover
     referenced_fields = None  # type: ignore[assignment]
     check_types = None  # type: ignore[assignment]
 
-__all__ = ["Describe", "check_workspace", "validate_workspace"]
+__all__ = [
+    "Connect",
+    "Describe",
+    "check_workspace",
+    "scope_problems",
+    "validate_workspace",
+]
 
 #: ``describe(system, entity)``: the entity's metadata, or ``None`` when the system has no such
 #: entity. ``system`` is ``sales``, ``cds`` or ``finops``.
 Describe = Callable[[str, str], EntityInfo | None]
 
-#: fields the engine fills from the connection set's organization mapping
-ORGANIZATION_FIELDS = frozenset({"dataAreaId"})
 
-
-def check_workspace(workspace: Workspace, describe: Describe) -> None:
-    """Raise :class:`ConfigError` with every problem :func:`validate_workspace` finds (or the
-    :class:`UnavailableSystems` it raises)."""
-    problems = validate_workspace(workspace, describe)
+def check_workspace(
+    workspace: Workspace,
+    describe: Describe,
+    *,
+    projects: Sequence[str] = (),
+    connect: Connect | None = None,
+) -> None:
+    """Raise :class:`ConfigError` with every problem :func:`validate_workspace` finds in the
+    scope of ``projects``."""
+    problems = validate_workspace(workspace, describe, projects=projects, connect=connect)
     if problems:
         raise ConfigError(problems)
 
 
-def validate_workspace(workspace: Workspace, describe: Describe) -> list[ConfigProblem]:
-    """Every problem in ``workspace``: what loading found (YAML syntax, schema) and, for each
-    project, unknown entities and fields, destination fields mapped twice, types that cannot
-    convert, required fields left empty, invalid filters, unknown transforms, unknown
-    prerequisites and connection sets; and integration keys that name no field.
+def scope_problems(workspace: Workspace, projects: Sequence[str] = ()) -> list[ConfigProblem]:
+    """What loading found in the files running ``projects`` depends on: the workspace's
+    settings and connections, and the files of ``projects`` and of their prerequisites (all
+    files when ``projects`` is empty). Raises :class:`ConfigError` for a name that designates
+    no project."""
+    if not projects:
+        return list(workspace.problems)
+    files = {SETTINGS_FILE, CONNECTIONS_FILE}
+    files.update(workspace.project_files[n] for n in workspace.with_prerequisites(projects))
+    return [p for p in workspace.problems if p.file in files]
+
+
+def validate_workspace(
+    workspace: Workspace,
+    describe: Describe,
+    *,
+    projects: Sequence[str] = (),
+    connect: Connect | None = None,
+) -> list[ConfigProblem]:
+    """Every problem in the scope of ``projects`` (the projects they name and their
+    prerequisites; every project, template and connection set when empty): what loading found
+    (YAML syntax, schema) and, for each project, unknown entities and fields, destination
+    fields mapped twice, types that cannot convert, required fields left empty, invalid
+    filters, unknown transforms, unknown prerequisites and connection sets; integration keys
+    that name no field; and the fields bound to the organization mapping, whose organizations
+    are looked up in their systems through ``connect`` when it is given (see
+    :func:`integrator.config.organization.check_organization`).
 
     A system that cannot be reached or refuses the credentials is not a problem of the
     configuration: ``describe`` is not asked again about it, and once everything else is
     checked, :class:`UnavailableSystems` is raised with one error per such system."""
+    names = workspace.with_prerequisites(projects) if projects else list(workspace.projects)
     checker = _Checker(workspace, describe)
-    checker.check_connection_sets()
-    for name in workspace.projects:
-        checker.check_project(name)
+    used = {p.connection_set for n in names if (p := workspace.projects.get(n)) is not None}
+    checker.check_connection_sets(None if not projects else used)
+    for name in names:
+        if name in workspace.projects:
+            checker.check_project(name)
     if checker.unavailable:
         raise UnavailableSystems(list(checker.unavailable.values()))
-    return [*workspace.problems, *checker.problems]
+    organization = check_organization(workspace, names, checker.metadata, connect)
+    return [*scope_problems(workspace, projects), *checker.problems, *organization]
 
 
 class _Checker:
@@ -92,12 +129,19 @@ class _Checker:
             return f"entity '{entity}' does not exist on {system}"
         return found
 
+    def metadata(self, system: str, entity: str) -> EntityInfo | None:
+        """The entity's metadata, ``None`` when there is none (the reason is reported apart)."""
+        found = self.describe(system, entity)
+        return found if isinstance(found, EntityInfo) else None
+
     def add(self, file: str, loc: Sequence[int | str], path: str, message: str) -> None:
         line = line_of(self.ws.documents.get(file), loc)
         self.problems.append(ConfigProblem(file, line, path, message))
 
-    def check_connection_sets(self) -> None:
+    def check_connection_sets(self, only: set[str] | None) -> None:
         for set_name, connection_set in self.ws.connection_sets.items():
+            if only is not None and set_name not in only:
+                continue
             for i, item in enumerate(connection_set.integration_keys):
                 loc = ("connection_sets", set_name, "integration_keys", i)
                 path = f'connection set "{set_name}", integration_keys[{i + 1}]'
@@ -156,6 +200,16 @@ class _Checker:
 
         for t_index, task in enumerate(project.tasks):
             self.check_task(task, t_index, project.source_system, project.destination_system, add)
+            if project.source_system == "sales":
+                info = self.metadata("sales", task.source_entity)
+                missing = [] if info is None else missing_solution_fields(task.source_entity, info)
+                if missing:
+                    add(
+                        ("tasks", t_index, "source_entity"),
+                        f"Sales has no {', '.join(missing)} on {task.source_entity}: the "
+                        "Prospect to cash solution adds them; install it in Sales, then run "
+                        f"`{upgrade_hint(self.ws.root)}`",
+                    )
 
     def check_task(
         self,
@@ -258,13 +312,10 @@ class _Checker:
                 loc = (*loc, problem.transform)
             add(loc, problem.message)
 
-        covered = {row.destination for row in rows if _writes_something(row)}
-        mapped = {row.destination for row in rows}
-        unmapped_keys = [
-            k
-            for k in leg.key
-            if k not in ORGANIZATION_FIELDS and k in to_info.fields and k not in mapped
-        ]
+        bound = set(leg.bindings)
+        covered = bound | {row.destination for row in rows if _writes_something(row)}
+        mapped = bound | {row.destination for row in rows}
+        unmapped_keys = [k for k in leg.key if k in to_info.fields and k not in mapped]
         for key_field in unmapped_keys:
             add(leg_loc, f"key field '{key_field}' of {to_info.name} is not mapped")
         for field_name in to_info.required_fields():
@@ -294,5 +345,5 @@ def _writes_something(row: MappingRow) -> bool:
 
 
 def _filled_by_system(field: FieldInfo, entity: EntityInfo) -> bool:
-    """System-generated ids and the company, which the engine takes from the org mapping."""
-    return field.name in ORGANIZATION_FIELDS or (field.type == "guid" and field.name in entity.key)
+    """System-generated ids."""
+    return field.type == "guid" and field.name in entity.key

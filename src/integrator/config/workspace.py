@@ -7,6 +7,7 @@ syntax, unknown keys, wrong types) with file and line; ``validate_workspace`` (s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,20 +71,48 @@ class Workspace:
         return f"sqlite:///{self.root / HISTORY_FILE}"
 
     def project_name(self, name: str) -> str:
-        """The project ``name`` designates: exact, case-insensitive, or a unique prefix
-        (``Accounts`` for ``Accounts (Sales to Fin and Ops)``). Raises :class:`ConfigError`."""
+        """The project ``name`` designates, tried in this order: the exact name, the name
+        without regard to case, a unique prefix (``Accounts`` for ``Accounts (Sales to Fin and
+        Ops)``), a unique part of the name. The first rule that matches decides, so ``Contacts
+        to Contact`` is not ambiguous with ``Contacts to Customer``. Raises
+        :class:`ConfigError` naming the candidates when several match, every project when none
+        does."""
         names = list(self.project_files)
         if name in names:
             return name
         folded = name.casefold()
-        exact = [n for n in names if n.casefold() == folded]
-        matches = exact or [n for n in names if n.casefold().startswith(folded)]
-        if len(matches) == 1:
-            return matches[0]
+        rules = (
+            lambda n: n == folded,
+            lambda n: n.startswith(folded),
+            lambda n: folded in n,
+        )
+        for rule in rules:
+            matches = [n for n in names if rule(n.casefold())]
+            if len(matches) == 1:
+                return matches[0]
+            if matches:
+                candidates = "\n".join(f'  "{n}"' for n in matches)
+                raise ConfigError(
+                    f'"{name}" matches {len(matches)} projects; name one of them:\n{candidates}'
+                )
         known = ", ".join(f'"{n}"' for n in names) or "none"
-        if matches:
-            raise ConfigError(f'"{name}" matches several projects: {known}')
         raise ConfigError(f'no project named "{name}" in {self.root} (projects: {known})')
+
+    def with_prerequisites(self, names: Sequence[str]) -> list[str]:
+        """The projects ``names`` designate (see :meth:`project_name`) and, transitively, the
+        projects that provide their prerequisites (``required_prior``), each once, requested
+        ones first. Raises :class:`ConfigError` for a name that designates no project."""
+        scope: list[str] = []
+        todo = [self.project_name(n) for n in names]
+        while todo:
+            name = todo.pop(0)
+            if name in scope:
+                continue
+            scope.append(name)
+            project = self.projects.get(name)
+            for template in project.required_prior if project is not None else ():
+                todo.extend(self.projects_from_template(template))
+        return scope
 
     def project(self, name: str) -> Project:
         """The loaded project ``name`` designates (see :meth:`project_name`).

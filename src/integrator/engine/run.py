@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from integrator.config.validate import check_workspace
+from integrator.config.validate import check_workspace, scope_problems
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import EntityInfo, Record
 from integrator.engine.connections import ConnectorPool, history_url
@@ -29,6 +29,7 @@ from integrator.errors import (
     RunNotFound,
     SystemUnavailable,
 )
+from integrator.p2c.readiness import sales_upgrade_notes
 
 __all__ = ["Engine", "Progress"]
 
@@ -109,13 +110,16 @@ class Engine:
         return self._described[key]
 
     def validate(self, projects: Sequence[str] = ()) -> None:
-        """Check the whole workspace against the systems' metadata; raises :class:`ConfigError`
-        with every problem. Nothing runs, nothing is written, when it raises."""
-        if self.workspace.problems:
-            raise ConfigError(list(self.workspace.problems))
-        check_workspace(self.workspace, self.describe)
-        for name in projects:
-            self.workspace.project(name)
+        """Check ``projects`` and their prerequisites (the whole workspace when empty) against
+        the systems' metadata and reference data; raises :class:`ConfigError` with every
+        problem (only what loading found, when a file cannot be loaded: the systems are not
+        asked then). Nothing runs, nothing is written, when it raises."""
+        loading = scope_problems(self.workspace, projects)
+        if loading:
+            raise ConfigError(loading)
+        check_workspace(
+            self.workspace, self.describe, projects=projects, connect=self.connectors.get
+        )
 
     # -- running -------------------------------------------------------------------------------
 
@@ -179,6 +183,9 @@ class Engine:
                     cds=self.connectors.get("cds") if connection_set.cds is not None else None,
                 )
                 describe = self._describe_role(project.source_system, project.destination_system)
+                if project.source_system == "sales":  # records the P2C upgrade has not set
+                    read = [t.source_entity for t in project.tasks]
+                    notes.extend(sales_upgrade_notes(systems.source, read, self.workspace.root))
                 for position, task in enumerate(project.tasks):
                     runner = TaskRunner(
                         project=name,

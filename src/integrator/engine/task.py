@@ -35,6 +35,7 @@ from integrator.odata.filter import (
     to_odata,
 )
 from integrator.odata.filter import Literal as FilterLiteral
+from integrator.templates.bindings import bound_values
 from integrator.templates.model import Leg, Task
 
 __all__ = ["PageOutcome", "RunMode", "TaskRunner", "TaskSystems"]
@@ -133,7 +134,7 @@ class TaskRunner:
             role_to = "destination" if index == len(legs) - 1 else "cds"
             source_info = describe(role_from, leg.from_entity)
             target_info = describe(role_to, leg.to_entity)
-            constants = _organization_constants(leg, target_info, organization, role_to)
+            constants: dict[str, Any] = dict(bound_values(leg, organization))
             mapping = compile_mapping(leg.rows, target_info, source_info)
             self.legs.append(_CompiledLeg(leg, mapping, systems.for_role(role_to), constants))
         source = describe("source", task.source_entity)
@@ -472,14 +473,3 @@ def _equals(name: str, value: Any, field_type: str | None) -> Compare:
     if isinstance(value, int):
         return Compare("eq", Field(name), FilterLiteral(value, "integer"))
     return Compare("eq", Field(name), FilterLiteral(str(value), "string"))
-
-
-def _organization_constants(
-    leg: Leg, target: EntityInfo, organization: OrganizationMapping, role: str
-) -> dict[str, Any]:
-    """``dataAreaId`` of an F&O destination comes from the organization mapping, unless the
-    leg maps it itself."""
-    mapped = {row.destination for row in leg.rows}
-    if role == "destination" and "dataAreaId" in target.fields and "dataAreaId" not in mapped:
-        return {"dataAreaId": organization.finops_legal_entity}
-    return {}

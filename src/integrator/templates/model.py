@@ -7,8 +7,8 @@ template). Projects hold the same task list (see :mod:`integrator.config`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -19,6 +19,7 @@ __all__ = [
     "LEG_TITLES",
     "Leg",
     "LegName",
+    "OrganizationEntry",
     "System",
     "Task",
     "TaskKeys",
@@ -29,6 +30,8 @@ __all__ = [
 
 System = Literal["sales", "cds", "finops"]
 LegName = Literal["source_to_cds", "cds_to_destination", "source_to_destination"]
+#: an entry of a connection set's organization mapping a destination field can be bound to
+OrganizationEntry = Literal["cds_organization", "finops_legal_entity"]
 
 LEG_TITLES: dict[str, str] = {
     "source_to_cds": "Source → CDS",
@@ -60,6 +63,8 @@ class Leg:
     to_entity: str
     rows: tuple[MappingRow, ...]
     key: tuple[str, ...]
+    #: destination field → the organization mapping entry it takes its value from
+    bindings: Mapping[str, OrganizationEntry] = field(default_factory=dict, hash=False)
 
     @property
     def title(self) -> str:
@@ -79,6 +84,23 @@ class Task(_Strict):
     source_to_cds: tuple[MappingRow, ...] | None = None
     cds_to_destination: tuple[MappingRow, ...] | None = None
     source_to_destination: tuple[MappingRow, ...] | None = None
+    #: per leg, destination fields whose value is an entry of the connection set's
+    #: organization mapping (``cds_to_destination: {dataAreaId: finops_legal_entity}``)
+    bindings: dict[LegName, dict[str, OrganizationEntry]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _bindings_name_legs_of_the_task(self) -> Task:
+        legs: tuple[str, ...] = (
+            ("source_to_destination",)
+            if self.cds_entity is None
+            else ("source_to_cds", "cds_to_destination")
+        )
+        wrong = [leg for leg in self.bindings if leg not in legs]
+        if wrong:
+            raise ValueError(
+                f"bindings: this task has no leg {', '.join(wrong)} (its legs: {', '.join(legs)})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _legs_match_the_flow(self) -> Task:
@@ -116,6 +138,7 @@ class Task(_Strict):
                     self.destination_entity,
                     self.source_to_destination or (),
                     self.keys.destination,
+                    self.bindings.get("source_to_destination", {}),
                 )
             ]
         return [
@@ -127,6 +150,7 @@ class Task(_Strict):
                 self.cds_entity,
                 self.source_to_cds or (),
                 self.keys.cds,
+                self.bindings.get("source_to_cds", {}),
             ),
             Leg(
                 "cds_to_destination",
@@ -136,6 +160,7 @@ class Task(_Strict):
                 self.destination_entity,
                 self.cds_to_destination or (),
                 self.keys.destination,
+                self.bindings.get("cds_to_destination", {}),
             ),
         ]
 

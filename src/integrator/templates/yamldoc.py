@@ -18,6 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from integrator.errors import ConfigProblem
+from integrator.templates.yamlerrors import syntax_problem
 
 __all__ = [
     "Loc",
@@ -43,14 +44,12 @@ def round_trip_yaml() -> YAML:
 
 
 def load_text(text: str, file: str) -> tuple[Any, list[ConfigProblem]]:
-    """Parse YAML ``text``; on a syntax error return ``None`` and the problem with its line."""
+    """Parse YAML ``text``; on a syntax error return ``None`` and the problem in plain words,
+    with its line (see :func:`integrator.templates.yamlerrors.syntax_problem`)."""
     try:
         return round_trip_yaml().load(text), []
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = None if mark is None else mark.line + 1
-        reason = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        return None, [ConfigProblem(file, line, "", f"YAML syntax error: {reason}")]
+        return None, [syntax_problem(exc, text, file)]
     except YAMLError as exc:
         return None, [ConfigProblem(file, None, "", f"YAML syntax error: {exc}")]
 
