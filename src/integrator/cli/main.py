@@ -6,6 +6,7 @@ from integrator.cli import (  # noqa: F401  (each module registers its commands)
     demo_command,
     engine_commands,
     sandbox_commands,
+    transforms_command,
     workspace_commands,
 )
 from integrator.cli.app import app
