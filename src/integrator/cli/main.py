@@ -5,6 +5,7 @@ from __future__ import annotations
 from integrator.cli import (  # noqa: F401  (each module registers its commands)
     demo_command,
     engine_commands,
+    project_commands,
     sandbox_commands,
     transforms_command,
     workspace_commands,

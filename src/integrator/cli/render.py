@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,18 @@ from rich.text import Text
 
 from integrator.engine.history import RecordError, RunStatus, RunSummary
 
-__all__ = ["print_history", "print_run_detail", "print_runs", "runs_json", "status_text"]
+__all__ = [
+    "PIPE_WIDTH",
+    "output_console",
+    "print_history",
+    "print_run_detail",
+    "print_runs",
+    "runs_json",
+    "status_text",
+]
+
+#: the width when the output is not a terminal: wide enough that no value is cut or wrapped
+PIPE_WIDTH = 100_000
 
 _STYLE = {
     RunStatus.COMPLETED: "green",
@@ -20,6 +32,13 @@ _STYLE = {
     RunStatus.INTERRUPTED: "magenta",
     RunStatus.RUNNING: "cyan",
 }
+
+
+def output_console(*, stderr: bool = False) -> Console:
+    """A console on stdout (or stderr): the terminal's width on a terminal; when piped or
+    redirected, never a truncated or wrapped value (``history | cat`` shows every column)."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else PIPE_WIDTH)
 
 
 def status_text(status: RunStatus) -> Text:
