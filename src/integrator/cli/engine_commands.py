@@ -14,7 +14,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from integrator.cli.app import app
-from integrator.cli.render import print_history, print_run_detail, print_runs, runs_json
+from integrator.cli.render import (
+    output_console,
+    print_history,
+    print_run_detail,
+    print_runs,
+    runs_json,
+)
+from integrator.cli.suggest import WorkspaceHints
 from integrator.config.workspace import load_workspace
 from integrator.engine import run as engine_run
 from integrator.engine.connections import history_url
@@ -104,7 +111,7 @@ def run(
 
     Example: integrator run --workspace ./ws "Contacts to Contact (Sales to Fin and Ops)"
     """
-    console = Console(stderr=json_output, highlight=False)
+    console = output_console(stderr=json_output)
     show_progress = not json_output and sys.stderr.isatty()
     try:
         ws = load_workspace(workspace, strict=False)
@@ -123,7 +130,7 @@ def run(
     if json_output:
         _emit_json(runs_json(summaries))
     else:
-        print_runs(console, summaries)
+        print_runs(console, summaries, hints=WorkspaceHints.of(workspace, ws))
     raise typer.Exit(_exit_code(summaries))
 
 
@@ -137,7 +144,7 @@ def rerun(
 
     Example: integrator rerun 12 --workspace ./ws
     """
-    console = Console(stderr=json_output, highlight=False)
+    console = output_console(stderr=json_output)
     try:
         ws = load_workspace(workspace, strict=False)
         engine = engine_run.Engine(ws)
@@ -152,7 +159,7 @@ def rerun(
     if json_output:
         _emit_json(runs_json([summary]))
     else:
-        print_runs(console, [summary])
+        print_runs(console, [summary], hints=WorkspaceHints.of(workspace, ws))
     raise typer.Exit(_exit_code([summary]))
 
 
@@ -170,7 +177,7 @@ def history(
 
     Example: integrator history "Accounts (Sales to Fin and Ops)" --workspace ./ws
     """
-    console = Console(stderr=json_output, highlight=False)
+    console = output_console(stderr=json_output)
     try:
         ws = load_workspace(workspace, strict=False)
         store = HistoryStore.open(history_url(ws))
@@ -192,7 +199,7 @@ def history(
     if json_output:
         _emit_json(runs_json(summaries, with_errors=run_id is not None))
     elif run_id is not None:
-        print_run_detail(console, summaries[0])
+        print_run_detail(console, summaries[0], hints=WorkspaceHints.of(workspace, ws))
     elif not summaries:
         console.print("No runs yet.")
     else:
@@ -212,7 +219,7 @@ def upgrade(workspace: WorkspaceOption = None, json_output: JsonOption = False) 
     from integrator.p2c.seed import autonumber_seed_setter
     from integrator.p2c.upgrade import run_upgrade
 
-    console = Console(stderr=json_output, highlight=False)
+    console = output_console(stderr=json_output)
     try:
         ws = load_workspace(workspace, strict=False)
         pool = ConnectorPool(ws)
