@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from integrator.cli.app import app
+from integrator.cli.progress import progress_display
 from integrator.cli.render import (
     output_console,
     print_history,
@@ -56,36 +54,6 @@ def _fail(console: Console, error: IntegratorError, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator[engine_run.ProgressSink | None]:
-    if not enabled:
-        yield None
-        return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=None),
-        TextColumn("{task.fields[counts]}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
-        handles: dict[tuple[str, str], object] = {}
-
-        def update(event: engine_run.Progress) -> None:
-            key = (event.project, event.task)
-            if key not in handles:
-                handles[key] = bar.add_task(
-                    f"{event.project} / {event.task}", total=None, counts=""
-                )
-            c = event.counts
-            bar.update(
-                handles[key],  # type: ignore[arg-type]
-                counts=f"read {c.read}  upserted {c.inserted + c.updated}  "
-                f"unchanged {c.unchanged}  errors {c.errors}",
-            )
-
-        yield update
-
-
 def _exit_code(summaries: list[RunSummary]) -> int:
     return 1 if any(s.status == RunStatus.ERROR for s in summaries) else 0
 
@@ -115,7 +83,7 @@ def run(
     show_progress = not json_output and sys.stderr.isatty()
     try:
         ws = load_workspace(workspace, strict=False)
-        with _progress(show_progress) as sink:
+        with progress_display(show_progress) as sink:
             engine = engine_run.Engine(ws, progress=sink, lock_wait=wait)
             try:
                 summaries = engine.run(projects or [], all_data=all_data)
