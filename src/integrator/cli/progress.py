@@ -71,7 +71,6 @@ class RunProgress:
     """One bar per task of a run, fed by the engine's progress events."""
 
     def __init__(self, console: Console, *, get_time: Callable[[], float] | None = None) -> None:
-        fixed = {"no_wrap": True}
         self.bars = Progress(
             # the task first: on a narrow terminal the project's name is what gets cut
             TextColumn(
@@ -79,10 +78,10 @@ class RunProgress:
                 table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis", min_width=12),
             ),
             BarColumn(bar_width=12),
-            _ReadColumn(table_column=Column(**fixed)),
-            _RateColumn(table_column=Column(**fixed)),
-            TextColumn("{task.fields[counts]}", table_column=Column(**fixed)),
-            _ElapsedColumn(table_column=Column(**fixed)),
+            _ReadColumn(table_column=Column(no_wrap=True)),
+            _RateColumn(table_column=Column(no_wrap=True)),
+            TextColumn("{task.fields[counts]}", table_column=Column(no_wrap=True)),
+            _ElapsedColumn(table_column=Column(no_wrap=True)),
             console=console,
             transient=True,
             get_time=get_time,
