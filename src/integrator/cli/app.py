@@ -11,14 +11,16 @@ __all__ = ["app", "installed_version", "sandbox_app"]
 
 app = typer.Typer(
     name="integrator",
-    help="Keep Dynamics 365 Sales in sync with Finance and Operations through CDS.",
+    help="Keep Dynamics 365 Sales in sync with Finance and Operations through CDS.\n\n"
+    "Example: integrator init ./p2c --sandbox http://127.0.0.1:8700",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
 sandbox_app = typer.Typer(
-    help="Serve or seed the sandbox: Sales, CDS and F&O on this machine.",
+    help="Serve or seed the sandbox: Sales, CDS and F&O on this machine.\n\n"
+    "Example: integrator sandbox seed --data ./sandbox --accounts 1000 --contacts 10000",
     no_args_is_help=True,
 )
 app.add_typer(sandbox_app, name="sandbox")
@@ -50,7 +52,4 @@ def _options(
         ),
     ] = False,
 ) -> None:
-    """Keep Dynamics 365 Sales in sync with Finance and Operations through CDS.
-
-    Example: integrator init ./p2c --sandbox http://127.0.0.1:8700
-    """
+    """The options of every command (the help text is the application's ``help``)."""

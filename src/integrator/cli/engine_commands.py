@@ -77,7 +77,7 @@ def run(
 
     Exit code 0 when no run ended in Error, 1 when one did, 2 for bad usage or configuration.
 
-    Example: integrator run --workspace ./ws "Contacts to Contact (Sales to Fin and Ops)"
+    Example: integrator run --workspace ./p2c
     """
     console = output_console(stderr=json_output)
     show_progress = not json_output and sys.stderr.isatty()
@@ -110,7 +110,9 @@ def rerun(
 ) -> None:
     """Re-run execution: run again only the records that failed in RUN.
 
-    Example: integrator rerun 12 --workspace ./ws
+    RUN is a run's number, as `integrator history` lists them.
+
+    Example: integrator rerun 2 --workspace ./p2c
     """
     console = output_console(stderr=json_output)
     try:
@@ -143,7 +145,7 @@ def history(
 ) -> None:
     """The execution history, newest first: each run's project, status and task counts.
 
-    Example: integrator history "Accounts (Sales to Fin and Ops)" --workspace ./ws
+    Example: integrator history "Accounts (Sales to Fin and Ops)" --workspace ./p2c
     """
     console = output_console(stderr=json_output)
     try:
@@ -181,7 +183,7 @@ def upgrade(workspace: WorkspaceOption = None, json_output: JsonOption = False) 
     Numbers contacts and accounts that have none, sets Is Active Customer and
     IsCompanyAnAccount.
 
-    Example: integrator upgrade --workspace ./ws
+    Example: integrator upgrade --workspace ./p2c
     """
     from integrator.engine.connections import ConnectorPool
     from integrator.p2c.seed import autonumber_seed_setter

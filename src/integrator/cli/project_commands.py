@@ -20,7 +20,8 @@ from integrator.config.new_project import create_project
 __all__ = ["project_app"]
 
 project_app = typer.Typer(
-    help="Start a project from a template, or show a project's tasks and mappings.",
+    help="Start a project from a template, or show a project's tasks and mappings.\n\n"
+    'Example: integrator project show "Accounts (Sales to Fin and Ops)" -w ./p2c',
     no_args_is_help=True,
 )
 app.add_typer(project_app, name="project")

@@ -23,7 +23,8 @@ from integrator.templates import list_templates
 __all__ = ["template_app"]
 
 template_app = typer.Typer(
-    help="List templates, or save a project as a new template.",
+    help="List templates, or save a project as a new template.\n\n"
+    "Example: integrator template list --workspace ./p2c",
     no_args_is_help=True,
 )
 app.add_typer(template_app, name="template")
