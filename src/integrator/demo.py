@@ -19,7 +19,7 @@ from rich.table import Table
 
 from integrator.cli.failures import print_failure_causes
 from integrator.cli.render import print_history, print_runs
-from integrator.cli.suggest import WorkspaceHints
+from integrator.cli.suggest import WorkspaceHints, suggested_command
 from integrator.config.workspace import init_workspace, load_workspace
 from integrator.engine.history import RunStatus, RunSummary
 from integrator.engine.run import Engine
@@ -135,7 +135,7 @@ def run_demo(
     console.rule()
     console.print(
         "Explore it yourself:\n"
-        f"  integrator history --workspace {workspace_dir}\n"
+        f"  {suggested_command('history', workspace=str(workspace_dir))}\n"
         f"  integrator sandbox serve --data {data_dir} --port 8700   "
         "(then edit connections.yaml to that URL and `integrator run`)",
         markup=False,

@@ -90,6 +90,7 @@ def test_history_piped_is_never_cut(workspace: Path) -> None:
     assert "…" not in result.stdout
     assert any(CONTACTS in line for line in result.stdout.splitlines())
     assert max(len(line) for line in result.stdout.splitlines()) > 80
+    assert all(line == line.rstrip() for line in result.stdout.splitlines())
     detail = integrator("history", "--run", "2", "--workspace", str(workspace))
     assert "…" not in detail.stdout
     assert any("does not exist in company USMF" in line for line in detail.stdout.splitlines())

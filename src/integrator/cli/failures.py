@@ -49,7 +49,8 @@ def print_failure_causes(
 
 def print_failed_records(console: Console, errors: Sequence[RecordError]) -> None:
     """Every failed record: task, leg, key, field and message, nothing cut."""
-    table = Table(title="Failed records", title_justify="left")
+    console.print("Failed records", style="italic")
+    table = Table()
     for name in ("Task", "Leg", "Key", "Field", "Message"):
         table.add_column(name, overflow="fold")
     for error in errors:

@@ -76,8 +76,9 @@ def runs_json(summaries: Sequence[RunSummary], *, with_errors: bool = True) -> d
     }
 
 
-def _counts_table(title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=False)
+def _counts_table() -> Table:
+    # headings are printed as lines of their own: a table's title is padded to its width
+    table = Table(show_lines=False)
     table.add_column("Run", justify="right")
     table.add_column("Project")
     table.add_column("Task")
@@ -146,7 +147,8 @@ def _failed(count: int) -> str:
 
 def print_history(console: Console, summaries: Sequence[RunSummary]) -> None:
     """The execution history, newest first, one row per task of each run."""
-    table = Table(title="Execution history (newest first)", title_justify="left")
+    console.print("Execution history (newest first)", style="italic")
+    table = Table()
     table.add_column("Run", justify="right")
     table.add_column("Project")
     table.add_column("Started (UTC)")
@@ -178,7 +180,12 @@ def print_run_detail(
     """One run: its tasks' counts, every failed record, then the failures grouped by cause with
     their fix."""
     hints = hints or WorkspaceHints()
-    table = _counts_table(f"Run {run.id} of {run.project} ({run.mode}), started {run.started_at}")
+    console.print(
+        f"Run {run.id} of {run.project} ({run.mode}), started {run.started_at}",
+        style="italic",
+        markup=False,
+    )
+    table = _counts_table()
     _add_run(table, run)
     console.print(table)
     line = Text.assemble("Status: ", status_text(run.status))

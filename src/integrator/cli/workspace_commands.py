@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from integrator.cli.app import app
+from integrator.cli.suggest import suggested_command
 from integrator.config import (
     find_workspace_root,
     init_workspace,
@@ -89,7 +90,8 @@ def init_command(
     for name in ws.project_files:
         typer.echo(f"  projects/{name}.yaml")
     typer.echo(
-        f"Edit the projects' mappings and defaults, then: integrator run --workspace {workspace}"
+        "Edit the projects' mappings and defaults, then: "
+        + suggested_command("run", workspace=str(workspace))
     )
 
 
