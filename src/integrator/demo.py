@@ -17,9 +17,10 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from integrator.cli.failures import print_failure_causes
 from integrator.cli.render import print_history, print_runs
+from integrator.cli.suggest import WorkspaceHints, suggested_command
 from integrator.config.workspace import init_workspace, load_workspace
-from integrator.engine.hints import group_errors
 from integrator.engine.history import RunStatus, RunSummary
 from integrator.engine.run import Engine
 from integrator.sandbox.server import SandboxServer
@@ -77,23 +78,13 @@ def _where_records_went(console: Console, base: str) -> None:
     console.print(table)
 
 
-def _explain_warnings(console: Console, runs: list[RunSummary], workspace: Path) -> None:
+def _explain_warnings(console: Console, runs: list[RunSummary], hints: WorkspaceHints) -> None:
     for run in runs:
         if run.status == RunStatus.COMPLETED:
             continue
-        project_file = f"{workspace / 'projects' / run.project}.yaml"
         console.print(f"\n[bold]{run.project}[/bold]: {run.status}; what to do:")
         errors = [e for t in run.tasks for e in t.errors]
-        for group in group_errors(errors, project_file)[:5]:
-            sample = ", ".join(group.keys[:3]) + (" ..." if len(group.keys) > 3 else "")
-            console.print(
-                f"  • {len(group.keys)} record(s) ({sample}), {group.leg}, "
-                f"{group.field or 'record'}: {group.message}",
-                markup=False,
-                highlight=False,
-            )
-            if group.hint:
-                console.print(f"    Fix: {group.hint}", markup=False, highlight=False)
+        print_failure_causes(console, errors, project_file=hints.project_file(run.project), limit=5)
 
 
 def run_demo(
@@ -124,17 +115,19 @@ def run_demo(
         console.print(f"Sandbox serving Sales, CDS and F&O at {server.url}")
         init_workspace(workspace_dir, server.url)
         console.print(f"Workspace {workspace_dir}: one connection set, one project per template")
-        engine = Engine(load_workspace(workspace_dir))
+        workspace = load_workspace(workspace_dir)
+        hints = WorkspaceHints.of(workspace_dir, workspace)
+        engine = Engine(workspace)
         try:
             console.rule("Runs: prerequisites first")
             result.runs = engine.run()
-            print_runs(console, result.runs, max_errors=0)
+            print_runs(console, result.runs, max_causes=0, hints=hints)
             console.rule("Execution history")
             print_history(console, engine.history.runs())
             _where_records_went(console, server.url)
             console.rule("Warnings, and how to fix them")
-            _explain_warnings(console, result.runs, workspace_dir)
-            result.rerun = _fix_and_rerun(console, engine, result.runs, server.url)
+            _explain_warnings(console, result.runs, hints)
+            result.rerun = _fix_and_rerun(console, engine, result.runs, server.url, hints)
         finally:
             engine.close()
     finally:
@@ -142,7 +135,7 @@ def run_demo(
     console.rule()
     console.print(
         "Explore it yourself:\n"
-        f"  integrator history --workspace {workspace_dir}\n"
+        f"  {suggested_command('history', workspace=str(workspace_dir))}\n"
         f"  integrator sandbox serve --data {data_dir} --port 8700   "
         "(then edit connections.yaml to that URL and `integrator run`)",
         markup=False,
@@ -151,7 +144,7 @@ def run_demo(
 
 
 def _fix_and_rerun(
-    console: Console, engine: Engine, runs: list[RunSummary], base: str
+    console: Console, engine: Engine, runs: list[RunSummary], base: str, hints: WorkspaceHints
 ) -> RunSummary | None:
     contacts = next(
         (
@@ -175,7 +168,11 @@ def _fix_and_rerun(
         )
         response.raise_for_status()
     console.print(f"POST /finops/data/DecisionMakingRoles → {response.status_code}")
-    console.print(f"integrator rerun {contacts.id}  (only the failed records of run {contacts.id})")
+    console.print(
+        f"{hints.command('rerun', str(contacts.id))}  (only the failed records of run "
+        f"{contacts.id})",
+        markup=False,
+    )
     rerun = engine.rerun(contacts.id)
-    print_runs(console, [rerun], max_errors=0)
+    print_runs(console, [rerun], max_causes=0, hints=hints)
     return rerun

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from integrator.cli.app import app
 from integrator.cli.errors import with_exit_codes
-from integrator.cli.render import print_history, print_run_detail, print_runs, runs_json
+from integrator.cli.progress import progress_display
+from integrator.cli.render import (
+    output_console,
+    print_history,
+    print_run_detail,
+    print_runs,
+    runs_json,
+)
+from integrator.cli.suggest import WorkspaceHints
 from integrator.config.workspace import load_workspace
 from integrator.engine import run as engine_run
 from integrator.engine.connections import history_url
@@ -37,36 +41,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 
 def _emit_json(document: object) -> None:
     sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[engine_run.ProgressSink | None]:
-    if not enabled:
-        yield None
-        return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=None),
-        TextColumn("{task.fields[counts]}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
-        handles: dict[tuple[str, str], object] = {}
-
-        def update(event: engine_run.Progress) -> None:
-            key = (event.project, event.task)
-            if key not in handles:
-                handles[key] = bar.add_task(
-                    f"{event.project} / {event.task}", total=None, counts=""
-                )
-            c = event.counts
-            bar.update(
-                handles[key],  # type: ignore[arg-type]
-                counts=f"read {c.read}  upserted {c.inserted + c.updated}  "
-                f"unchanged {c.unchanged}  errors {c.errors}",
-            )
-
-        yield update
 
 
 def _exit_code(summaries: list[RunSummary]) -> int:
@@ -95,12 +69,12 @@ def run(
     3 when a system cannot be reached or refuses the credentials, 4 when a project is already
     running elsewhere, 130 when interrupted.
 
-    Example: integrator run --workspace ./ws "Contacts to Contact (Sales to Fin and Ops)"
+    Example: integrator run --workspace ./p2c
     """
-    console = Console(stderr=json_output, highlight=False)
+    console = output_console(stderr=json_output)
     show_progress = not json_output and sys.stderr.isatty()
     ws = load_workspace(workspace, strict=False)
-    with _progress(show_progress) as sink:
+    with progress_display(show_progress) as sink:
         engine = engine_run.Engine(ws, progress=sink, lock_wait=wait)
         try:
             summaries = engine.run(projects or [], all_data=all_data)
@@ -109,7 +83,7 @@ def run(
     if json_output:
         _emit_json(runs_json(summaries))
     else:
-        print_runs(console, summaries)
+        print_runs(console, summaries, hints=WorkspaceHints.of(workspace, ws))
     raise typer.Exit(_exit_code(summaries))
 
 
@@ -124,9 +98,11 @@ def rerun(
 
     A run without failed records has nothing to run again: no run is added (exit code 0).
 
-    Example: integrator rerun 12 --workspace ./ws
+    RUN is a run's number, as `integrator history` lists them.
+
+    Example: integrator rerun 2 --workspace ./p2c
     """
-    console = Console(stderr=json_output, highlight=False)
+    console = output_console(stderr=json_output)
     ws = load_workspace(workspace, strict=False)
     engine = engine_run.Engine(ws)
     try:
@@ -142,7 +118,7 @@ def rerun(
     if json_output:
         _emit_json(runs_json([summary]))
     else:
-        print_runs(console, [summary])
+        print_runs(console, [summary], hints=WorkspaceHints.of(workspace, ws))
     raise typer.Exit(_exit_code([summary]))
 
 
@@ -159,9 +135,9 @@ def history(
 ) -> None:
     """The execution history, newest first: each run's project, status and task counts.
 
-    Example: integrator history "Accounts (Sales to Fin and Ops)" --workspace ./ws
+    Example: integrator history "Accounts (Sales to Fin and Ops)" --workspace ./p2c
     """
-    console = Console(stderr=json_output, highlight=False)
+    console = output_console(stderr=json_output)
     ws = load_workspace(workspace, strict=False)
     store = HistoryStore.open(history_url(ws))
     try:
@@ -178,7 +154,7 @@ def history(
     if json_output:
         _emit_json(runs_json(summaries, with_errors=run_id is not None))
     elif run_id is not None:
-        print_run_detail(console, summaries[0])
+        print_run_detail(console, summaries[0], hints=WorkspaceHints.of(workspace, ws))
     elif not summaries:
         console.print("No runs yet.")
     else:
@@ -193,13 +169,13 @@ def upgrade(workspace: WorkspaceOption = None, json_output: JsonOption = False) 
     Numbers contacts and accounts that have none, sets Is Active Customer and
     IsCompanyAnAccount.
 
-    Example: integrator upgrade --workspace ./ws
+    Example: integrator upgrade --workspace ./p2c
     """
     from integrator.engine.connections import ConnectorPool
     from integrator.p2c.seed import autonumber_seed_setter
     from integrator.p2c.upgrade import run_upgrade
 
-    console = Console(stderr=json_output, highlight=False)
+    console = output_console(stderr=json_output)
     ws = load_workspace(workspace, strict=False)
     pool = ConnectorPool(ws)
     try:

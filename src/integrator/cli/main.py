@@ -5,7 +5,9 @@ from __future__ import annotations
 from integrator.cli import (  # noqa: F401  (each module registers its commands)
     demo_command,
     engine_commands,
+    project_commands,
     sandbox_commands,
+    transforms_command,
     workspace_commands,
 )
 from integrator.cli.app import app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,9 +10,22 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from integrator.engine.history import RecordError, RunStatus, RunSummary
+from integrator.cli.failures import print_failed_records, print_failure_causes
+from integrator.cli.suggest import WorkspaceHints
+from integrator.engine.history import RunStatus, RunSummary
 
-__all__ = ["print_history", "print_run_detail", "print_runs", "runs_json", "status_text"]
+__all__ = [
+    "PIPE_WIDTH",
+    "output_console",
+    "print_history",
+    "print_run_detail",
+    "print_runs",
+    "runs_json",
+    "status_text",
+]
+
+#: the width when the output is not a terminal: wide enough that no value is cut or wrapped
+PIPE_WIDTH = 100_000
 
 _STYLE = {
     RunStatus.COMPLETED: "green",
@@ -20,6 +34,13 @@ _STYLE = {
     RunStatus.INTERRUPTED: "magenta",
     RunStatus.RUNNING: "cyan",
 }
+
+
+def output_console(*, stderr: bool = False) -> Console:
+    """A console on stdout (or stderr): the terminal's width on a terminal; when piped or
+    redirected, never a truncated or wrapped value (``history | cat`` shows every column)."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else PIPE_WIDTH)
 
 
 def status_text(status: RunStatus) -> Text:
@@ -55,8 +76,9 @@ def runs_json(summaries: Sequence[RunSummary], *, with_errors: bool = True) -> d
     }
 
 
-def _counts_table(title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=False)
+def _counts_table() -> Table:
+    # headings are printed as lines of their own: a table's title is padded to its width
+    table = Table(show_lines=False)
     table.add_column("Run", justify="right")
     table.add_column("Project")
     table.add_column("Task")
@@ -84,8 +106,17 @@ def _add_run(table: Table, run: RunSummary) -> None:
         table.add_row(str(run.id), run.project, "", status_text(run.status), *[""] * 5)
 
 
-def print_runs(console: Console, summaries: Sequence[RunSummary], *, max_errors: int = 10) -> None:
-    """A table of the runs just made, then each run's failed records (at most ``max_errors``)."""
+def print_runs(
+    console: Console,
+    summaries: Sequence[RunSummary],
+    *,
+    max_causes: int | None = 5,
+    hints: WorkspaceHints | None = None,
+) -> None:
+    """A table of the runs just made, then each run's status and its failed records grouped by
+    cause with their fix (at most ``max_causes`` causes a run; ``0``: only how many failed),
+    and the command listing every failed record."""
+    hints = hints or WorkspaceHints()
     table = _counts_table()
     for run in summaries:
         _add_run(table, run)
@@ -95,12 +126,29 @@ def print_runs(console: Console, summaries: Sequence[RunSummary], *, max_errors:
         if run.message:
             line.append(f" ({run.message})")
         console.print(line)
-        _print_errors(console, [e for t in run.tasks for e in t.errors], max_errors, run.id)
+        errors = [e for t in run.tasks for e in t.errors]
+        if not errors:
+            continue
+        left_out = 0
+        if max_causes != 0:
+            console.print(f"  {_failed(len(errors))}, by cause:")
+            left_out = print_failure_causes(
+                console, errors, project_file=hints.project_file(run.project), limit=max_causes
+            )
+        more = f" ({left_out} more causes)" if left_out else ""
+        every = hints.command("history", "--run", str(run.id))
+        lead = "Every failed record" if max_causes != 0 else _failed(len(errors))
+        console.print(f"  {lead}{more}: {every}", markup=False, highlight=False)
+
+
+def _failed(count: int) -> str:
+    return "1 record failed" if count == 1 else f"{count} records failed"
 
 
 def print_history(console: Console, summaries: Sequence[RunSummary]) -> None:
     """The execution history, newest first, one row per task of each run."""
-    table = Table(title="Execution history (newest first)", title_justify="left")
+    console.print("Execution history (newest first)", style="italic")
+    table = Table()
     table.add_column("Run", justify="right")
     table.add_column("Project")
     table.add_column("Started (UTC)")
@@ -126,32 +174,26 @@ def print_history(console: Console, summaries: Sequence[RunSummary]) -> None:
     console.print(table)
 
 
-def print_run_detail(console: Console, run: RunSummary) -> None:
-    """One run: its tasks' counts and every failed record."""
-    table = _counts_table(f"Run {run.id} of {run.project} ({run.mode}), started {run.started_at}")
+def print_run_detail(
+    console: Console, run: RunSummary, *, hints: WorkspaceHints | None = None
+) -> None:
+    """One run: its tasks' counts, every failed record, then the failures grouped by cause with
+    their fix."""
+    hints = hints or WorkspaceHints()
+    console.print(
+        f"Run {run.id} of {run.project} ({run.mode}), started {run.started_at}",
+        style="italic",
+        markup=False,
+    )
+    table = _counts_table()
     _add_run(table, run)
     console.print(table)
     line = Text.assemble("Status: ", status_text(run.status))
     if run.message:
         line.append(f" ({run.message})")
     console.print(line)
-    _print_errors(console, [e for t in run.tasks for e in t.errors], None, run.id)
-
-
-def _print_errors(
-    console: Console, errors: Sequence[RecordError], limit: int | None, run_id: int
-) -> None:
-    if not errors:
-        return
-    if limit == 0:
-        console.print(f"  {len(errors)} failed record(s): integrator history --run {run_id}")
-        return
-    table = Table(title="Failed records", title_justify="left")
-    for name in ("Task", "Leg", "Key", "Field", "Message"):
-        table.add_column(name, overflow="fold")
-    shown = errors if limit is None else errors[:limit]
-    for error in shown:
-        table.add_row(error.task, error.leg, error.key, error.field or "", error.message)
-    console.print(table)
-    if len(shown) < len(errors):
-        console.print(f"... and {len(errors) - len(shown)} more: integrator history --run {run_id}")
+    errors = [e for t in run.tasks for e in t.errors]
+    if errors:
+        print_failed_records(console, errors)
+        console.print(f"{_failed(len(errors))}, by cause:")
+        print_failure_causes(console, errors, project_file=hints.project_file(run.project))

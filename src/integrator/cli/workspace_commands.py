@@ -10,6 +10,7 @@ import typer
 
 from integrator.cli.app import app
 from integrator.cli.errors import with_exit_codes
+from integrator.cli.suggest import suggested_command
 from integrator.config import (
     find_workspace_root,
     init_workspace,
@@ -22,7 +23,8 @@ from integrator.templates import list_templates
 __all__ = ["template_app"]
 
 template_app = typer.Typer(
-    help="List templates, or save a project as a new template.",
+    help="List templates, or save a project as a new template.\n\n"
+    "Example: integrator template list --workspace ./p2c",
     no_args_is_help=True,
 )
 app.add_typer(template_app, name="template")
@@ -71,7 +73,8 @@ def init_command(
     for name in ws.project_files:
         typer.echo(f"  projects/{name}.yaml")
     typer.echo(
-        f"Edit the projects' mappings and defaults, then: integrator run --workspace {workspace}"
+        "Edit the projects' mappings and defaults, then: "
+        + suggested_command("run", workspace=str(workspace))
     )
 
 

@@ -65,6 +65,7 @@ class CountryRegionCode(Transform):
     """
 
     type_name: ClassVar[str] = "CountryRegionCode"
+    example: ClassVar[str] = "CountryRegionCode"
 
     def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
         def step(values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:

@@ -24,6 +24,7 @@ __all__ = [
     "build_transform",
     "is_blank",
     "register",
+    "registered_transforms",
     "transform_names",
 ]
 
@@ -55,6 +56,9 @@ class Transform(BaseModel):
 
     #: the name a mapping row uses in ``type:``
     type_name: ClassVar[str]
+    #: one step of a ``transforms:`` list using it, as YAML (``integrator transforms`` shows it;
+    #: a test builds every example through the registry)
+    example: ClassVar[str]
 
     def source_fields(self) -> tuple[str, ...]:
         """Other source fields this transform reads besides the row's own source."""
@@ -83,6 +87,11 @@ def register(cls: T) -> T:
 def transform_names() -> list[str]:
     """The registered transform names, sorted."""
     return sorted(cls.type_name for cls in _REGISTRY.values())
+
+
+def registered_transforms() -> list[type[Transform]]:
+    """The registered transform classes, sorted by name (see :mod:`integrator.mapping.catalog`)."""
+    return sorted(_REGISTRY.values(), key=lambda cls: cls.type_name)
 
 
 def build_transform(spec: TransformSpec) -> Transform:

@@ -49,7 +49,8 @@ class Default(Transform):
     """The template value: written when the value so far is blank, absent or failed."""
 
     type_name: ClassVar[str] = "Default"
-    value: Scalar
+    example: ClassVar[str] = "{type: Default, value: USA}"
+    value: Scalar = Field(description="the template value")
 
     def constant_values(self) -> tuple[Any, ...]:
         return (self.value,)
@@ -80,8 +81,16 @@ class ValueMap(Transform):
     """
 
     type_name: ClassVar[str] = "ValueMap"
-    map: dict[str, Scalar] = Field(min_length=1)
-    default: Scalar | None = None
+    example: ClassVar[str] = (
+        "{type: ValueMap, map: {'1': DecisionMaker, '2': Employee, '3': Influencer}, "
+        "default: Employee}"
+    )
+    map: dict[str, Scalar] = Field(
+        min_length=1, description="source value → destination value ('': the value for blanks)"
+    )
+    default: Scalar | None = Field(
+        default=None, description="written for unmatched values and blanks; none: they fail"
+    )
 
     @field_validator("map", mode="before")
     @classmethod
@@ -127,7 +136,10 @@ class Truncate(Transform):
     """Cut text to the destination field's length (or to ``length`` when given)."""
 
     type_name: ClassVar[str] = "Truncate"
-    length: int | None = Field(default=None, gt=0)
+    example: ClassVar[str] = "{type: Truncate, length: 60}"
+    length: int | None = Field(
+        default=None, gt=0, description="characters kept; none: the destination field's length"
+    )
 
     def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
         limit = self.length or target.max_length
@@ -145,8 +157,9 @@ class Concatenate(Transform):
     """Join the value with other source fields' values, skipping blanks."""
 
     type_name: ClassVar[str] = "Concatenate"
-    fields: list[str] = Field(min_length=1)
-    separator: str = " "
+    example: ClassVar[str] = "{type: Concatenate, fields: [middlename, lastname], separator: ' '}"
+    fields: list[str] = Field(min_length=1, description="source fields appended, in order")
+    separator: str = Field(default=" ", description="written between the non-blank parts")
 
     def source_fields(self) -> tuple[str, ...]:
         return tuple(self.fields)
@@ -182,6 +195,7 @@ class Upper(Transform):
     """Upper-case text."""
 
     type_name: ClassVar[str] = "Upper"
+    example: ClassVar[str] = "Upper"
 
     def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
         return _text_step(str.upper)
@@ -192,6 +206,7 @@ class Lower(Transform):
     """Lower-case text."""
 
     type_name: ClassVar[str] = "Lower"
+    example: ClassVar[str] = "Lower"
 
     def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
         return _text_step(str.lower)
@@ -202,6 +217,7 @@ class Trim(Transform):
     """Strip leading and trailing whitespace."""
 
     type_name: ClassVar[str] = "Trim"
+    example: ClassVar[str] = "Trim"
 
     def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
         return _text_step(str.strip)
@@ -212,8 +228,9 @@ class Substring(Transform):
     """Characters ``start`` (0-based) up to ``start + length`` of the text."""
 
     type_name: ClassVar[str] = "Substring"
-    start: int = Field(default=0, ge=0)
-    length: int | None = Field(default=None, gt=0)
+    example: ClassVar[str] = "{type: Substring, start: 0, length: 10}"
+    start: int = Field(default=0, ge=0, description="first character kept, 0-based")
+    length: int | None = Field(default=None, gt=0, description="characters kept; none: to the end")
 
     def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
         start = self.start
@@ -229,8 +246,9 @@ class Split(Transform):
     """
 
     type_name: ClassVar[str] = "Split"
-    separator: str = Field(min_length=1)
-    index: int = 0
+    example: ClassVar[str] = "{type: Split, separator: ' ', index: -1}"
+    separator: str = Field(min_length=1, description="the text between parts")
+    index: int = Field(default=0, description="the part kept, 0-based; -1: the last")
 
     def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
         sep, index = self.separator, self.index
@@ -250,8 +268,11 @@ class DateFormat(Transform):
     """Rewrite a date/time: parse ISO 8601 (or ``input_format``), write it with ``format``."""
 
     type_name: ClassVar[str] = "DateFormat"
-    format: str = Field(min_length=1)
-    input_format: str | None = None
+    example: ClassVar[str] = "{type: DateFormat, format: '%Y-%m-%d'}"
+    format: str = Field(min_length=1, description="strftime format written, e.g. '%d.%m.%Y'")
+    input_format: str | None = Field(
+        default=None, description="strptime format read; none: ISO 8601"
+    )
 
     def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
         out_format, in_format = self.format, self.input_format

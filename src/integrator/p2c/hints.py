@@ -1,14 +1,30 @@
-"""What a person can do about a failed record: a fix, spelled out, for the usual causes."""
+"""What a person can do about a failed P2C record: a fix, spelled out, for the usual causes
+(the seed's missing decision-making role, countries, required fields, lengths, references)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from integrator.engine.history import RecordError
+__all__ = ["ErrorGroup", "FailedRecord", "group_errors", "hint_for"]
 
-__all__ = ["ErrorGroup", "group_errors", "hint_for"]
+
+class FailedRecord(Protocol):
+    """A failed record as the history keeps it (``integrator.engine.history.RecordError``)."""
+
+    @property
+    def task(self) -> str: ...
+    @property
+    def leg(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def field(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+
 
 _QUOTED = re.compile(r"'((?:[^']|'')*)'")
 
@@ -18,7 +34,7 @@ def _value(message: str) -> str | None:
     return match.group(1).replace("''", "'") if match else None
 
 
-def hint_for(error: RecordError, project_file: str | None = None) -> str | None:
+def hint_for(error: FailedRecord, project_file: str | None = None) -> str | None:
     """A fix for ``error`` in words, or ``None`` when there is no usual one."""
     field, message = error.field or "", error.message
     where = f" in {project_file}" if project_file else " in the project file"
@@ -67,10 +83,10 @@ class ErrorGroup:
 
 
 def group_errors(
-    errors: Sequence[RecordError], project_file: str | None = None
+    errors: Sequence[FailedRecord], project_file: str | None = None
 ) -> list[ErrorGroup]:
     """Group ``errors`` by task, leg, field and message, largest group first."""
-    groups: dict[tuple[str, str, str | None, str], list[RecordError]] = {}
+    groups: dict[tuple[str, str, str | None, str], list[FailedRecord]] = {}
     for error in errors:
         groups.setdefault((error.task, error.leg, error.field, error.message), []).append(error)
     result = [

@@ -1,0 +1,61 @@
+""" "New project": a project file copied from a shipped template or one the workspace saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from integrator.config.files import PROJECTS_DIR, project_text
+from integrator.config.workspace import Workspace
+from integrator.errors import ConfigError
+from integrator.templates.loader import TemplateEntry, shipped_template_texts
+
+__all__ = ["create_project"]
+
+_UNUSABLE = '/\\:*?"<>|'
+
+
+def create_project(
+    workspace: Workspace, name: str, template: str, connection_set: str = "default"
+) -> Path:
+    """Write ``projects/<name>.yaml``: the tasks, mappings and prerequisites of ``template``
+    (shipped or the workspace's own, case-insensitive), comments kept, bound to
+    ``connection_set``. Returns the new file's path.
+
+    Raises :class:`ConfigError` when ``name`` is taken (case-insensitive) or cannot be a file
+    name, when there is no such template (naming the known ones) or its file is invalid, or
+    when the workspace has no such connection set (naming the known ones).
+    """
+    project = name.strip()
+    if not project or project.startswith(".") or any(c in project for c in _UNUSABLE):
+        raise ConfigError(f'"{name}" cannot be a project name (no / \\ : * ? " < > |)')
+    taken = [n for n in workspace.project_files if n.casefold() == project.casefold()]
+    if taken:
+        raise ConfigError(
+            f'a project named "{taken[0]}" already exists ({workspace.project_files[taken[0]]})'
+        )
+    entry = _template_entry(workspace, template)
+    workspace.connection_set(connection_set)  # raises, naming the known ones
+    target = workspace.root / PROJECTS_DIR / f"{project}.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        project_text(_template_text(workspace, entry), entry.name, connection_set),
+        encoding="utf-8",
+    )
+    workspace.project_files[project] = f"{PROJECTS_DIR}/{target.name}"
+    return target
+
+
+def _template_entry(workspace: Workspace, name: str) -> TemplateEntry:
+    for entry in workspace.templates:
+        if entry.name.casefold() == name.strip().casefold():
+            if entry.template is None:
+                raise ConfigError(list(entry.problems))
+            return entry
+    known = ", ".join(f'"{e.name}"' for e in workspace.templates if e.template is not None)
+    raise ConfigError(f'no template named "{name}" (known: {known or "none"})')
+
+
+def _template_text(workspace: Workspace, entry: TemplateEntry) -> str:
+    if entry.shipped:
+        return shipped_template_texts()[entry.file.removeprefix("<shipped>/")]
+    return (workspace.root / entry.file).read_text(encoding="utf-8")
