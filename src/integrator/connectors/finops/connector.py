@@ -11,15 +11,17 @@ How it writes and filters is its dialect (:mod:`.dialect`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
-from integrator.connectors.finops.config import FinOpsConfig
+from integrator.connectors.finops.config import FinOpsConnection
 from integrator.connectors.finops.dialect import FinOpsDialect
 from integrator.connectors.finops.metadata import FinOpsMetadata, metadata_root
 from integrator.connectors.http.client import ODataClient
+from integrator.connectors.http.clients import open_client
 from integrator.connectors.http.connector import ODataConnector
 from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetadata
-from integrator.connectors.http.settings import ConnectorSettings
 
 __all__ = ["FinOpsConnector"]
 
@@ -27,36 +29,33 @@ __all__ = ["FinOpsConnector"]
 class FinOpsConnector(ODataConnector):
     """The connector protocol over an F&O OData root (``.../data/``)."""
 
-    def __init__(
-        self,
-        client: ODataClient,
-        settings: ConnectorSettings | None = None,
-        *,
-        cross_company: bool = True,
-        metadata_url: str | None = None,
-        string_lengths: bool = True,
-    ) -> None:
-        settings = settings or ConnectorSettings(page_size=10000)
-        super().__init__(client, settings, FinOpsDialect(settings, cross_company=cross_company))
-        self.cross_company = cross_company
+    def __init__(self, client: ODataClient, connection: FinOpsConnection | None = None) -> None:
+        """A connector over ``client`` with ``connection``'s paging, batching, company and
+        metadata settings (the defaults when ``None``); ``FinOpsConnection.open`` builds both."""
+        connection = connection or FinOpsConnection(url=str(client.base_url))
+        options = connection.finops
+        super().__init__(
+            client, connection, FinOpsDialect(connection, cross_company=options.cross_company)
+        )
+        self.cross_company = options.cross_company
         self.catalog = FinOpsMetadata(
             client,
-            metadata_url or metadata_root(str(client.base_url)),
-            string_lengths=string_lengths,
+            options.metadata_url or metadata_root(str(client.base_url)),
+            string_lengths=options.string_lengths,
         )
 
     @classmethod
-    def from_config(
-        cls, config: FinOpsConfig, *, transport: httpx.BaseTransport | None = None
+    def from_connection(
+        cls,
+        connection: FinOpsConnection,
+        root: Path | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
     ) -> FinOpsConnector:
-        """A connector for ``config`` (``transport`` replaces the network, for tests)."""
-        return cls(
-            config.client(transport),
-            config.settings(),
-            cross_company=config.cross_company,
-            metadata_url=config.metadata_url,
-            string_lengths=config.string_lengths,
-        )
+        """The connector ``connection`` configures: its client signs in, verifies TLS, times
+        out and retries as the connection says. Secrets are read now (files relative to
+        ``root``); ``transport`` replaces the network (tests). Raises ``ConfigError``."""
+        return cls(open_client(connection, root, transport=transport), connection)
 
     def metadata(self) -> ServiceMetadata:
         """The entities described so far (F&O is described entity by entity, from

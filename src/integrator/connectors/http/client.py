@@ -16,6 +16,7 @@ by default, an injectable transport). It has the whole job of sending and sendin
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -58,8 +59,8 @@ class ODataClient:
         *,
         auth: httpx.Auth | None = None,
         transport: httpx.BaseTransport | None = None,
-        verify: bool = True,
-        timeout: float = 120.0,
+        verify: bool | ssl.SSLContext = True,
+        timeout: float | httpx.Timeout = 120.0,
         budget: RequestBudget | None = None,
         retry: RetryPolicy | None = None,
         max_connections: int = 52,
