@@ -1,27 +1,63 @@
-"""What every connector's configuration shares: the base model of a connection, and the
-registration a connector package makes of its model and factory (see
-:mod:`integrator.connectors.registry`)."""
+"""What every connector's configuration shares: the base model of a connection, how one signs
+in (:class:`Auth`), and the registration a connector package makes of its model and factory
+(see :mod:`integrator.connectors.registry`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from integrator.secrets import SecretRef
 
 if TYPE_CHECKING:
     from integrator.connectors.base import Connector
 
-__all__ = ["ConnectionConfig", "ConnectorKind", "StrictModel", "http_url_problem"]
+__all__ = ["Auth", "ConnectionConfig", "ConnectorKind", "StrictModel", "http_url_problem"]
 
 
 class StrictModel(BaseModel):
     """A configuration model: unknown keys are errors, and a loaded value never changes."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Auth(StrictModel):
+    """How integrator signs in to a system.
+
+    ``none`` (the sandbox), ``token`` (a static bearer token), or ``client_credentials`` (an
+    Azure AD app: ``tenant_id``, ``client_id`` and ``client_secret``).
+    """
+
+    type: Literal["none", "token", "client_credentials"] = "none"
+    token: SecretRef | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretRef | None = None
+    #: OAuth scope; defaults to ``<url origin>/.default``
+    scope: str | None = None
+    #: Azure AD's sign-in host; defaults to ``https://login.microsoftonline.com``
+    authority: str | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_type(self) -> Auth:
+        needed = {
+            "none": (),
+            "token": ("token",),
+            "client_credentials": ("tenant_id", "client_id", "client_secret"),
+        }[self.type]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"auth type {self.type} needs {', '.join(missing)}")
+        allowed = {*needed, "type", "scope", "authority"} if self.type != "none" else {"type"}
+        extra = [name for name in self.model_fields_set if name not in allowed]
+        if extra:
+            raise ValueError(f"auth type {self.type} does not take {', '.join(sorted(extra))}")
+        return self
 
 
 class ConnectionConfig(StrictModel):

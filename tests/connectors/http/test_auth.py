@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from integrator.connectors.configuration import Auth
 from integrator.connectors.http.auth import ClientCredentialsAuth, Secret, StaticTokenAuth
 from integrator.connectors.http.clients import sign_in
-from integrator.connectors.http.connection import Auth
 from integrator.errors import ConfigError, RequestRejected
 from integrator.secrets import SecretRef
 

@@ -71,7 +71,10 @@ def test_the_yaml_keys_of_a_sql_connection_reach_the_connector() -> None:
         ({"url": "not a url"}, "not a database URL"),
         ({"url": "sqlite:///x.db", "sql": {"relations": [{"entity": "x"}]}}, "Field required"),
         ({"url": "sqlite:///x.db", "sql": {"watermark": {}}}, "Extra inputs"),
-        ({"url": "sqlite:///x.db", "auth": {"type": "none"}}, "Extra inputs"),
+        (
+            {"url": "sqlite:///x.db", "auth": {"type": "token", "token": {"env": "T"}}},
+            "sql.password",
+        ),
     ],
 )
 def test_a_bad_sql_connection_is_refused(yaml: dict[str, object], words: str) -> None:

@@ -20,14 +20,13 @@ from integrator.connectors.http.batch import BatchOperation, BatchPart, decode_b
 from integrator.connectors.http.budget import BudgetLimits, RequestBudget, shared_budget
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.clients import open_client
-from integrator.connectors.http.connection import Auth, Budget, HttpConnection, Retry, Timeouts
+from integrator.connectors.http.connection import Budget, HttpConnection, Retry, Timeouts
 from integrator.connectors.http.connector import ODataConnector
 from integrator.connectors.http.plans import WritePlan
 from integrator.connectors.http.retry import RetryPolicy
 from integrator.connectors.http.service import ODataService, ServiceDialect
 
 __all__ = [
-    "Auth",
     "BatchOperation",
     "BatchPart",
     "Budget",

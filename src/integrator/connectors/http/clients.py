@@ -9,10 +9,11 @@ from pathlib import Path
 
 import httpx
 
+from integrator.connectors.configuration import Auth
 from integrator.connectors.http.auth import ClientCredentialsAuth, NoAuth, Secret, StaticTokenAuth
 from integrator.connectors.http.budget import BudgetLimits, shared_budget
 from integrator.connectors.http.client import ODataClient
-from integrator.connectors.http.connection import Auth, HttpConnection
+from integrator.connectors.http.connection import HttpConnection
 from integrator.connectors.http.retry import RetryPolicy
 from integrator.errors import ConfigError
 

@@ -9,48 +9,16 @@ are (:class:`~integrator.secrets.SecretRef`).
 
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator
 
-from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
-
-from integrator.connectors.configuration import ConnectionConfig, StrictModel, http_url_problem
-from integrator.secrets import SecretRef
+from integrator.connectors.configuration import (
+    Auth,
+    ConnectionConfig,
+    StrictModel,
+    http_url_problem,
+)
 
 __all__ = ["Auth", "Budget", "HttpConnection", "Retry", "Timeouts"]
-
-
-class Auth(StrictModel):
-    """How integrator signs in to a system.
-
-    ``none`` (the sandbox), ``token`` (a static bearer token), or ``client_credentials`` (an
-    Azure AD app: ``tenant_id``, ``client_id`` and ``client_secret``).
-    """
-
-    type: Literal["none", "token", "client_credentials"] = "none"
-    token: SecretRef | None = None
-    tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret: SecretRef | None = None
-    #: OAuth scope; defaults to ``<url origin>/.default``
-    scope: str | None = None
-    #: Azure AD's sign-in host; defaults to ``https://login.microsoftonline.com``
-    authority: str | None = None
-
-    @model_validator(mode="after")
-    def _fields_match_type(self) -> Auth:
-        needed = {
-            "none": (),
-            "token": ("token",),
-            "client_credentials": ("tenant_id", "client_id", "client_secret"),
-        }[self.type]
-        missing = [name for name in needed if getattr(self, name) is None]
-        if missing:
-            raise ValueError(f"auth type {self.type} needs {', '.join(missing)}")
-        allowed = {*needed, "type", "scope", "authority"} if self.type != "none" else {"type"}
-        extra = [name for name in self.model_fields_set if name not in allowed]
-        if extra:
-            raise ValueError(f"auth type {self.type} does not take {', '.join(sorted(extra))}")
-        return self
 
 
 class Timeouts(StrictModel):

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, PositiveInt, field_validator
 from pydantic.dataclasses import dataclass
 from sqlalchemy.exc import ArgumentError
 
-from integrator.connectors.configuration import ConnectionConfig, StrictModel
+from integrator.connectors.configuration import Auth, ConnectionConfig, StrictModel
 from integrator.secrets import SecretRef
 
 __all__ = ["Relation", "SqlConnection", "SqlOptions"]
@@ -68,6 +68,8 @@ class SqlConnection(ConnectionConfig):
 
     kind: Literal["sql"] = "sql"
     url: str
+    #: ``{type: none}`` only: the database's password is ``sql.password``
+    auth: Auth = Auth()
     #: rows per page read
     page_size: PositiveInt = 5000
     #: records per upsert transaction
@@ -89,6 +91,13 @@ class SqlConnection(ConnectionConfig):
                 "url holds a password: remove it and set sql: {password: {env: VAR_NAME}}"
             )
         return url
+
+    @field_validator("auth")
+    @classmethod
+    def _no_sign_in(cls, auth: Auth) -> Auth:
+        if auth.type != "none":
+            raise ValueError("a sql connection takes its password in sql.password, not auth")
+        return auth
 
     def database_url(self, password: str | None = None) -> sa.URL:
         """The SQLAlchemy URL, with ``password`` (a resolved secret) filled in when given."""
