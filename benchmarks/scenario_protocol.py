@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from integrator.connectors.base import Connector, Record
-from integrator.connectors.dataverse import DataverseConnection, DataverseConnector
-from integrator.connectors.finops import FinOpsConnection, FinOpsConnector
+from integrator.connectors.dataverse import DataverseConnection
+from integrator.connectors.finops import FinOpsConnection
+from integrator.connectors.registry import open_connection
 from integrator.sandbox.stores.seed import seed_sales
 from integrator.sandbox.testing import SandboxHandle, running_sandbox
 
@@ -127,13 +128,11 @@ def run(contacts: int, *, throttle_rate: float = 0.0) -> dict[str, Any]:
         def connect(kind: str, entity: str, **settings: Any) -> Connector:
             connector: Connector
             if kind == "finops":
-                connector = FinOpsConnector.from_connection(
-                    FinOpsConnection(url=sandbox.finops, **common)
-                )
+                connector = open_connection(FinOpsConnection(url=sandbox.finops, **common))
             else:
                 url = sandbox.service_url(kind)
                 config = DataverseConnection(url=url, **common, **settings)
-                connector = DataverseConnector.from_connection(config)
+                connector = open_connection(config)
             connector.describe(entity)  # $metadata: once per connector, not measured
             opened.append(connector)
             return connector

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from integrator.connectors.dataverse import DataverseConnection, DataverseConnector
+from integrator.connectors.registry import open_connection
 from integrator.sandbox.testing import SandboxHandle
 
 MakeConnector = Callable[..., DataverseConnector]
@@ -26,7 +27,7 @@ def make_connector(sandbox: SandboxHandle) -> Iterator[MakeConnector]:
             "bulk_messages": "never",
             **config,
         }
-        connector = DataverseConnector.from_connection(
+        connector = open_connection(
             DataverseConnection(url=sandbox.service_url(service), **settings)
         )
         made.append(connector)

@@ -10,6 +10,7 @@ import pytest
 
 from integrator.connectors.base import Outcome, Record
 from integrator.connectors.finops import FinOpsConnection, FinOpsConnector
+from integrator.connectors.registry import open_connection
 from integrator.sandbox.testing import SandboxHandle
 
 KEY = ["dataAreaId", "CustomerAccount"]
@@ -46,9 +47,7 @@ def make_finops(sandbox: SandboxHandle) -> Iterator[Any]:
 
     def make(**config: Any) -> FinOpsConnector:
         settings: dict[str, Any] = {"retry": {"base_delay_seconds": 0.01, "attempts": 20}, **config}
-        connector = FinOpsConnector.from_connection(
-            FinOpsConnection(url=sandbox.finops, **settings)
-        )
+        connector = open_connection(FinOpsConnection(url=sandbox.finops, **settings))
         made.append(connector)
         return connector
 

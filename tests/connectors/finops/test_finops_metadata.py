@@ -15,6 +15,7 @@ import pytest
 from integrator.config import init_workspace
 from integrator.connectors.finops import FinOpsConnection, FinOpsConnector
 from integrator.connectors.finops.metadata import entity_from_public_entity, metadata_root
+from integrator.connectors.http.clients import open_client
 from integrator.connectors.registry import open_connection
 from integrator.errors import RequestRejected
 from integrator.sandbox.testing import SandboxHandle
@@ -40,9 +41,8 @@ def make_finops(sandbox: SandboxHandle) -> Iterator[Any]:
 
     def make(transport: httpx.BaseTransport | None = None, **config: Any) -> FinOpsConnector:
         settings: dict[str, Any] = {"retry": {"base_delay_seconds": 0.01}, **config}
-        connector = FinOpsConnector.from_connection(
-            FinOpsConnection(url=sandbox.finops, **settings), transport=transport
-        )
+        connection = FinOpsConnection(url=sandbox.finops, **settings)
+        connector = FinOpsConnector(open_client(connection, transport=transport), connection)
         made.append(connector)
         return connector
 

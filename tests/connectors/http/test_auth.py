@@ -99,18 +99,24 @@ def test_a_refused_token_names_the_client_and_reason_but_not_the_secret(
     assert SECRET not in caplog.text
 
 
+def _app_credentials(**extra: str) -> Auth:
+    """connections.yaml's ``auth: {type: client_credentials, ...}`` for app tenant-9/client-9,
+    its secret in the environment variable SALES_CLIENT_SECRET."""
+    return Auth(
+        type="client_credentials",
+        tenant_id="tenant-9",
+        client_id="client-9",
+        client_secret=SecretRef(env="SALES_CLIENT_SECRET"),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
 def test_missing_secrets_are_named_without_values(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("SALES_CLIENT_SECRET", raising=False)
-    auth = Auth(
-        type="client_credentials",
-        tenant_id="tenant",
-        client_id="client",
-        client_secret=SecretRef(env="SALES_CLIENT_SECRET"),
-    )
     with pytest.raises(ConfigError) as caught:
-        sign_in(auth, "https://org.crm.dynamics.com/api/data/v9.2/", tmp_path)
+        sign_in(_app_credentials(), "https://org.crm.dynamics.com/api/data/v9.2/", tmp_path)
     assert str(caught.value) == "the environment variable SALES_CLIENT_SECRET is not set"
 
     token = Auth(type="token", token=SecretRef(file="secrets/sales.token"))
@@ -120,12 +126,7 @@ def test_missing_secrets_are_named_without_values(
 
 def test_client_credentials_build_a_real_msal_app_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SALES_CLIENT_SECRET", SECRET)
-    config = Auth(
-        type="client_credentials",
-        tenant_id="tenant-9",
-        client_id="client-9",
-        client_secret=SecretRef(env="SALES_CLIENT_SECRET"),
-    )
+    config = _app_credentials()
 
     auth = sign_in(config, "https://org.crm.dynamics.com/api/")
 
@@ -138,11 +139,7 @@ def test_client_credentials_build_a_real_msal_app_lazily(monkeypatch: pytest.Mon
 
 def test_a_scope_and_an_authority_replace_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SALES_CLIENT_SECRET", SECRET)
-    config = Auth(
-        type="client_credentials",
-        tenant_id="tenant-9",
-        client_id="client-9",
-        client_secret=SecretRef(env="SALES_CLIENT_SECRET"),
+    config = _app_credentials(
         scope="https://other.crm.dynamics.com/.default",
         authority="https://login.microsoftonline.us",
     )
@@ -173,7 +170,8 @@ def test_static_token_is_sent_as_bearer_and_masked(tmp_path: Path) -> None:
 def test_errors_from_a_real_server_never_carry_the_token(
     sandbox: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from integrator.connectors.dataverse import DataverseConnection, DataverseConnector
+    from integrator.connectors.dataverse import DataverseConnection
+    from integrator.connectors.registry import open_connection
     from integrator.errors import IntegratorError
 
     caplog.set_level(logging.DEBUG)
@@ -181,7 +179,7 @@ def test_errors_from_a_real_server_never_carry_the_token(
     config = DataverseConnection(
         url=sandbox.sales, auth=Auth(type="token", token=SecretRef(env="SANDBOX_TOKEN"))
     )
-    connector = DataverseConnector.from_connection(config)
+    connector = open_connection(config)
     shown = [repr(connector), repr(config), repr(connector.client)]
     for bad in (
         lambda: connector.describe("nope"),

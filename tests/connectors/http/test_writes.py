@@ -12,6 +12,7 @@ import pytest
 
 from integrator.connectors.base import Outcome
 from integrator.connectors.dataverse import DataverseConnection, DataverseConnector
+from integrator.connectors.http.clients import open_client
 from integrator.errors import BadResponseError
 
 from .test_metadata import DATAVERSE_CSDL
@@ -51,7 +52,7 @@ def _connector(batch: object) -> DataverseConnector:
         return response
 
     config = DataverseConnection(url=ROOT, skip_unchanged=False, retry={"base_delay_seconds": 0.0})
-    return DataverseConnector.from_connection(config, transport=httpx.MockTransport(handler))
+    return DataverseConnector(open_client(config, transport=httpx.MockTransport(handler)), config)
 
 
 def test_a_server_that_stops_at_the_first_refusal_still_gets_every_good_record() -> None:

@@ -9,9 +9,6 @@ table offers them (:mod:`.bulk`) and as ``PATCH entityset(altkey='...')`` operat
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
-
-import httpx
 
 from integrator.connectors.base import Capabilities, ChangeBatch, EntityInfo
 from integrator.connectors.dataverse.bulk import BulkWriter
@@ -20,7 +17,6 @@ from integrator.connectors.dataverse.config import DataverseConnection
 from integrator.connectors.dataverse.dialect import DataverseDialect
 from integrator.connectors.dataverse.metadata import EntityDefinitionsReader, apply_definitions
 from integrator.connectors.http.client import ODataClient
-from integrator.connectors.http.clients import open_client
 from integrator.connectors.http.connector import ODataConnector
 from integrator.connectors.http.metadata import EntitySetMetadata
 from integrator.connectors.http.plans import WritePlan
@@ -34,7 +30,7 @@ class DataverseConnector(ODataConnector):
 
     def __init__(self, client: ODataClient, connection: DataverseConnection | None = None) -> None:
         """A connector over ``client`` with ``connection``'s paging, batching and bulk-message
-        settings (the defaults when ``None``); ``DataverseConnection.open`` builds both."""
+        settings (the defaults when ``None``); ``KIND``'s factory builds both."""
         connection = connection or DataverseConnection(url=str(client.base_url))
         super().__init__(client, connection, DataverseDialect(connection))
         self.capabilities = Capabilities(
@@ -47,19 +43,6 @@ class DataverseConnector(ODataConnector):
         )
         self._bulk = BulkWriter(self, connection.bulk_messages)
         self._definitions = EntityDefinitionsReader(client)
-
-    @classmethod
-    def from_connection(
-        cls,
-        connection: DataverseConnection,
-        root: Path | None = None,
-        *,
-        transport: httpx.BaseTransport | None = None,
-    ) -> DataverseConnector:
-        """The connector ``connection`` configures: its client signs in, verifies TLS, times
-        out and retries as the connection says. Secrets are read now (files relative to
-        ``root``); ``transport`` replaces the network (tests). Raises ``ConfigError``."""
-        return cls(open_client(connection, root, transport=transport), connection)
 
     def describe(self, entity: str) -> EntityInfo:
         """Fields, keys and lookups from ``$metadata``; required and read-only fields,

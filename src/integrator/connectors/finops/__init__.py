@@ -3,8 +3,9 @@
 from integrator.connectors.configuration import ConnectorKind
 from integrator.connectors.finops.config import FinOpsConnection, FinOpsOptions
 from integrator.connectors.finops.connector import FinOpsConnector
+from integrator.connectors.http.clients import odata_factory
 
 __all__ = ["KIND", "FinOpsConnection", "FinOpsConnector", "FinOpsOptions"]
 
 #: ``kind: finops``, as the registry lists it
-KIND = ConnectorKind(FinOpsConnection, FinOpsConnector.from_connection)
+KIND = ConnectorKind(FinOpsConnection, odata_factory(FinOpsConnector))

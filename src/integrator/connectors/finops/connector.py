@@ -11,15 +11,10 @@ How it writes and filters is its dialect (:mod:`.dialect`).
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import httpx
-
 from integrator.connectors.finops.config import FinOpsConnection
 from integrator.connectors.finops.dialect import FinOpsDialect
 from integrator.connectors.finops.metadata import FinOpsMetadata, metadata_root
 from integrator.connectors.http.client import ODataClient
-from integrator.connectors.http.clients import open_client
 from integrator.connectors.http.connector import ODataConnector
 from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetadata
 
@@ -31,7 +26,7 @@ class FinOpsConnector(ODataConnector):
 
     def __init__(self, client: ODataClient, connection: FinOpsConnection | None = None) -> None:
         """A connector over ``client`` with ``connection``'s paging, batching, company and
-        metadata settings (the defaults when ``None``); ``FinOpsConnection.open`` builds both."""
+        metadata settings (the defaults when ``None``); ``KIND``'s factory builds both."""
         connection = connection or FinOpsConnection(url=str(client.base_url))
         options = connection.finops
         super().__init__(
@@ -43,19 +38,6 @@ class FinOpsConnector(ODataConnector):
             options.metadata_url or metadata_root(str(client.base_url)),
             string_lengths=options.string_lengths,
         )
-
-    @classmethod
-    def from_connection(
-        cls,
-        connection: FinOpsConnection,
-        root: Path | None = None,
-        *,
-        transport: httpx.BaseTransport | None = None,
-    ) -> FinOpsConnector:
-        """The connector ``connection`` configures: its client signs in, verifies TLS, times
-        out and retries as the connection says. Secrets are read now (files relative to
-        ``root``); ``transport`` replaces the network (tests). Raises ``ConfigError``."""
-        return cls(open_client(connection, root, transport=transport), connection)
 
     def metadata(self) -> ServiceMetadata:
         """The entities described so far (F&O is described entity by entity, from

@@ -5,7 +5,9 @@ shared request budget and the retry policy, all as the connection says."""
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
@@ -17,9 +19,24 @@ from integrator.connectors.http.connection import HttpConnection
 from integrator.connectors.http.retry import RetryPolicy
 from integrator.errors import ConfigError
 
-__all__ = ["open_client", "sign_in", "tls_verification"]
+__all__ = ["odata_factory", "open_client", "sign_in", "tls_verification"]
 
 _AZURE_AD = "https://login.microsoftonline.com"
+
+Settings = TypeVar("Settings", bound=HttpConnection)
+Opened = TypeVar("Opened")
+
+
+def odata_factory(
+    connector: Callable[[ODataClient, Settings], Opened],
+) -> Callable[[Settings, Path | None], Opened]:
+    """The registry's factory for an OData connector class: a connection (and the workspace
+    folder its relative paths start from) → ``connector(its client, the connection)``."""
+
+    def open_connector(connection: Settings, root: Path | None = None) -> Opened:
+        return connector(open_client(connection, root), connection)
+
+    return open_connector
 
 
 def open_client(
