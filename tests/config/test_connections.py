@@ -131,7 +131,7 @@ def test_a_url_without_scheme_is_a_problem_naming_the_fix(workspace: Path) -> No
             "connections.yaml",
             line_containing(connections, "127.0.0.1:8700/sales"),
             "connection_sets.default.sales.url",
-            "url '127.0.0.1:8700/sales/api/data/v9.2/' is not an http(s) URL with a host "
+            "'127.0.0.1:8700/sales/api/data/v9.2/' is not an http(s) URL with a host "
             "(write it as 'http://127.0.0.1:8700/sales/api/data/v9.2/')",
         )
     ]
@@ -158,7 +158,7 @@ def test_a_sql_connection_keeps_its_password_out_of_the_url(workspace: Path) -> 
     (problem,) = _problems(workspace)
     assert problem.path == "connection_sets.default.finops.url"
     assert problem.message == (
-        "url holds a password: remove it and set sql: {password: {env: VAR_NAME}}"
+        "the URL holds a password: remove it and set sql: {password: {env: VAR_NAME}}"
     )
     assert "hunter2" not in f"{problem}"
 

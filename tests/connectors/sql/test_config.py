@@ -67,7 +67,7 @@ def test_the_yaml_keys_of_a_sql_connection_reach_the_connector() -> None:
 @pytest.mark.parametrize(
     ("yaml", "words"),
     [
-        ({"url": "postgresql://app:pw@db/x"}, "url holds a password"),
+        ({"url": "postgresql://app:pw@db/x"}, "the URL holds a password"),
         ({"url": "not a url"}, "not a database URL"),
         ({"url": "sqlite:///x.db", "sql": {"relations": [{"entity": "x"}]}}, "Field required"),
         ({"url": "sqlite:///x.db", "sql": {"watermark": {}}}, "Extra inputs"),

@@ -81,7 +81,7 @@ class HttpConnection(ConnectionConfig):
     def _absolute(cls, url: str) -> str:
         problem = http_url_problem(url)
         if problem is not None:
-            raise ValueError(f"url {problem}")
+            raise ValueError(problem)
         return url
 
     @field_validator("verify")

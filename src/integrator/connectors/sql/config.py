@@ -83,12 +83,12 @@ class SqlConnection(ConnectionConfig):
             parsed = sa.make_url(url)
         except ArgumentError:
             raise ValueError(
-                "url is not a database URL (e.g. sqlite:///staging.db or "
+                "not a database URL (e.g. sqlite:///staging.db or "
                 "postgresql+psycopg://user@host/db)"
             ) from None
         if parsed.password is not None:
             raise ValueError(
-                "url holds a password: remove it and set sql: {password: {env: VAR_NAME}}"
+                "the URL holds a password: remove it and set sql: {password: {env: VAR_NAME}}"
             )
         return url
 
