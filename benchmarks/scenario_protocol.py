@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from integrator.connectors.base import Connector, Record
-from integrator.connectors.dataverse import DataverseConfig, DataverseConnector
-from integrator.connectors.finops import FinOpsConfig, FinOpsConnector
+from integrator.connectors.dataverse import DataverseConnection
+from integrator.connectors.finops import FinOpsConnection
+from integrator.connectors.registry import open_connection
 from integrator.sandbox.stores.seed import seed_sales
 from integrator.sandbox.testing import SandboxHandle, running_sandbox
 
@@ -121,17 +122,17 @@ def run(contacts: int, *, throttle_rate: float = 0.0) -> dict[str, Any]:
     """Measure requests per 1000 records and records/s for reads and upserts of ``contacts``."""
     with tempfile.TemporaryDirectory() as scratch, running_sandbox(Path(scratch)) as sandbox:
         seed_sales(sandbox.data_dir, accounts=max(contacts // 10, 1), contacts=contacts)
-        common: dict[str, Any] = {"base_delay_seconds": 0.05, "max_attempts": 30}
+        common: dict[str, Any] = {"retry": {"base_delay_seconds": 0.05, "attempts": 30}}
         opened: list[Connector] = []
 
         def connect(kind: str, entity: str, **settings: Any) -> Connector:
             connector: Connector
             if kind == "finops":
-                connector = FinOpsConnector.from_config(FinOpsConfig(url=sandbox.finops, **common))
+                connector = open_connection(FinOpsConnection(url=sandbox.finops, **common))
             else:
                 url = sandbox.service_url(kind)
-                config = DataverseConfig(url=url, **common, **settings)
-                connector = DataverseConnector.from_config(config)
+                config = DataverseConnection(url=url, **common, **settings)
+                connector = open_connection(config)
             connector.describe(entity)  # $metadata: once per connector, not measured
             opened.append(connector)
             return connector

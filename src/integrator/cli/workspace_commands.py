@@ -17,7 +17,8 @@ from integrator.config import (
     load_workspace,
     save_project_as_template,
 )
-from integrator.errors import IntegratorError
+from integrator.connectors.configuration import http_url_problem
+from integrator.errors import ConfigError, IntegratorError
 from integrator.templates import list_templates
 
 __all__ = ["template_app"]
@@ -64,6 +65,8 @@ def init_command(
 
     Example: integrator init ./p2c --sandbox http://127.0.0.1:8700
     """
+    if (problem := http_url_problem(sandbox)) is not None:
+        raise ConfigError(f"--sandbox {problem}")
     root = init_workspace(workspace, sandbox, direct=direct)
     ws = load_workspace(root)
     systems = "Sales and F&O, direct" if direct else "Sales, CDS and F&O"

@@ -2,7 +2,6 @@
 with file and line in every problem, and validated against the systems' metadata."""
 
 from integrator.config.models import (
-    Auth,
     Connection,
     ConnectionSet,
     ConnectionsFile,
@@ -12,7 +11,6 @@ from integrator.config.models import (
     Schedule,
     WorkspaceSettings,
 )
-from integrator.config.secrets import SecretRef
 from integrator.config.validate import Describe, check_workspace, validate_workspace
 from integrator.config.workspace import (
     HISTORY_FILE,
@@ -22,10 +20,10 @@ from integrator.config.workspace import (
     load_workspace,
     save_project_as_template,
 )
+from integrator.secrets import SecretRef
 
 __all__ = [
     "HISTORY_FILE",
-    "Auth",
     "Connection",
     "ConnectionSet",
     "ConnectionsFile",

@@ -1,4 +1,6 @@
-"""Connectors: one protocol, one sub-package per kind of system (dataverse/, finops/, sql/)."""
+"""Connectors: one protocol (:mod:`.base`), one sub-package per kind of system (``dataverse/``,
+``finops/``, ``sql/``), each owning its connections.yaml schema (``config.py``) and registered
+in :mod:`.registry`."""
 
 from integrator.connectors.base import (
     Capabilities,

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import make_url
 
-from integrator.config.models import Connection, ConnectionSet
+from integrator.config.models import ConnectionSet
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import Connector
+from integrator.connectors.registry import Connection, open_connection
 from integrator.errors import ConfigError
 
 __all__ = ["ConnectorFactory", "ConnectorPool", "history_url", "open_connector"]
@@ -17,39 +18,10 @@ ConnectorFactory = Callable[[str, Connection, Workspace], Connector]
 
 
 def open_connector(system: str, connection: Connection, workspace: Workspace) -> Connector:
-    """A connector for ``connection`` (kind ``dataverse``, ``finops`` or ``sql``)."""
-    if connection.kind == "sql":
-        return _sql_connector(connection, workspace)
-    from integrator.connectors.factory import open_http_connector
-
-    return open_http_connector(system, connection, workspace.root)
-
-
-def _sql_connector(connection: Connection, workspace: Workspace) -> Connector:
-    from integrator.connectors.sql import SqlConnector
-    from integrator.connectors.sql.config import SqlConfig
-
-    sizes = {
-        name: value
-        for name in ("page_size", "batch_size")
-        if (value := getattr(connection, name)) is not None
-    }
-    options = connection.sql
-    if options is None:
-        return SqlConnector(SqlConfig.from_url(connection.url, **sizes))
-    password = (
-        options.password.resolve(workspace.root).get_secret_value() if options.password else None
-    )
-    config = SqlConfig.from_url(
-        connection.url,
-        password=password,
-        schema=options.db_schema,
-        watermarks=dict(options.watermarks),
-        relations=options.relations,
-        case_insensitive_filters=options.case_insensitive_filters,
-        **sizes,
-    )
-    return SqlConnector(config)
+    """The connector ``connection`` configures (any kind the registry lists), for ``system``;
+    secrets are read now, from where the connection names them (files relative to the
+    workspace). Raises ``ConfigError`` when one cannot be read."""
+    return open_connection(connection, workspace.root)
 
 
 class ConnectorPool:

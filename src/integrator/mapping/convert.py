@@ -14,12 +14,11 @@ from datetime import date, datetime
 from typing import Any
 
 from integrator.connectors.base import FieldInfo, FieldType
+from integrator.connectors.values import as_boolean
 
 __all__ = ["ConversionFailed", "can_convert", "column_converter", "convert_value"]
 
 _NONE = type(None)
-_TRUE = {"true", "yes", "1", "y", "on"}
-_FALSE = {"false", "no", "0", "n", "off"}
 
 #: source type -> destination types a value of it can become (checked before a run)
 _CONVERTIBLE: dict[str, frozenset[str]] = {
@@ -184,17 +183,10 @@ def _to_decimal(value: Any, field: FieldInfo) -> float | int:
 
 
 def _to_boolean(value: Any, field: FieldInfo) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().casefold()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-    raise _fail(value, "true/false")
+    result = as_boolean(value)
+    if result is None:
+        raise _fail(value, "true/false")
+    return result
 
 
 def _to_enum(value: Any, field: FieldInfo) -> Any:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from integrator.connectors.base import EntityInfo
 from integrator.connectors.sql import SqlConnector
-from integrator.connectors.sql.config import Relation, SqlConfig
+from integrator.connectors.sql.config import Relation, SqlConnection
 from integrator.connectors.sql.connector import create_engine
 from integrator.sandbox.schema import Service
 from integrator.sandbox.stores import SERVICES
@@ -48,20 +48,23 @@ def _relations(service: Service) -> tuple[Relation, ...]:
     return tuple(relations)
 
 
-def sql_config(data_dir: Path | str, service: str, **options: Any) -> SqlConfig:
-    """The SQL connection config for one of the sandbox's stores in ``data_dir``."""
+def sql_config(data_dir: Path | str, service: str, **options: Any) -> SqlConnection:
+    """The SQL connection for one of the sandbox's stores in ``data_dir``; ``options`` are
+    ``page_size``, ``batch_size`` and :class:`~integrator.connectors.sql.config.SqlOptions`
+    fields."""
     described = SERVICES[service]
     watermarks = {
         s.table: "versionnumber" for s in described.entity_sets if s.column("versionnumber")
     }
     path = Path(data_dir) / described.database
-    return SqlConfig.from_url(
-        f"sqlite:///{path}",
-        watermarks=watermarks,
-        relations=_relations(described),
-        case_insensitive_filters=described.flavor == "dataverse",
+    sizes = {name: options.pop(name) for name in ("page_size", "batch_size") if name in options}
+    sql = {
+        "watermarks": watermarks,
+        "relations": _relations(described),
+        "case_insensitive_filters": described.flavor == "dataverse",
         **options,
-    )
+    }
+    return SqlConnection.model_validate({"url": f"sqlite:///{path}", "sql": sql, **sizes})
 
 
 class SandboxSqlConnector(SqlConnector):
@@ -69,12 +72,12 @@ class SandboxSqlConnector(SqlConnector):
     does: SQLite's STRICT tables keep no lengths or enum members, the service description does.
     """
 
-    def __init__(self, service: Service, config: SqlConfig) -> None:
-        engine = create_engine(config)
+    def __init__(self, service: Service, connection: SqlConnection) -> None:
+        engine = create_engine(connection.database_url(), connection.sql)
         # the store files' NOCASE indexes are ordered by the sandbox's Unicode collation: every
         # connection that reads or writes them must compare the same way
         sa.event.listen(engine, "connect", lambda conn, _record: register_text_functions(conn))
-        super().__init__(config, engine=engine)
+        super().__init__(connection, engine=engine)
         self.service = service
 
     def describe(self, entity: str) -> EntityInfo:

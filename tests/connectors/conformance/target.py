@@ -52,8 +52,12 @@ class ConformanceTarget(ABC):
     key: tuple[str, ...]
     #: the fields the suite writes and reads (the key included)
     fields: tuple[str, ...]
+    #: the text field that is often empty (and holds ``Paris`` and ``Lyon`` sometimes)
+    nullable: str
     #: strings compare without regard to case in ``$filter`` (Dataverse), or not (SQL)
     case_insensitive: bool = False
+    #: the system stores ``""`` and null as one value (Dataverse, F&O), or apart (SQL)
+    blank_is_null: bool = False
     #: ``read_changes`` works for the entity (watermark or change tracking)
     supports_changes: bool = True
     #: :meth:`faults` can inject throttling and server errors (HTTP targets)

@@ -110,6 +110,27 @@ def test_changing_one_record_reports_exactly_one_update(target: ConformanceTarge
     )
 
 
+def test_an_empty_string_over_null_changes_only_what_keeps_them_apart(
+    target: ConformanceTarget,
+) -> None:
+    empty = [target.record(i) for i in range(0, 100, 5)]
+    assert {r[target.nullable] for r in empty} == {None}, "record(5n) must leave it empty"
+    connector = target.connector()
+    _upsert_all(connector, target, empty)
+
+    blanked = [{**r, target.nullable: ""} for r in empty]
+    to_blank = _upsert_all(connector, target, blanked)
+    back_to_null = _upsert_all(connector, target, empty)
+
+    if target.blank_is_null:  # one value to the system: nothing to write, either way
+        assert {r.outcome for r in to_blank + back_to_null} == {Outcome.UNCHANGED}
+    else:  # two values: each way is a change, and it is stored
+        assert {r.outcome for r in to_blank + back_to_null} == {Outcome.UPDATED}
+        _upsert_all(connector, target, blanked)
+        stored = {r[target.nullable] for r in _read_all(connector, target)}
+        assert stored == {""}
+
+
 def test_bad_records_fail_alone_and_the_rest_is_written(target: ConformanceTarget) -> None:
     good = [target.record(i) for i in range(400)]
     bad = target.bad_records()

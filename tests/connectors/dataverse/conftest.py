@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from integrator.connectors.dataverse import DataverseConfig, DataverseConnector
+from integrator.connectors.dataverse import DataverseConnection, DataverseConnector
+from integrator.connectors.registry import open_connection
 from integrator.sandbox.testing import SandboxHandle
 
 MakeConnector = Callable[..., DataverseConnector]
@@ -22,13 +23,12 @@ def make_connector(sandbox: SandboxHandle) -> Iterator[MakeConnector]:
 
     def make(service: str = "sales", **config: Any) -> DataverseConnector:
         settings: dict[str, Any] = {
-            "base_delay_seconds": 0.01,
-            "max_attempts": 20,
+            "retry": {"base_delay_seconds": 0.01, "attempts": 20},
             "bulk_messages": "never",
             **config,
         }
-        connector = DataverseConnector.from_config(
-            DataverseConfig(url=sandbox.service_url(service), **settings)
+        connector = open_connection(
+            DataverseConnection(url=sandbox.service_url(service), **settings)
         )
         made.append(connector)
         return connector

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from integrator.config.models import Connection
 from integrator.connectors.base import Outcome
 from integrator.connectors.dataverse import DataverseConnector
-from integrator.connectors.factory import open_http_connector
+from integrator.connectors.registry import open_connection
 from integrator.sandbox.testing import SandboxHandle
 
+from ..connections import connection as parse
 from .conftest import MakeConnector
 from .helpers import KEY, contacts, read_all
 
@@ -194,8 +194,8 @@ def test_a_message_refused_for_every_record_is_not_used_again(
 
 
 def test_a_connection_can_turn_bulk_messages_off(sandbox: SandboxHandle, tmp_path: Path) -> None:
-    connection = Connection(kind="dataverse", url=sandbox.sales, bulk_messages="never")
-    sales = open_http_connector("Sales", connection, tmp_path)
+    connection = parse(kind="dataverse", url=sandbox.sales, bulk_messages="never")
+    sales = open_connection(connection, tmp_path)
     assert isinstance(sales, DataverseConnector)
     try:
         sales.describe("contacts")
@@ -207,4 +207,4 @@ def test_a_connection_can_turn_bulk_messages_off(sandbox: SandboxHandle, tmp_pat
     total, operations, _ = _requests(sandbox)
     assert total == 2 and operations == {"PATCH": 10}  # a read and a $batch, no catalogue
     with pytest.raises(ValidationError, match="bulk_messages"):
-        Connection(kind="dataverse", url=sandbox.sales, bulk_messages="sometimes")  # type: ignore[arg-type]
+        parse(kind="dataverse", url=sandbox.sales, bulk_messages="sometimes")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from integrator.config import init_workspace, load_workspace, validate_workspace
 from integrator.connectors.base import EntityInfo
-from integrator.connectors.dataverse import DataverseConfig, DataverseConnector
-from integrator.connectors.finops import FinOpsConfig, FinOpsConnector
+from integrator.connectors.dataverse import DataverseConnection, DataverseConnector
+from integrator.connectors.finops import FinOpsConnection
+from integrator.connectors.registry import open_connection
 from integrator.errors import RequestRejected
 from integrator.mapping import MappingRow, check_rows
 from integrator.mapping.convert import column_converter
@@ -92,10 +93,10 @@ def test_validation_against_live_definitions(sandbox: SandboxHandle, tmp_path: P
     """The shipped projects validate against the connectors; a required CDS column left
     without a source or a default is a problem."""
     dataverse = {
-        name: DataverseConnector.from_config(DataverseConfig(url=sandbox.service_url(name)))
+        name: open_connection(DataverseConnection(url=sandbox.service_url(name)))
         for name in ("sales", "cds")
     }
-    finops = FinOpsConnector.from_config(FinOpsConfig(url=sandbox.service_url("finops")))
+    finops = open_connection(FinOpsConnection(url=sandbox.service_url("finops")))
 
     def describe(system: str, entity: str) -> EntityInfo | None:
         connector = finops if system == "finops" else dataverse[system]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from integrator.connectors.dataverse import DataverseConfig, DataverseConnector
+from integrator.connectors.dataverse import DataverseConnection, DataverseConnector
+from integrator.connectors.http.clients import open_client
 from integrator.errors import BadResponseError, RequestRejected
 from integrator.sandbox.stores.seed import seed_sales
 from integrator.sandbox.testing import SandboxHandle
@@ -114,9 +115,9 @@ def test_a_server_answering_html_gets_a_clear_error(sales: DataverseConnector) -
     def html(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, text="<html><body>Sign in to your account</body></html>")
 
-    broken = DataverseConnector.from_config(
-        DataverseConfig(url="http://127.0.0.1:9/api/data/v9.2/"),
-        transport=httpx.MockTransport(html),
+    connection = DataverseConnection(url="http://127.0.0.1:9/api/data/v9.2/")
+    broken = DataverseConnector(
+        open_client(connection, transport=httpx.MockTransport(html)), connection
     )
     with pytest.raises(BadResponseError) as caught:
         broken.describe("contacts")

@@ -210,8 +210,9 @@ def test_client_budget_keeps_under_the_service_protection_limit(
     # budget of 5 a second, 2 at once (a margin: the server counts a request from its arrival
     # to the end of its answer, the client from sending to receiving).
     sandbox.set_faults(budget_requests=8, budget_window_seconds=1.0, budget_concurrent=3)
-    sales = make_connector(max_requests=5, window_seconds=1.0, max_concurrent=2, batch_size=100)
-    other = make_connector(max_requests=5, window_seconds=1.0, max_concurrent=2, batch_size=100)
+    budget = {"requests": 5, "window_seconds": 1.0, "concurrent": 2}
+    sales = make_connector(budget=budget, batch_size=100)
+    other = make_connector(budget=budget, batch_size=100)
     assert sales.client.budget is other.client.budget
 
     sales.upsert("contacts", contacts(600), key=KEY)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from integrator.connectors.base import Outcome, Record
-from integrator.connectors.finops import FinOpsConfig, FinOpsConnector
+from integrator.connectors.finops import FinOpsConnection, FinOpsConnector
+from integrator.connectors.registry import open_connection
 from integrator.sandbox.testing import SandboxHandle
 
 KEY = ["dataAreaId", "CustomerAccount"]
@@ -45,8 +46,8 @@ def make_finops(sandbox: SandboxHandle) -> Iterator[Any]:
     made: list[FinOpsConnector] = []
 
     def make(**config: Any) -> FinOpsConnector:
-        settings: dict[str, Any] = {"base_delay_seconds": 0.01, "max_attempts": 20, **config}
-        connector = FinOpsConnector.from_config(FinOpsConfig(url=sandbox.finops, **settings))
+        settings: dict[str, Any] = {"retry": {"base_delay_seconds": 0.01, "attempts": 20}, **config}
+        connector = open_connection(FinOpsConnection(url=sandbox.finops, **settings))
         made.append(connector)
         return connector
 
@@ -146,7 +147,7 @@ def test_cross_company_reads_every_company_and_without_it_only_the_default(
 ) -> None:
     everywhere: FinOpsConnector = make_finops()
     everywhere.upsert("CustomersV2", _customers(4) + _customers(3, company="demf"), key=KEY)
-    default_only: FinOpsConnector = make_finops(cross_company=False)
+    default_only: FinOpsConnector = make_finops(finops={"cross_company": False})
 
     assert Counter(r["dataAreaId"] for r in _read(everywhere)) == {"usmf": 4, "demf": 3}
     assert Counter(r["dataAreaId"] for r in _read(default_only)) == {"usmf": 4}

@@ -13,12 +13,14 @@ import httpx
 import pytest
 
 from integrator.config import init_workspace
-from integrator.config.models import Connection
-from integrator.connectors.factory import open_http_connector
-from integrator.connectors.finops import FinOpsConfig, FinOpsConnector
+from integrator.connectors.finops import FinOpsConnection, FinOpsConnector
 from integrator.connectors.finops.metadata import entity_from_public_entity, metadata_root
+from integrator.connectors.http.clients import open_client
+from integrator.connectors.registry import open_connection
 from integrator.errors import RequestRejected
 from integrator.sandbox.testing import SandboxHandle
+
+from ..connections import connection as parse
 
 
 class RecordingTransport(httpx.HTTPTransport):
@@ -38,10 +40,9 @@ def make_finops(sandbox: SandboxHandle) -> Iterator[Any]:
     made: list[FinOpsConnector] = []
 
     def make(transport: httpx.BaseTransport | None = None, **config: Any) -> FinOpsConnector:
-        settings: dict[str, Any] = {"base_delay_seconds": 0.01, **config}
-        connector = FinOpsConnector.from_config(
-            FinOpsConfig(url=sandbox.finops, **settings), transport=transport
-        )
+        settings: dict[str, Any] = {"retry": {"base_delay_seconds": 0.01}, **config}
+        connection = FinOpsConnection(url=sandbox.finops, **settings)
+        connector = FinOpsConnector(open_client(connection, transport=transport), connection)
         made.append(connector)
         return connector
 
@@ -102,7 +103,7 @@ def test_describe_costs_one_request_per_entity_and_enum_and_one_metadata_per_run
 
 def test_without_string_lengths_no_csdl_is_fetched(make_finops: Any) -> None:
     transport = RecordingTransport()
-    info = make_finops(transport, string_lengths=False).describe("CustomersV2")
+    info = make_finops(transport, finops={"string_lengths": False}).describe("CustomersV2")
 
     assert not any("$metadata" in path for path in transport.sent)
     assert len(transport.sent) == 3
@@ -185,8 +186,8 @@ def test_a_mandatory_field_the_project_leaves_unmapped_is_a_configuration_error(
 def test_a_workspace_connection_can_turn_string_lengths_off(
     tmp_path: Path, sandbox: SandboxHandle
 ) -> None:
-    connection = Connection(kind="finops", url=sandbox.finops, finops={"string_lengths": False})
-    connector = open_http_connector("finops", connection, tmp_path)
+    connection = parse(kind="finops", url=sandbox.finops, finops={"string_lengths": False})
+    connector = open_connection(connection, tmp_path)
     try:
         sandbox.reset_request_counts()
         info = connector.describe("CustomersV2")
@@ -205,8 +206,6 @@ def test_a_workspace_connection_can_turn_string_lengths_off(
 )
 def test_finops_options_are_checked(options: dict[str, Any], words: str) -> None:
     with pytest.raises(ValueError, match=words):
-        Connection(
-            kind="finops", url="https://contoso.operations.dynamics.com/data/", finops=options
-        )
-    with pytest.raises(ValueError, match="kind finops"):
-        Connection(kind="dataverse", url="https://contoso.crm.dynamics.com/", finops={})
+        parse(kind="finops", url="https://contoso.operations.dynamics.com/data/", finops=options)
+    with pytest.raises(ValueError, match="finops"):
+        parse(kind="dataverse", url="https://contoso.crm.dynamics.com/", finops={})

@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 
 from integrator.connectors.base import Connector, Record
-from integrator.connectors.dataverse import DataverseConfig, DataverseConnector
-from integrator.connectors.finops import FinOpsConfig, FinOpsConnector
+from integrator.connectors.dataverse import DataverseConnection
+from integrator.connectors.finops import FinOpsConnection
 from integrator.connectors.http.batch import BatchOperation, decode_batch, encode_batch
 from integrator.connectors.http.keys import key_path
+from integrator.connectors.registry import open_connection
 from integrator.sandbox.testing import SandboxHandle, running_sandbox
 
 from ..conformance.target import AWKWARD_TEXT, BadRecord, ConformanceTarget, FaultKind
@@ -23,7 +24,7 @@ from ..conformance.target import AWKWARD_TEXT, BadRecord, ConformanceTarget, Fau
 __all__ = ["DataverseTarget", "FinOpsTarget", "dataverse_target", "finops_target"]
 
 _CITIES = ("Paris", "Lyon", "D'Arcy", "Salt & Pepper", "Berlin", "Oslo", "paris")
-_FAST_RETRIES: dict[str, Any] = {"base_delay_seconds": 0.01, "max_attempts": 30}
+_FAST_RETRIES: dict[str, Any] = {"retry": {"base_delay_seconds": 0.01, "attempts": 30}}
 
 
 def _text(number: int) -> str:
@@ -52,6 +53,7 @@ def _text_filters(text: str, nullable: str) -> list[str]:
 class _SandboxTarget(ConformanceTarget):
     case_insensitive = True
     supports_faults = True
+    blank_is_null = True
     service: str
 
     def __init__(self, sandbox: SandboxHandle) -> None:
@@ -109,6 +111,7 @@ class DataverseTarget(_SandboxTarget):
     service = "sales"
     entity = "contacts"
     key = ("msdynce_contactnumber",)
+    nullable = "address1_city"
     fields = (
         "msdynce_contactnumber",
         "lastname",
@@ -119,10 +122,10 @@ class DataverseTarget(_SandboxTarget):
 
     def connector(self, *, page_size: int | None = None) -> Connector:
         """A Dataverse connector to the sandbox's Sales."""
-        config = DataverseConfig(
+        config = DataverseConnection(
             url=self.sandbox.sales, page_size=page_size or 5000, **_FAST_RETRIES
         )
-        return DataverseConnector.from_config(config)
+        return open_connection(config)
 
     def record(self, number: int) -> Record:
         """Contact ``number``: role 1-3, active one time in four, city empty one in five."""
@@ -184,6 +187,7 @@ class FinOpsTarget(_SandboxTarget):
     service = "finops"
     entity = "CustomersV2"
     key = ("dataAreaId", "CustomerAccount")
+    nullable = "AddressCity"
     fields = (
         "dataAreaId",
         "CustomerAccount",
@@ -197,10 +201,10 @@ class FinOpsTarget(_SandboxTarget):
 
     def connector(self, *, page_size: int | None = None) -> Connector:
         """An F&O connector to the sandbox, across companies."""
-        config = FinOpsConfig(
+        config = FinOpsConnection(
             url=self.sandbox.finops, page_size=page_size or 10000, **_FAST_RETRIES
         )
-        return FinOpsConnector.from_config(config)
+        return open_connection(config)
 
     def record(self, number: int) -> Record:
         """Customer ``number`` in usmf or demf, group 10/20/30, city empty one in five."""

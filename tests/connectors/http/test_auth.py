@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from integrator.connectors.configuration import Auth
 from integrator.connectors.http.auth import ClientCredentialsAuth, Secret, StaticTokenAuth
 from integrator.connectors.http.client import ODataClient
-from integrator.connectors.http.config import AuthConfig
+from integrator.connectors.http.clients import sign_in
 from integrator.errors import ConfigError, CredentialsRefused, SystemUnreachable
+from integrator.secrets import SecretRef
 
 SECRET = "s3cr3t-Value~xyz"
 
@@ -133,39 +136,61 @@ def test_azure_ad_out_of_reach_is_named_with_its_authority() -> None:
     )
 
 
-def test_missing_environment_variables_are_named_without_values(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("AZURE_TENANT_ID", "tenant")
-    monkeypatch.delenv("AZURE_CLIENT_ID", raising=False)
-    monkeypatch.delenv("AZURE_CLIENT_SECRET", raising=False)
+def _app_credentials(**extra: str) -> Auth:
+    """connections.yaml's ``auth: {type: client_credentials, ...}`` for app tenant-9/client-9,
+    its secret in the environment variable SALES_CLIENT_SECRET."""
+    return Auth(
+        type="client_credentials",
+        tenant_id="tenant-9",
+        client_id="client-9",
+        client_secret=SecretRef(env="SALES_CLIENT_SECRET"),
+        **extra,  # type: ignore[arg-type]
+    )
 
+
+def test_missing_secrets_are_named_without_values(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SALES_CLIENT_SECRET", raising=False)
     with pytest.raises(ConfigError) as caught:
-        AuthConfig(mode="client_credentials").build("https://org.crm.dynamics.com/api/data/v9.2/")
+        sign_in(_app_credentials(), "https://org.crm.dynamics.com/api/data/v9.2/", tmp_path)
+    assert str(caught.value) == "the environment variable SALES_CLIENT_SECRET is not set"
 
-    assert "AZURE_CLIENT_ID" in str(caught.value) and "AZURE_CLIENT_SECRET" in str(caught.value)
-    assert "tenant" not in str(caught.value).replace("AZURE_TENANT_ID", "")
+    token = Auth(type="token", token=SecretRef(file="secrets/sales.token"))
+    with pytest.raises(ConfigError, match=r"cannot read the secret file .*secrets/sales.token"):
+        sign_in(token, "https://org.crm.dynamics.com/api/data/v9.2/", tmp_path)
 
 
-def test_client_credentials_from_environment_build_a_real_msal_app_lazily(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("AZURE_TENANT_ID", "tenant-9")
-    monkeypatch.setenv("AZURE_CLIENT_ID", "client-9")
-    monkeypatch.setenv("AZURE_CLIENT_SECRET", SECRET)
+def test_client_credentials_build_a_real_msal_app_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SALES_CLIENT_SECRET", SECRET)
+    config = _app_credentials()
 
-    auth = AuthConfig(mode="client_credentials").build("https://org.crm.dynamics.com/api/")
+    auth = sign_in(config, "https://org.crm.dynamics.com/api/")
 
     assert isinstance(auth, ClientCredentialsAuth)
     assert auth.scopes == ["https://org.crm.dynamics.com/.default"]
     assert auth.authority == "https://login.microsoftonline.com/tenant-9"
     assert auth.identity == "aad:tenant-9:client-9"
-    assert SECRET not in repr(auth)
+    assert SECRET not in repr(auth) and SECRET not in repr(config)
 
 
-def test_static_token_is_sent_as_bearer_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SANDBOX_TOKEN", SECRET)
-    auth = AuthConfig(mode="token", token_env="SANDBOX_TOKEN").build("http://127.0.0.1/")
+def test_a_scope_and_an_authority_replace_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SALES_CLIENT_SECRET", SECRET)
+    config = _app_credentials(
+        scope="https://other.crm.dynamics.com/.default",
+        authority="https://login.microsoftonline.us",
+    )
+
+    auth = sign_in(config, "https://org.crm.dynamics.com/api/")
+
+    assert isinstance(auth, ClientCredentialsAuth)
+    assert auth.scopes == ["https://other.crm.dynamics.com/.default"]
+    assert auth.authority == "https://login.microsoftonline.us/tenant-9"
+
+
+def test_static_token_is_sent_as_bearer_and_masked(tmp_path: Path) -> None:
+    (tmp_path / "sales.token").write_text(SECRET + "\n", encoding="utf-8")
+    auth = sign_in(Auth(type="token", token=SecretRef(file="sales.token")), "http://h/", tmp_path)
     seen: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -182,15 +207,16 @@ def test_static_token_is_sent_as_bearer_and_masked(monkeypatch: pytest.MonkeyPat
 def test_errors_from_a_real_server_never_carry_the_token(
     sandbox: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from integrator.connectors.dataverse import DataverseConfig, DataverseConnector
+    from integrator.connectors.dataverse import DataverseConnection
+    from integrator.connectors.registry import open_connection
     from integrator.errors import IntegratorError
 
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("SANDBOX_TOKEN", SECRET)
-    config = DataverseConfig(
-        url=sandbox.sales, auth=AuthConfig(mode="token", token_env="SANDBOX_TOKEN")
+    config = DataverseConnection(
+        url=sandbox.sales, auth=Auth(type="token", token=SecretRef(env="SANDBOX_TOKEN"))
     )
-    connector = DataverseConnector.from_config(config)
+    connector = open_connection(config)
     shown = [repr(connector), repr(config), repr(connector.client)]
     for bad in (
         lambda: connector.describe("nope"),

@@ -11,7 +11,8 @@ import orjson
 import pytest
 
 from integrator.connectors.base import Outcome
-from integrator.connectors.dataverse import DataverseConfig, DataverseConnector
+from integrator.connectors.dataverse import DataverseConnection, DataverseConnector
+from integrator.connectors.http.clients import open_client
 from integrator.errors import BadResponseError
 
 from .test_metadata import DATAVERSE_CSDL
@@ -50,8 +51,8 @@ def _connector(batch: object) -> DataverseConnector:
         response: httpx.Response = batch(request)
         return response
 
-    config = DataverseConfig(url=ROOT, skip_unchanged=False, base_delay_seconds=0.0)
-    return DataverseConnector.from_config(config, transport=httpx.MockTransport(handler))
+    config = DataverseConnection(url=ROOT, skip_unchanged=False, retry={"base_delay_seconds": 0.0})
+    return DataverseConnector(open_client(config, transport=httpx.MockTransport(handler)), config)
 
 
 def test_a_server_that_stops_at_the_first_refusal_still_gets_every_good_record() -> None:

@@ -40,6 +40,7 @@ from urllib.parse import quote, unquote
 import orjson
 
 from integrator.connectors.base import Outcome, RecordResult
+from integrator.connectors.dataverse.config import BulkMessages
 from integrator.connectors.http.batch import BatchOperation
 from integrator.connectors.http.metadata import EntitySetMetadata
 from integrator.connectors.http.plans import WritePlan
@@ -58,8 +59,9 @@ _JSON = {"Content-Type": "application/json; charset=utf-8"}
 class BulkWriter:
     """Writes planned records with ``CreateMultiple``/``UpsertMultiple`` where offered."""
 
-    def __init__(self, service: ODataService) -> None:
+    def __init__(self, service: ODataService, bulk_messages: BulkMessages = "auto") -> None:
         self.service = service
+        self.bulk_messages = bulk_messages
         self._lock = threading.Lock()
         #: entity set -> the bulk messages its table offers (and is still written with)
         self._offered: dict[str, set[str]] = {}
@@ -68,7 +70,7 @@ class BulkWriter:
         """Write ``plans``: ``(index, result)`` per plan, and the create-only plans refused
         because the record exists (as :func:`~integrator.connectors.http.writes.write_plans`)."""
         settings = self.service.settings
-        if settings.bulk_messages == "never" or not settings.skip_unchanged or not plans:
+        if self.bulk_messages == "never" or not settings.skip_unchanged or not plans:
             return write_plans(self.service, meta, plans)
         offered = self.offered(meta)
         size = settings.batch_size

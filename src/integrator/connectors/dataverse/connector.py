@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-import httpx
-
 from integrator.connectors.base import Capabilities, ChangeBatch, EntityInfo
 from integrator.connectors.dataverse.bulk import BulkWriter
 from integrator.connectors.dataverse.changes import read_changes
-from integrator.connectors.dataverse.config import DataverseConfig
+from integrator.connectors.dataverse.config import DataverseConnection
 from integrator.connectors.dataverse.dialect import DataverseDialect
 from integrator.connectors.dataverse.metadata import EntityDefinitionsReader, apply_definitions
 from integrator.connectors.http.client import ODataClient
@@ -23,7 +21,6 @@ from integrator.connectors.http.connector import ODataConnector
 from integrator.connectors.http.metadata import EntitySetMetadata
 from integrator.connectors.http.plans import WritePlan
 from integrator.connectors.http.service import Written
-from integrator.connectors.http.settings import ConnectorSettings
 
 __all__ = ["DataverseConnector"]
 
@@ -31,9 +28,11 @@ __all__ = ["DataverseConnector"]
 class DataverseConnector(ODataConnector):
     """The connector protocol over a Dataverse Web API root."""
 
-    def __init__(self, client: ODataClient, settings: ConnectorSettings | None = None) -> None:
-        settings = settings or ConnectorSettings()
-        super().__init__(client, settings, DataverseDialect(settings))
+    def __init__(self, client: ODataClient, connection: DataverseConnection | None = None) -> None:
+        """A connector over ``client`` with ``connection``'s paging, batching and bulk-message
+        settings (the defaults when ``None``); ``KIND``'s factory builds both."""
+        connection = connection or DataverseConnection(url=str(client.base_url))
+        super().__init__(client, connection, DataverseDialect(connection))
         self.capabilities = Capabilities(
             filter_pushdown=True,
             max_page_size=self.capabilities.max_page_size,
@@ -42,7 +41,7 @@ class DataverseConnector(ODataConnector):
             lookups=True,
             parallel_batches=self.settings.parallel_batches,
         )
-        self._bulk = BulkWriter(self)
+        self._bulk = BulkWriter(self, connection.bulk_messages)
         self._definitions = EntityDefinitionsReader(client)
 
     def describe(self, entity: str) -> EntityInfo:
@@ -52,13 +51,6 @@ class DataverseConnector(ODataConnector):
         meta = self.entity(entity)
         logical_name = meta.entity_type.rpartition(".")[2]
         return apply_definitions(meta, self._definitions.definitions(logical_name))
-
-    @classmethod
-    def from_config(
-        cls, config: DataverseConfig, *, transport: httpx.BaseTransport | None = None
-    ) -> DataverseConnector:
-        """A connector for ``config`` (``transport`` replaces the network, for tests)."""
-        return cls(config.client(transport), config.settings())
 
     def write_plans(self, meta: EntitySetMetadata, plans: list[WritePlan]) -> Written:
         """``UpsertMultiple``/``CreateMultiple`` where the table offers them (unless the

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from integrator.connectors.http.batch import BatchOperation
+from integrator.connectors.http.connection import HttpConnection
 from integrator.connectors.http.connector import exists_refusal, record_path, server_filter
 from integrator.connectors.http.metadata import EntitySetMetadata
 from integrator.connectors.http.plans import WritePlan
-from integrator.connectors.http.settings import ConnectorSettings
 from integrator.odata.ast import Expr
 
 __all__ = ["DataverseDialect"]
@@ -25,7 +25,7 @@ class DataverseDialect:
     name: Literal["dataverse", "finops"] = "dataverse"
     max_page_size: int = 5000
 
-    def __init__(self, settings: ConnectorSettings) -> None:
+    def __init__(self, settings: HttpConnection) -> None:
         self.settings = settings
 
     def query_options(self) -> dict[str, str]:

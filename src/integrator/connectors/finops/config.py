@@ -1,14 +1,16 @@
-"""Configuration of an F&O OData connection."""
+"""``kind: finops`` in connections.yaml: an F&O OData root and how its metadata is read."""
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from integrator.connectors.http.config import ODataConnectionConfig
+from integrator.connectors.configuration import StrictModel
+from integrator.connectors.http.connection import HttpConnection
 
-__all__ = ["FinOpsConfig", "check_same_origin"]
+__all__ = ["FinOpsConnection", "FinOpsOptions", "check_same_origin"]
 
 
 def check_same_origin(url: str, metadata_url: str) -> None:
@@ -24,20 +26,28 @@ def check_same_origin(url: str, metadata_url: str) -> None:
         )
 
 
-class FinOpsConfig(ODataConnectionConfig):
-    """``url`` is the OData root, e.g. ``https://org.operations.dynamics.com/data/``."""
+class FinOpsOptions(StrictModel):
+    """How the F&O connector reads F&O's metadata and which companies it works in."""
 
-    page_size: int = Field(10000, ge=1, le=10000)
+    #: F&O's metadata service; ``None``: ``/Metadata/`` beside the OData root ``url``
+    metadata_url: str | None = None
+    #: read string lengths from ``$metadata`` once a run (tens of MB on a real environment);
+    #: ``false``: no lengths, so ``Truncate`` needs an explicit ``length``
+    string_lengths: bool = True
     #: read and write every company (``cross-company=true``), not just the user's default one
     cross_company: bool = True
-    #: F&O's metadata service; by default ``/Metadata/`` beside ``url`` (``.../data/``)
-    metadata_url: str | None = None
-    #: read string lengths from ``$metadata`` (tens of MB on a real environment, once a run);
-    #: without them ``Truncate`` needs an explicit ``length``
-    string_lengths: bool = True
+
+
+class FinOpsConnection(HttpConnection):
+    """``url`` is the OData root, e.g. ``https://org.operations.dynamics.com/data/``."""
+
+    kind: Literal["finops"] = "finops"
+    #: records per page read (F&O pages at most 10000)
+    page_size: int = Field(10000, ge=1, le=10000)
+    finops: FinOpsOptions = FinOpsOptions()
 
     @model_validator(mode="after")
-    def _metadata_on_the_same_host(self) -> FinOpsConfig:
-        if self.metadata_url is not None:
-            check_same_origin(self.url, self.metadata_url)
+    def _metadata_on_the_same_host(self) -> FinOpsConnection:
+        if self.finops.metadata_url is not None:
+            check_same_origin(self.url, self.finops.metadata_url)
         return self

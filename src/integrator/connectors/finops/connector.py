@@ -11,15 +11,12 @@ How it writes and filters is its dialect (:mod:`.dialect`).
 
 from __future__ import annotations
 
-import httpx
-
-from integrator.connectors.finops.config import FinOpsConfig
+from integrator.connectors.finops.config import FinOpsConnection
 from integrator.connectors.finops.dialect import FinOpsDialect
 from integrator.connectors.finops.metadata import FinOpsMetadata, metadata_root
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.connector import ODataConnector
 from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetadata
-from integrator.connectors.http.settings import ConnectorSettings
 
 __all__ = ["FinOpsConnector"]
 
@@ -27,35 +24,19 @@ __all__ = ["FinOpsConnector"]
 class FinOpsConnector(ODataConnector):
     """The connector protocol over an F&O OData root (``.../data/``)."""
 
-    def __init__(
-        self,
-        client: ODataClient,
-        settings: ConnectorSettings | None = None,
-        *,
-        cross_company: bool = True,
-        metadata_url: str | None = None,
-        string_lengths: bool = True,
-    ) -> None:
-        settings = settings or ConnectorSettings(page_size=10000)
-        super().__init__(client, settings, FinOpsDialect(settings, cross_company=cross_company))
-        self.cross_company = cross_company
+    def __init__(self, client: ODataClient, connection: FinOpsConnection | None = None) -> None:
+        """A connector over ``client`` with ``connection``'s paging, batching, company and
+        metadata settings (the defaults when ``None``); ``KIND``'s factory builds both."""
+        connection = connection or FinOpsConnection(url=str(client.base_url))
+        options = connection.finops
+        super().__init__(
+            client, connection, FinOpsDialect(connection, cross_company=options.cross_company)
+        )
+        self.cross_company = options.cross_company
         self.catalog = FinOpsMetadata(
             client,
-            metadata_url or metadata_root(str(client.base_url)),
-            string_lengths=string_lengths,
-        )
-
-    @classmethod
-    def from_config(
-        cls, config: FinOpsConfig, *, transport: httpx.BaseTransport | None = None
-    ) -> FinOpsConnector:
-        """A connector for ``config`` (``transport`` replaces the network, for tests)."""
-        return cls(
-            config.client(transport),
-            config.settings(),
-            cross_company=config.cross_company,
-            metadata_url=config.metadata_url,
-            string_lengths=config.string_lengths,
+            options.metadata_url or metadata_root(str(client.base_url)),
+            string_lengths=options.string_lengths,
         )
 
     def metadata(self) -> ServiceMetadata:

@@ -17,13 +17,13 @@ from urllib.parse import quote
 from integrator.connectors.base import Outcome
 from integrator.connectors.finops.filters import exact_part
 from integrator.connectors.http.batch import BatchOperation
+from integrator.connectors.http.connection import HttpConnection
 from integrator.connectors.http.connector import exists_refusal, record_path
 from integrator.connectors.http.fields import rename_fields
 from integrator.connectors.http.keys import key_path
 from integrator.connectors.http.metadata import EntitySetMetadata
 from integrator.connectors.http.plans import WritePlan
 from integrator.connectors.http.service import DUPLICATE_CODES
-from integrator.connectors.http.settings import ConnectorSettings
 from integrator.odata.ast import Expr
 from integrator.odata.filter import parse_filter, to_odata
 
@@ -36,7 +36,7 @@ class FinOpsDialect:
     name: Literal["dataverse", "finops"] = "finops"
     max_page_size: int = 10000
 
-    def __init__(self, settings: ConnectorSettings, *, cross_company: bool = True) -> None:
+    def __init__(self, settings: HttpConnection, *, cross_company: bool = True) -> None:
         self.settings = settings
         self.cross_company = cross_company
 

@@ -8,14 +8,13 @@ a fresh one shortly before it expires.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Generator
 from typing import Any, Protocol
 
 import httpx
 
-from integrator.errors import ConfigError, CredentialsRefused, SystemUnreachable
+from integrator.errors import CredentialsRefused, SystemUnreachable
 
 __all__ = [
     "ClientCredentialsAuth",
@@ -35,17 +34,6 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
-
-    @classmethod
-    def from_env(cls, variable: str) -> Secret:
-        """Read the secret from environment variable ``variable``.
-
-        Raises ``ConfigError`` naming the variable (never a value) when it is unset or empty.
-        """
-        value = os.environ.get(variable)
-        if not value:
-            raise ConfigError(f"environment variable {variable} is not set (it holds a secret)")
-        return cls(value)
 
     def reveal(self) -> str:
         """The secret itself; call only where it goes on the wire."""
@@ -128,32 +116,6 @@ class ClientCredentialsAuth(httpx.Auth):
         self._app_factory = app_factory or self._msal_app
         self._app: TokenProvider | None = None
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_env(
-        cls,
-        resource: str,
-        *,
-        tenant_variable: str = "AZURE_TENANT_ID",
-        client_id_variable: str = "AZURE_CLIENT_ID",
-        secret_variable: str = "AZURE_CLIENT_SECRET",
-    ) -> ClientCredentialsAuth:
-        """Build from environment variables; ``ConfigError`` names every missing variable."""
-        missing = [
-            name
-            for name in (tenant_variable, client_id_variable, secret_variable)
-            if not os.environ.get(name)
-        ]
-        if missing:
-            raise ConfigError(
-                "Azure AD client credentials need environment variable(s) " + ", ".join(missing)
-            )
-        return cls(
-            tenant_id=os.environ[tenant_variable],
-            client_id=os.environ[client_id_variable],
-            client_secret=Secret(os.environ[secret_variable]),
-            resource=resource,
-        )
 
     def _msal_app(self) -> TokenProvider:
         import msal

@@ -21,6 +21,7 @@ name the service root, see :mod:`~integrator.connectors.http.unavailable`).
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -70,8 +71,8 @@ class ODataClient:
         *,
         auth: httpx.Auth | None = None,
         transport: httpx.BaseTransport | None = None,
-        verify: bool = True,
-        timeout: float = 120.0,
+        verify: bool | ssl.SSLContext = True,
+        timeout: float | httpx.Timeout = 120.0,
         budget: RequestBudget | None = None,
         retry: RetryPolicy | None = None,
         max_connections: int = 52,
@@ -87,14 +88,18 @@ class ODataClient:
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.clock = clock
-        self._timeout = timeout
-        self._connect_timeout = min(timeout, self.retry.connect_budget)
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        configured = self._timeout.connect
+        self._connect_timeout = min(
+            configured if configured is not None else self.retry.connect_budget,
+            self.retry.connect_budget,
+        )
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=auth,
             transport=transport,
             verify=verify,
-            timeout=httpx.Timeout(timeout, connect=self._connect_timeout),
+            timeout=self._with_connect(self._connect_timeout),
             headers=_ODATA_HEADERS,
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
@@ -198,7 +203,11 @@ class ODataClient:
         connect = self._connect_timeout
         if deadline is not None:
             connect = max(min(connect, deadline - self.clock()), 0.1)
-        return httpx.Timeout(self._timeout, connect=connect)
+        return self._with_connect(connect)
+
+    def _with_connect(self, connect: float) -> httpx.Timeout:
+        base = self._timeout
+        return httpx.Timeout(connect=connect, read=base.read, write=base.write, pool=base.pool)
 
     def _check_origin(self, url: str | httpx.URL) -> None:
         if isinstance(url, str) and "://" not in url:

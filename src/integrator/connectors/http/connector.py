@@ -26,6 +26,7 @@ from integrator.connectors.base import (
     RecordResult,
 )
 from integrator.connectors.http.client import ODataClient
+from integrator.connectors.http.connection import HttpConnection
 from integrator.connectors.http.delete import delete_keys
 from integrator.connectors.http.fields import project, rename_fields
 from integrator.connectors.http.keys import key_path
@@ -34,7 +35,6 @@ from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetada
 from integrator.connectors.http.plans import WritePlan
 from integrator.connectors.http.responses import describe_url
 from integrator.connectors.http.service import DUPLICATE_CODES, ServiceDialect, Written
-from integrator.connectors.http.settings import ConnectorSettings
 from integrator.connectors.http.upsert import upsert_records
 from integrator.connectors.http.writes import write_plans
 from integrator.errors import RequestRejected
@@ -43,7 +43,6 @@ from integrator.odata.filter import evaluate, parse_filter, referenced_fields, t
 
 __all__ = [
     "DUPLICATE_CODES",
-    "ConnectorSettings",
     "ODataConnector",
     "WritePlan",
     "exists_refusal",
@@ -77,7 +76,7 @@ class ODataConnector:
     capabilities: Capabilities
 
     def __init__(
-        self, client: ODataClient, settings: ConnectorSettings, dialect: ServiceDialect
+        self, client: ODataClient, settings: HttpConnection, dialect: ServiceDialect
     ) -> None:
         self.client = client
         self.settings = settings

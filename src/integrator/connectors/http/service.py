@@ -19,9 +19,9 @@ from typing import Any, Literal, Protocol
 from integrator.connectors.base import RecordResult
 from integrator.connectors.http.batch import BatchOperation
 from integrator.connectors.http.client import ODataClient
+from integrator.connectors.http.connection import HttpConnection
 from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetadata
 from integrator.connectors.http.plans import WritePlan
-from integrator.connectors.http.settings import ConnectorSettings
 from integrator.odata.ast import Expr
 
 __all__ = ["DUPLICATE_CODES", "ODataService", "ServiceDialect", "Written"]
@@ -71,7 +71,7 @@ class ODataService(Protocol):
     """A connector as the planners and writers see it."""
 
     client: ODataClient
-    settings: ConnectorSettings
+    settings: HttpConnection
     dialect: ServiceDialect
 
     def metadata(self) -> ServiceMetadata:

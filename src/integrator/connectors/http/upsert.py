@@ -28,11 +28,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from integrator.connectors.base import Outcome, Record, RecordResult
-from integrator.connectors.http.compare import bind_target_id, same_value
+from integrator.connectors.http.compare import bind_target_id
 from integrator.connectors.http.lookup import read_by_keys
 from integrator.connectors.http.metadata import EntitySetMetadata
 from integrator.connectors.http.plans import WritePlan
 from integrator.connectors.http.service import ODataService
+from integrator.connectors.values import same_value
 from integrator.errors import RequestRejected
 
 __all__ = ["key_of", "normal_key", "plan_writes", "upsert_records"]
@@ -200,4 +201,5 @@ def _unchanged(meta: EntitySetMetadata, row: Mapping[str, Any], name: str, value
         stored = row.get(prop)
         return target is not None and isinstance(stored, str) and stored.lower() == target
     info = meta.info.fields.get(name)
-    return same_value(info.type if info else None, row.get(prop), value)
+    # Dataverse stores "" as null and F&O null as "": to both, the two blanks are one value
+    return same_value(info.type if info else None, row.get(prop), value, blank_is_null=True)

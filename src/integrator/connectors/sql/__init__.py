@@ -1,4 +1,4 @@
-"""The SQL connector: any database SQLAlchemy reaches (SQLite files, PostgreSQL, ...).
+"""The SQL connector, ``kind: sql``: any database SQLAlchemy reaches (SQLite, PostgreSQL, ...).
 
 >>> connector = SqlConnector.from_url(
 ...     "sqlite:///finops.db", watermarks={"CustomersV2": "modifiedon"}
@@ -32,7 +32,11 @@ changed twice within one watermark tick after it was read is missed (use a count
 that commits after a later one may carry an older watermark than the checkpoint and be missed.
 """
 
-from integrator.connectors.sql.config import Relation, SqlConfig
+from integrator.connectors.configuration import ConnectorKind
+from integrator.connectors.sql.config import Relation, SqlConnection, SqlOptions
 from integrator.connectors.sql.connector import SqlConnector
 
-__all__ = ["Relation", "SqlConfig", "SqlConnector"]
+__all__ = ["KIND", "Relation", "SqlConnection", "SqlConnector", "SqlOptions"]
+
+#: ``kind: sql``, as the registry lists it
+KIND = ConnectorKind(SqlConnection, SqlConnector.from_connection)

@@ -1,18 +1,22 @@
-"""How a SQL connection is configured: the URL, paging and batch sizes, watermarks, relations."""
+"""``kind: sql`` in connections.yaml: any SQLAlchemy URL, paging and batch sizes, and what the
+database cannot tell about itself (watermarks, relations, the schema, the password's place)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import Literal
 
 import sqlalchemy as sa
+from pydantic import ConfigDict, Field, PositiveInt, field_validator
+from pydantic.dataclasses import dataclass
+from sqlalchemy.exc import ArgumentError
 
-from integrator.errors import ConfigError, ConfigProblem
+from integrator.connectors.configuration import Auth, ConnectionConfig, StrictModel
+from integrator.secrets import SecretRef
 
-__all__ = ["Relation", "SqlConfig"]
+__all__ = ["Relation", "SqlConnection", "SqlOptions"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class Relation:
     """A lookup from ``entity`` to ``target``, declared when the database has no foreign key.
 
@@ -33,53 +37,21 @@ class Relation:
     type_value: str | None = None
 
 
-@dataclass(frozen=True)
-class SqlConfig:
-    """A SQL connection: any SQLAlchemy URL plus what the database cannot tell us itself.
+class SqlOptions(StrictModel):
+    """What a SQL database cannot tell about itself."""
 
-    The password never appears in ``repr`` or messages (SQLAlchemy's ``URL`` masks it); pass it
-    separately as ``password`` when it comes from a secret store rather than the URL.
-    """
-
-    url: sa.URL
-    #: database schema (PostgreSQL ``search_path`` entry) holding the tables; ``None``: default
-    schema: str | None = None
-    #: rows per page when ``read`` is not given a page size
-    page_size: int = 5000
-    #: records per upsert transaction
-    batch_size: int = 1000
-    #: entity -> the column whose value grows on every insert and update (``modifiedon``)
-    watermarks: Mapping[str, str] = field(default_factory=dict)
+    #: database schema holding the tables (PostgreSQL ``search_path`` entry); ``None``: default
+    db_schema: str | None = Field(default=None, alias="schema")
+    #: the database password, when the URL needs one (never written into the URL)
+    password: SecretRef | None = None
+    #: entity → column that grows on every insert and update (incremental reads)
+    watermarks: dict[str, str] = Field(default_factory=dict)
+    #: lookups the database has no foreign key for, one per target of a polymorphic lookup
     relations: tuple[Relation, ...] = ()
-    #: compare strings in ``$filter`` without regard to case, as Dataverse does
+    #: compare strings in filters without regard to case, as Dataverse does
     case_insensitive_filters: bool = False
     #: SQLite only: enforce the file's foreign keys (SQLite leaves them off by default)
     sqlite_foreign_keys: bool = True
-
-    def __post_init__(self) -> None:
-        problems = [
-            f"{name} must be at least 1, not {value}"
-            for name, value in (("page_size", self.page_size), ("batch_size", self.batch_size))
-            if value < 1
-        ]
-        if problems:
-            raise ConfigError(
-                [ConfigProblem(file="", line=None, path="sql", message=p) for p in problems]
-            )
-
-    @classmethod
-    def from_url(
-        cls, url: str | sa.URL, *, password: str | None = None, **options: object
-    ) -> SqlConfig:
-        """Build a config from a URL string; ``password`` (a resolved secret) replaces the URL's."""
-        parsed = sa.make_url(url)
-        if password is not None:
-            parsed = parsed.set(password=password)
-        return cls(url=parsed, **options)  # type: ignore[arg-type]
-
-    def masked_url(self) -> str:
-        """The URL with its password replaced by ``***``, safe for logs and messages."""
-        return self.url.render_as_string(hide_password=True)
 
     def relations_of(self, entity: str) -> dict[str, list[Relation]]:
         """Declared relations of ``entity`` by lookup name (several targets when polymorphic)."""
@@ -88,3 +60,46 @@ class SqlConfig:
             if relation.entity == entity:
                 found.setdefault(relation.name, []).append(relation)
         return found
+
+
+class SqlConnection(ConnectionConfig):
+    """A database, by SQLAlchemy URL (``sqlite:///staging.db``,
+    ``postgresql+psycopg://integrator@db.example.com/staging``), without its password."""
+
+    kind: Literal["sql"] = "sql"
+    url: str
+    #: ``{type: none}`` only: the database's password is ``sql.password``
+    auth: Auth = Auth()
+    #: rows per page read
+    page_size: PositiveInt = 5000
+    #: records per upsert transaction
+    batch_size: PositiveInt = 1000
+    sql: SqlOptions = SqlOptions()
+
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, url: str) -> str:
+        try:
+            parsed = sa.make_url(url)
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL (e.g. sqlite:///staging.db or "
+                "postgresql+psycopg://user@host/db)"
+            ) from None
+        if parsed.password is not None:
+            raise ValueError(
+                "the URL holds a password: remove it and set sql: {password: {env: VAR_NAME}}"
+            )
+        return url
+
+    @field_validator("auth")
+    @classmethod
+    def _no_sign_in(cls, auth: Auth) -> Auth:
+        if auth.type != "none":
+            raise ValueError("a sql connection takes its password in sql.password, not auth")
+        return auth
+
+    def database_url(self, password: str | None = None) -> sa.URL:
+        """The SQLAlchemy URL, with ``password`` (a resolved secret) filled in when given."""
+        parsed = sa.make_url(self.url)
+        return parsed if password is None else parsed.set(password=password)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from integrator.connectors.base import Capabilities, ChangeBatch, EntityInfo, Record, RecordResult
 from integrator.connectors.sql.changes import read_changes
-from integrator.connectors.sql.config import SqlConfig
+from integrator.connectors.sql.config import SqlConnection, SqlOptions
 from integrator.connectors.sql.delete import delete_batch
 from integrator.connectors.sql.read import build_query, read_pages
 from integrator.connectors.sql.schema import TableModel, reflect_table
@@ -28,27 +29,63 @@ class SqlConnector:
     (lookups joined in), a batch one transaction of ``executemany`` writes.
     """
 
-    def __init__(self, config: SqlConfig, *, engine: Engine | None = None) -> None:
-        self.config = config
+    def __init__(
+        self,
+        connection: SqlConnection,
+        *,
+        password: str | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        """A connector for ``connection``'s database, signing in with ``password`` (a resolved
+        secret; ``SqlConnection.open`` reads it); ``engine`` replaces the one it would make."""
+        self.connection = connection
+        self.options = connection.sql
+        #: the database URL, password included (SQLAlchemy masks it in ``repr``)
+        self.url = connection.database_url(password)
         self.capabilities = Capabilities(
             filter_pushdown=True,
-            max_page_size=config.page_size,
-            max_batch_size=config.batch_size,
+            max_page_size=connection.page_size,
+            max_batch_size=connection.batch_size,
             change_tracking=False,
             watermark_reads=True,
             lookups=True,
         )
-        self._engine = engine if engine is not None else create_engine(config)
+        self._engine = engine if engine is not None else create_engine(self.url, self.options)
         self._models: dict[str, TableModel] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, url: str | sa.URL, **options: Any) -> SqlConnector:
-        """A connector for ``url``; ``options`` are :class:`SqlConfig` fields."""
-        return cls(SqlConfig.from_url(url, **options))
+    def from_connection(cls, connection: SqlConnection, root: Path | None = None) -> SqlConnector:
+        """The connector ``connection`` configures; its password is read now from where
+        ``sql.password`` names it (a file relative to ``root``). Raises ``ConfigError``."""
+        secret = connection.sql.password
+        password = secret.resolve(root).get_secret_value() if secret is not None else None
+        return cls(connection, password=password)
+
+    @classmethod
+    def from_url(
+        cls, url: str | sa.URL, *, page_size: int = 5000, batch_size: int = 1000, **options: Any
+    ) -> SqlConnector:
+        """A connector for ``url`` (a password in it is used, never shown); ``options`` are
+        :class:`~integrator.connectors.sql.config.SqlOptions` fields (``schema``,
+        ``watermarks``, ...). Raises ``pydantic.ValidationError`` for a bad value."""
+        parsed = sa.make_url(url)
+        connection = SqlConnection.model_validate(
+            {
+                "url": parsed._replace(password=None).render_as_string(hide_password=False),
+                "page_size": page_size,
+                "batch_size": batch_size,
+                "sql": options,
+            }
+        )
+        return cls(connection, password=parsed.password)
 
     def __repr__(self) -> str:
-        return f"SqlConnector({self.config.masked_url()})"
+        return f"SqlConnector({self.masked_url()})"
+
+    def masked_url(self) -> str:
+        """The URL with its password replaced by ``***``, safe for logs and messages."""
+        return self.url.render_as_string(hide_password=True)
 
     def describe(self, entity: str) -> EntityInfo:
         """Fields (types, lengths, required), primary key and unique keys, from reflection."""
@@ -65,9 +102,9 @@ class SqlConnector:
         """Yield pages holding exactly ``fields``; the filter runs in the database."""
         model = self._model(entity)
         query = build_query(
-            model, fields, filter=filter, case_insensitive=self.config.case_insensitive_filters
+            model, fields, filter=filter, case_insensitive=self.options.case_insensitive_filters
         )
-        size = _page_size(page_size or self.config.page_size)
+        size = _page_size(page_size or self.connection.page_size)
         with self._translated():
             for records, _ in read_pages(self._engine, query, size):
                 yield records
@@ -83,7 +120,7 @@ class SqlConnector:
         """
         model = self._model(entity)
         results: list[RecordResult] = []
-        size = self.config.batch_size
+        size = self.connection.batch_size
         for start in range(0, len(records), size):
             batch = records[start : start + size]
             with self._translated(), self._engine.connect() as connection:
@@ -97,7 +134,7 @@ class SqlConnector:
         row is ``unchanged``, a refused delete fails alone with the database's reason."""
         model = self._model(entity)
         results: list[RecordResult] = []
-        size = self.config.batch_size
+        size = self.connection.batch_size
         for start in range(0, len(keys), size):
             with self._translated(), self._engine.connect() as connection:
                 connection = connection.execution_options(sqlite_begin="IMMEDIATE")
@@ -113,7 +150,7 @@ class SqlConnector:
         Deletes are not seen (a deleted row leaves nothing to read). Raises ``RequestRejected``
         (code ``no-watermark``) when the config names no watermark column for ``entity``.
         """
-        watermark = self.config.watermarks.get(entity)
+        watermark = self.options.watermarks.get(entity)
         if watermark is None:
             raise RequestRejected(
                 f"no watermark column is configured for {entity}; incremental reads need one",
@@ -127,7 +164,7 @@ class SqlConnector:
                 fields,
                 watermark=watermark,
                 checkpoint=checkpoint,
-                page_size=self.config.page_size,
+                page_size=self.connection.page_size,
             )
 
     def close(self) -> None:
@@ -140,19 +177,19 @@ class SqlConnector:
             if cached is not None:
                 return cached
             with self._translated():
-                model = reflect_table(self._engine, self.config, entity)
+                model = reflect_table(self._engine, self.options, entity)
             self._models[entity] = model
             return model
 
     def _translated(self) -> _Translated:
-        return _Translated(self.config)
+        return _Translated(self.masked_url())
 
 
 class _Translated:
     """Turns connection-level database errors into integrator errors without the password."""
 
-    def __init__(self, config: SqlConfig) -> None:
-        self.config = config
+    def __init__(self, masked_url: str) -> None:
+        self.masked_url = masked_url
 
     def __enter__(self) -> None:
         return None
@@ -162,22 +199,21 @@ class _Translated:
     ) -> Literal[False]:
         if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise RetriableError(
-                f"database {self.config.masked_url()} is unavailable: {reason}"
-            ) from None
+            raise RetriableError(f"database {self.masked_url} is unavailable: {reason}") from None
         if isinstance(error, sa.exc.DBAPIError):
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
             raise RequestRejected(
-                f"database {self.config.masked_url()} refused the request: {reason}"
+                f"database {self.masked_url} refused the request: {reason}"
             ) from None
         return False
 
 
-def create_engine(config: SqlConfig) -> Engine:
-    """An engine for ``config``; SQLite gets real transactions, savepoints and foreign keys."""
-    engine = sa.create_engine(config.url, pool_pre_ping=config.url.get_backend_name() != "sqlite")
+def create_engine(url: sa.URL, options: SqlOptions) -> Engine:
+    """An engine for ``url``; SQLite gets real transactions, savepoints and (unless
+    ``options`` say otherwise) foreign keys."""
+    engine = sa.create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite")
     if engine.dialect.name == "sqlite":
-        foreign_keys = "ON" if config.sqlite_foreign_keys else "OFF"
+        foreign_keys = "ON" if options.sqlite_foreign_keys else "OFF"
 
         @sa.event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, _: Any) -> None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from integrator.connectors.base import EntityInfo, FieldInfo, FieldType
-from integrator.connectors.sql.config import Relation, SqlConfig
+from integrator.connectors.sql.config import Relation, SqlOptions
 from integrator.errors import RequestRejected
 
 __all__ = ["LookupTarget", "TableModel", "reflect_table", "storage_type"]
@@ -87,11 +87,11 @@ def storage_type(column_type: sa.types.TypeEngine[object]) -> FieldType:
     return "string"
 
 
-def reflect_table(engine: Engine, config: SqlConfig, entity: str) -> TableModel:
+def reflect_table(engine: Engine, options: SqlOptions, entity: str) -> TableModel:
     """Reflect ``entity`` (a table or view name); raises ``RequestRejected`` when it is absent."""
     metadata = sa.MetaData()
     try:
-        table = sa.Table(entity, metadata, autoload_with=engine, schema=config.schema)
+        table = sa.Table(entity, metadata, autoload_with=engine, schema=options.db_schema)
     except sa.exc.NoSuchTableError:
         raise RequestRejected(
             f"no table {entity!r} in the database", code="unknown-entity"
@@ -101,15 +101,15 @@ def reflect_table(engine: Engine, config: SqlConfig, entity: str) -> TableModel:
     kinds = {c.name: storage_type(c.type) for c in table.columns}
 
     pk = tuple(c.name for c in table.primary_key.columns)
-    alternate = _alternate_keys(inspector, entity, config.schema, pk, sqlite=sqlite)
-    checks = _check_constraints(inspector, entity, config.schema)
+    alternate = _alternate_keys(inspector, entity, options.db_schema, pk, sqlite=sqlite)
+    checks = _check_constraints(inspector, entity, options.db_schema)
     foreign_keys: dict[str, tuple[str, str]] = {}
     for fk in table.foreign_key_constraints:
         if len(fk.elements) == 1:
             element = fk.elements[0]
             foreign_keys[element.parent.name] = (element.column.table.name, element.column.name)
 
-    lookups = _lookups(engine, config, table, metadata, foreign_keys)
+    lookups = _lookups(engine, options, table, metadata, foreign_keys)
     if sqlite:
         for reflected in metadata.tables.values():
             _sqlite_friendly_types(reflected)
@@ -193,26 +193,26 @@ def _check_constraints(inspector: sa.Inspector, entity: str, schema: str | None)
 
 def _lookups(
     engine: Engine,
-    config: SqlConfig,
+    options: SqlOptions,
     table: sa.Table,
     metadata: sa.MetaData,
     foreign_keys: Mapping[str, tuple[str, str]],
 ) -> dict[str, list[LookupTarget]]:
     lookups: dict[str, list[LookupTarget]] = {}
     for column, (target_name, target_key) in foreign_keys.items():
-        target = metadata.tables.get(_qualified(target_name, config.schema))
+        target = metadata.tables.get(_qualified(target_name, options.db_schema))
         if target is None:
-            target = sa.Table(target_name, metadata, autoload_with=engine, schema=config.schema)
+            target = sa.Table(target_name, metadata, autoload_with=engine, schema=options.db_schema)
         lookups[column] = [LookupTarget(column, target, target_key)]
-    declared: dict[str, list[Relation]] = config.relations_of(table.name)
+    declared: dict[str, list[Relation]] = options.relations_of(table.name)
     for name, relations in declared.items():
         targets = []
         for relation in relations:
-            target = metadata.tables.get(_qualified(relation.target, config.schema))
+            target = metadata.tables.get(_qualified(relation.target, options.db_schema))
             if target is None:
                 try:
                     target = sa.Table(
-                        relation.target, metadata, autoload_with=engine, schema=config.schema
+                        relation.target, metadata, autoload_with=engine, schema=options.db_schema
                     )
                 except sa.exc.NoSuchTableError:
                     raise RequestRejected(

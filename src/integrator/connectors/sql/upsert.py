@@ -28,7 +28,8 @@ from integrator.connectors.base import Outcome, Record, RecordResult
 from integrator.connectors.sql.errors import explain
 from integrator.connectors.sql.isolate import RowsSkipped, write_isolating_refusals
 from integrator.connectors.sql.schema import TableModel
-from integrator.connectors.sql.values import ValueProblem, same_value, to_db
+from integrator.connectors.sql.values import ValueProblem, to_db
+from integrator.connectors.values import same_value
 from integrator.errors import RequestRejected
 
 __all__ = ["upsert_batch"]
@@ -82,7 +83,7 @@ def upsert_batch(
             if stored is None:
                 writes.append(write)
             elif all(
-                same_value(model.kinds[c], stored[c], v)
+                same_value(model.kinds[c], stored[c], v, blank_is_null=False)
                 for c, v in write.values.items()
                 if c not in key
             ):
@@ -215,7 +216,7 @@ def _alike(refused: _Write, field: str, model: TableModel) -> Callable[[_Write],
     def alike(write: _Write) -> bool:
         if field not in write.values:
             return value is None and write.kind == "insert"
-        return same_value(kind, write.values[field], value)
+        return same_value(kind, write.values[field], value, blank_is_null=False)
 
     return alike
 

@@ -11,11 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from integrator.connectors.base import FieldType
+from integrator.connectors.values import as_boolean
 
-__all__ = ["ValueProblem", "from_db", "same_value", "to_db"]
-
-_TRUE = {"true", "1", "yes", "y"}
-_FALSE = {"false", "0", "no", "n"}
+__all__ = ["ValueProblem", "from_db", "to_db"]
 
 
 class ValueProblem(ValueError):
@@ -80,22 +78,6 @@ def to_db(name: str, value: Any, kind: FieldType, column_type: sa.types.TypeEngi
     return value
 
 
-def same_value(kind: FieldType, stored: Any, wanted: Any) -> bool:
-    """True when the stored value already equals the wanted (``to_db``-converted) value."""
-    if stored is None or wanted is None:
-        return stored is None and wanted is None
-    if kind == "datetime" and isinstance(stored, str) and isinstance(wanted, str):
-        return _parsed(stored) == _parsed(wanted)
-    if kind == "decimal":
-        try:
-            return Decimal(str(stored)) == Decimal(str(wanted))
-        except InvalidOperation:
-            return bool(stored == wanted)
-    if kind == "integer" and isinstance(stored, str):  # SQLite may hold text in an INTEGER column
-        return stored == str(wanted)
-    return bool(stored == wanted)
-
-
 def _binary(name: str, value: Any) -> bytes:
     if isinstance(value, bytes):
         return value
@@ -133,17 +115,10 @@ def _decimal(name: str, value: Any) -> Decimal:
 
 
 def _boolean(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-    raise ValueProblem(name, f"{name} {value!r} is not true or false")
+    result = as_boolean(value)
+    if result is None:
+        raise ValueProblem(name, f"{name} {value!r} is not true or false")
+    return result
 
 
 def _datetime(name: str, value: Any, column_type: sa.types.TypeEngine[Any]) -> Any:

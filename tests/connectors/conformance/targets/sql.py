@@ -78,6 +78,7 @@ class SqlTarget(ConformanceTarget):
     entity = "contacts"
     key = ("number",)
     fields = ("number", "name", "city", "credit", "active", "group_id")
+    nullable = "city"
 
     def __init__(self, name: str, url: str, schema: str | None, engine: sa.Engine) -> None:
         self.name = name

@@ -1,0 +1,107 @@
+"""What every connector's configuration shares: the base model of a connection, how one signs
+in (:class:`Auth`), and the registration a connector package makes of its model and factory
+(see :mod:`integrator.connectors.registry`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from integrator.secrets import SecretRef
+
+if TYPE_CHECKING:
+    from integrator.connectors.base import Connector
+
+__all__ = ["Auth", "ConnectionConfig", "ConnectorKind", "StrictModel", "http_url_problem"]
+
+
+class StrictModel(BaseModel):
+    """A configuration model: unknown keys are errors, and a loaded value never changes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Auth(StrictModel):
+    """How integrator signs in to a system.
+
+    ``none`` (the sandbox), ``token`` (a static bearer token), or ``client_credentials`` (an
+    Azure AD app: ``tenant_id``, ``client_id`` and ``client_secret``).
+    """
+
+    type: Literal["none", "token", "client_credentials"] = "none"
+    token: SecretRef | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretRef | None = None
+    #: OAuth scope; defaults to ``<url origin>/.default``
+    scope: str | None = None
+    #: Azure AD's sign-in host; defaults to ``https://login.microsoftonline.com``
+    authority: str | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_type(self) -> Auth:
+        needed = {
+            "none": (),
+            "token": ("token",),
+            "client_credentials": ("tenant_id", "client_id", "client_secret"),
+        }[self.type]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"auth type {self.type} needs {', '.join(missing)}")
+        allowed = {*needed, "type", "scope", "authority"} if self.type != "none" else {"type"}
+        extra = [name for name in self.model_fields_set if name not in allowed]
+        if extra:
+            raise ValueError(f"auth type {self.type} does not take {', '.join(sorted(extra))}")
+        return self
+
+
+class ConnectionConfig(StrictModel):
+    """One connection of connections.yaml. Each connector subclasses it with its ``kind`` as a
+    ``Literal`` (the YAML schema of that kind) and registers it with a :class:`ConnectorKind`."""
+
+    kind: str
+    url: str
+
+
+Config = TypeVar("Config", bound=ConnectionConfig)
+
+
+@dataclass(frozen=True)
+class ConnectorKind(Generic[Config]):
+    """A connector as the registry knows it: its configuration model and its factory, which
+    opens a connector for a configuration, reading secrets now (files relative to the workspace
+    folder given, else the current one) and raising ``ConfigError`` when one cannot be read."""
+
+    model: type[Config]
+    open: Callable[[Config, Path | None], Connector]
+
+    @property
+    def kind(self) -> str:
+        """The ``kind`` connections.yaml names the connector by."""
+        return str(self.model.model_fields["kind"].default)
+
+
+def http_url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as the address of an HTTP service, or ``None`` when it is an
+    absolute ``http(s)://host[:port]/...`` URL (``127.0.0.1:8700`` alone is not: no scheme)."""
+    text = url.strip()
+    example = f"http://{text}" if text and "://" not in text else "https://host/"
+    refused = f"{url!r} is not an http(s) URL with a host (write it as {example!r})"
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return refused
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return refused
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port is not None and not 0 < port < 65536:
+        return f"{url!r} has a port that is not a number from 1 to 65535"
+    return None
