@@ -117,6 +117,8 @@ def test_validation_against_live_definitions(sandbox: SandboxHandle, tmp_path: P
             "        transforms: [{type: Default, value: ORG001}]\n",
             "",
         )
+        # bound to the organization mapping, the field would still get its value: unbind it
+        edit(project, "        Organization_OrganizationId: cds_organization\n", "")
 
         problems = validate_workspace(load_workspace(workspace, strict=False), describe)
         messages = [p.message for p in problems]
