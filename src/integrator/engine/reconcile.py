@@ -118,6 +118,7 @@ def reconcile(
     *,
     run_id: int,
     now: datetime,
+    keys: Mapping[str, list[list[Key]]] | None = None,
 ) -> PageResult:
     """The new state of every record the page touched, the rows to remove, the counts and the
     failed records.
@@ -126,9 +127,11 @@ def reconcile(
     other key it may have rows under is stale. One that failed keeps every key (pending, with
     how it failed: the same way as last time makes it *still failing*). A record the page no
     longer selects, or the source deleted, has all its rows stale and leaves the task once
-    they are gone. Only changed states are returned.
+    they are gone. Only changed states are returned. ``keys`` are :func:`written_ahead`'s
+    (computed when not given).
     """
-    keys, _ = written_ahead(prior, mapped, shape.legs)
+    if keys is None:
+        keys, _ = written_ahead(prior, mapped, shape.legs)
     by_position: dict[int, list[RecordProblem]] = {}
     for problem in problems:
         by_position.setdefault(problem.position, []).append(problem)

@@ -148,9 +148,7 @@ class TaskRunner:
             if page.notice is not None:
                 self._report.notices.append(page.notice)
             full = full or page.full_read
-            self._process(page)
-            seen.update(self.plan.codec.source_id(r) for r in page.records)
-            seen.update(page.deleted)
+            seen.update(self._process(page))
         pending.difference_update(seen)
         if full:
             # a full read reports no deletions: the records it did not see are gone (or left
@@ -207,19 +205,20 @@ class TaskRunner:
 
     # -- one page ------------------------------------------------------------------------------
 
-    def _process(self, page: SourcePage) -> None:
+    def _process(self, page: SourcePage) -> list[str]:
         """Push one page through every leg, remove the rows records no longer map to, and
         commit what the page did.
 
         Before anything is written, the keys each record is about to be written under are
         added to its state and saved (when new), so a run killed between the writes and the
-        page's commit leaves no row that no state knows about.
+        page's commit leaves no row that no state knows about. Returns the source ids the
+        page saw (read, or reported deleted).
         """
         plan, records = self.plan, self.history.records
         project, task, run_id = plan.project, plan.name, self.run_id
         mapped = guarded("map", task, run_id, lambda: map_page(plan, page))
         prior = records.states(project, task, [*mapped.ids, *mapped.left, *mapped.deleted])
-        _, ahead = written_ahead(prior, mapped, self.shape.legs)
+        keys, ahead = written_ahead(prior, mapped, self.shape.legs)
         if ahead:
             records.save_states(project, task, ahead)
         results = guarded("write", task, run_id, lambda: write_page(plan, mapped))
@@ -233,6 +232,7 @@ class TaskRunner:
             results.problems,
             run_id=run_id,
             now=now,
+            keys=keys,
         )
         stale = result.reconciliation.stale
         answers = (
@@ -256,6 +256,7 @@ class TaskRunner:
         )
         self._report.counts.add(result.counts)
         self._emit(finished=False)
+        return [*mapped.ids, *mapped.left, *mapped.deleted]
 
     def _emit(self, *, finished: bool) -> None:
         if self.progress is not None:
