@@ -17,13 +17,13 @@ from integrator.config.validate import check_workspace
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import EntityInfo
 from integrator.engine.connections import ConnectorPool, history_url
-from integrator.engine.history import HistoryStore, RunStatus, RunSummary
+from integrator.engine.history import Counts, HistoryStore, RunStatus, RunSummary
 from integrator.engine.lock import ProjectLock
 from integrator.engine.plan import plan_projects
 from integrator.engine.read import RunMode
 from integrator.engine.task import Progress, ProgressSink, TaskRunner, guarded
 from integrator.engine.taskplan import TaskSystems, build_plan
-from integrator.errors import ConfigError, IntegratorError, RequestRejected
+from integrator.errors import ConfigError, IntegratorError, RequestRejected, StageFailed
 
 __all__ = ["Engine", "Progress", "ProgressSink"]
 
@@ -174,7 +174,12 @@ class Engine:
                         describe=describe,
                         organization=connection_set.organization_mapping,
                     )
-                    plan = guarded("plan", task.name, run_id, compile_task)
+                    try:
+                        plan = guarded("plan", task.name, run_id, compile_task)
+                    except StageFailed:
+                        if self.progress is not None:  # the display is told the task ended
+                            self.progress(Progress(name, task.name, Counts(), None, True))
+                        raise
                     runner = TaskRunner(
                         plan,
                         systems,
