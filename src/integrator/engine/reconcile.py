@@ -230,10 +230,9 @@ def settle_removals(
                     f"({_key_text(item.key)}): {answer.message}",
                 )
             )
+        # only records that wrote (or left) have stale rows: this is the record's one failure
         before = result.prior.get(source_id)
         prior_failure: RecordFailure | None = before.failure if before is not None else None
-        if state.failure is not None:  # it failed to write as well: one failure, all causes
-            messages = [(str(s[0]), s[1], str(s[2])) for s in state.failure.signature] + messages
         failure, same = failed_again(
             prior_failure,
             [list(m) for m in messages],
@@ -241,9 +240,8 @@ def settle_removals(
             run_id=run_id,
             now=now,
         )
-        if state.failure is None:
-            result.counts.errors += 1
-            result.counts.still_failing += int(same)
+        result.counts.errors += 1
+        result.counts.still_failing += int(same)
         state.pending = True
         state.failure = failure
         result.errors.extend(
@@ -257,7 +255,7 @@ def settle_removals(
                 transient=answer.transient,
                 still_failing=same,
             )
-            for (item, answer), (_, _, message) in zip(items, messages[-len(items) :], strict=True)
+            for (item, answer), (_, _, message) in zip(items, messages, strict=True)
         )
     for source_id in result.reconciliation.leaving:
         if not states[source_id].pending:  # every row it had is gone: forget it
