@@ -283,12 +283,21 @@ class RecordRejected(IntegratorError):
 
 
 class StageFailed(IntegratorError):
-    """A stage of a run failed as a whole."""
+    """A stage of a run (plan, read, map, write, remove) failed as a whole, for one task."""
 
     category = "stage-failed"
 
-    def __init__(self, stage: str, run_id: str | int | None, cause: BaseException) -> None:
+    def __init__(
+        self,
+        stage: str,
+        run_id: str | int | None,
+        cause: BaseException,
+        *,
+        task: str | None = None,
+    ) -> None:
         self.stage = stage
         self.run_id = run_id
+        self.task = task
         self.cause = cause
-        super().__init__(f"run {run_id}: stage {stage} failed: {cause}")
+        where = f"run {run_id}" if task is None else f"run {run_id}, task {task}"
+        super().__init__(f"{where}: stage {stage} failed: {cause}")

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from integrator.engine.history import Counts, HistoryStore, RecordError, RunStatus
+from integrator.engine.history import (
+    Counts,
+    HistoryStore,
+    PageCommit,
+    RecordError,
+    RecordState,
+    RunStatus,
+)
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -47,16 +54,30 @@ def _error(key: str) -> RecordError:
     )
 
 
+def _batch(
+    run_id: int,
+    counts: Counts,
+    errors: list[RecordError] | None = None,
+    *,
+    task: str = "Contacts",
+    project: str = "Contacts to Contact",
+    **more: object,
+) -> PageCommit:
+    return PageCommit(run_id, 0, project, task, counts, errors or [], **more)  # type: ignore[arg-type]
+
+
 def test_a_run_with_failures_is_a_warning_and_keeps_each_failed_record(
     store: HistoryStore,
 ) -> None:
-    run_id = store.start_run("Contacts to Contact", ["Contacts"], mode="incremental")
-    store.record_batch(run_id, 0, Counts(read=3, inserted=2), [_error("CON-01000-AAAAAA")])
+    log = store.log
+    run_id = log.start_run("Contacts to Contact", ["Contacts"], mode="incremental")
+    log.start_task(run_id, 0)
+    store.record_batch(_batch(run_id, Counts(read=3, inserted=2), [_error("CON-01000-AAAAAA")]))
     store.record_batch(
-        run_id, 0, Counts(read=2, unchanged=1, errors=1), [_error("CON-01001-BBBBBB")]
+        _batch(run_id, Counts(read=2, unchanged=1, errors=1), [_error("CON-01001-BBBBBB")])
     )
-    assert store.finish_task(run_id, 0) == RunStatus.WARNING
-    assert store.finish_run(run_id) == RunStatus.WARNING
+    assert log.finish_task(run_id, 0) == RunStatus.WARNING
+    assert log.finish_run(run_id) == RunStatus.WARNING
 
     run = store.run(run_id)
     assert run is not None
@@ -75,23 +96,53 @@ def test_a_run_with_failures_is_a_warning_and_keeps_each_failed_record(
 
 
 def test_statuses_follow_data_integrator(store: HistoryStore) -> None:
-    clean = store.start_run("Accounts", ["Accounts"], mode="incremental")
-    store.record_batch(clean, 0, Counts(read=1, inserted=1))
-    assert store.finish_run(clean) == RunStatus.COMPLETED
-    failed = store.start_run("Accounts", ["Accounts"], mode="incremental")
-    store.record_batch(failed, 0, Counts(read=1, errors=1), [_error("A")])
-    assert store.finish_run(failed) == RunStatus.ERROR
-    empty = store.start_run("Accounts", ["Accounts"], mode="incremental")
-    assert store.finish_run(empty) == RunStatus.COMPLETED
-    broken = store.start_run("Accounts", ["Accounts"], mode="incremental")
-    assert store.finish_run(broken, RunStatus.ERROR, "CDS unreachable") == RunStatus.ERROR
+    log = store.log
+    clean = log.start_run("Accounts", ["Accounts"], mode="incremental")
+    store.record_batch(_batch(clean, Counts(read=1, inserted=1)))
+    assert log.finish_run(clean) == RunStatus.COMPLETED
+    failed = log.start_run("Accounts", ["Accounts"], mode="incremental")
+    store.record_batch(_batch(failed, Counts(read=1, errors=1), [_error("A")]))
+    assert log.finish_run(failed) == RunStatus.ERROR
+    empty = log.start_run("Accounts", ["Accounts"], mode="incremental")
+    assert log.finish_run(empty) == RunStatus.COMPLETED
+    broken = log.start_run("Accounts", ["Accounts"], mode="incremental")
+    assert log.finish_run(broken, RunStatus.ERROR, "CDS unreachable") == RunStatus.ERROR
+
+
+def test_records_still_failing_the_same_way_make_a_warning_not_an_error(
+    store: HistoryStore,
+) -> None:
+    log = store.log
+    again = log.start_run("Accounts", ["Accounts"], mode="incremental")
+    store.record_batch(_batch(again, Counts(read=2, errors=2, still_failing=2)))
+    assert log.finish_run(again) == RunStatus.WARNING
+    new = log.start_run("Accounts", ["Accounts"], mode="incremental")
+    store.record_batch(_batch(new, Counts(read=2, errors=2, still_failing=1)))
+    assert log.finish_run(new) == RunStatus.ERROR
+
+
+def test_a_failed_task_is_error_and_the_tasks_after_it_not_run(store: HistoryStore) -> None:
+    log = store.log
+    run_id = log.start_run("Contacts to Customer", ["First", "Second", "Third"], mode="incremental")
+    log.start_task(run_id, 0)
+    store.record_batch(_batch(run_id, Counts(read=1, inserted=1), task="First"))
+    log.finish_task(run_id, 0)
+    log.start_task(run_id, 1)
+    log.finish_run(run_id, RunStatus.ERROR, "run 1, task Second: stage read failed: HTTP 500")
+    run = store.run(run_id)
+    assert run is not None and run.status == RunStatus.ERROR
+    assert [t.status for t in run.tasks] == [
+        RunStatus.COMPLETED,
+        RunStatus.ERROR,
+        RunStatus.NOT_RUN,
+    ]
 
 
 def test_history_lists_newest_first_and_filters_by_project(store: HistoryStore) -> None:
-    first = store.start_run("Accounts", ["Accounts"], mode="incremental")
-    store.finish_run(first)
-    second = store.start_run("Contacts to Contact", ["Contacts"], mode="all-data")
-    store.finish_run(second)
+    first = store.log.start_run("Accounts", ["Accounts"], mode="incremental")
+    store.log.finish_run(first)
+    second = store.log.start_run("Contacts to Contact", ["Contacts"], mode="all-data")
+    store.log.finish_run(second)
     assert [r.id for r in store.runs()] == [second, first]
     assert [r.project for r in store.runs("Accounts")] == ["Accounts"]
     assert store.last_run("Accounts", [RunStatus.COMPLETED]) == first
@@ -99,31 +150,35 @@ def test_history_lists_newest_first_and_filters_by_project(store: HistoryStore) 
 
 
 def test_checkpoint_moves_with_its_batch(store: HistoryStore) -> None:
-    run_id = store.start_run("Accounts", ["Accounts"], mode="incremental")
-    assert store.checkpoint("Accounts", "Accounts") is None
-    store.record_batch(run_id, 0, Counts(read=1), checkpoint=("Accounts", "Accounts", "t1"))
-    store.record_batch(run_id, 0, Counts(read=1), checkpoint=("Accounts", "Accounts", "t2"))
-    assert store.checkpoint("Accounts", "Accounts") == "t2"
-    store.clear_checkpoints("Accounts")
-    assert store.checkpoint("Accounts", "Accounts") is None
+    run_id = store.log.start_run("Accounts", ["Accounts"], mode="incremental")
+    records = store.records
+    assert records.checkpoint("Accounts", "Accounts") is None
+    for mark in ("t1", "t2"):
+        store.record_batch(
+            _batch(run_id, Counts(read=1), project="Accounts", task="Accounts", checkpoint=mark)
+        )
+    assert records.checkpoint("Accounts", "Accounts") == "t2"
+    records.clear_checkpoints("Accounts")
+    assert records.checkpoint("Accounts", "Accounts") is None
 
 
 def test_a_run_left_running_is_marked_interrupted(store: HistoryStore) -> None:
-    run_id = store.start_run("Accounts", ["Accounts"], mode="incremental")
-    assert store.mark_interrupted("Accounts", "the process stopped") == [run_id]
+    run_id = store.log.start_run("Accounts", ["Accounts"], mode="incremental")
+    store.log.start_task(run_id, 0)
+    assert store.log.mark_interrupted("Accounts", "the process stopped") == [run_id]
     run = store.run(run_id)
     assert run is not None and run.status == RunStatus.INTERRUPTED
     assert run.tasks[0].status == RunStatus.INTERRUPTED
 
 
 def test_retention_purges_old_runs(store: HistoryStore) -> None:
-    old = store.start_run("Accounts", ["Accounts"], mode="incremental")
-    store.record_batch(old, 0, Counts(errors=1), [_error("A")])
-    store.finish_run(old)
+    old = store.log.start_run("Accounts", ["Accounts"], mode="incremental")
+    store.record_batch(_batch(old, Counts(errors=1), [_error("A")]))
+    store.log.finish_run(old)
     with store.engine.begin() as conn:
         conn.execute(sa.text("UPDATE runs SET finished_at = '2020-01-01T00:00:00.000Z'"))
-    recent = store.start_run("Accounts", ["Accounts"], mode="incremental")
-    store.finish_run(recent)
+    recent = store.log.start_run("Accounts", ["Accounts"], mode="incremental")
+    store.log.finish_run(recent)
     assert store.purge(45) == 1
     assert [r.id for r in store.runs()] == [recent]
     assert store.failed_records(old) == []
@@ -135,23 +190,28 @@ def test_reopening_does_not_migrate_twice(tmp_path: Path) -> None:
     again = HistoryStore.open(url)
     with again.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == (
-            "0002_record_state"
+            "0003_failures_and_mappings"
         )
     again.close()
 
 
 def test_record_states_are_saved_with_their_batch(store: HistoryStore) -> None:
-    from integrator.engine.history import RecordState
+    from integrator.engine.history import RecordFailure
 
-    run_id = store.start_run("Contacts", ["Contacts"], mode="incremental")
-    first = RecordState("a", "CON-1", [{"ContactId": "CON-1"}, None], pending=True)
+    run_id = store.log.start_run("Contacts", ["Contacts"], mode="incremental")
+    records = store.records
+    failure = RecordFailure("data", [["Source → CDS", "x", "bad"]], 1, 1, 1, "2026-01-01T01:00Z")
+    first = RecordState("a", "CON-1", [{"ContactId": "CON-1"}, None], True, failure)
     second = RecordState("b", "CON-2", [{"ContactId": "CON-2"}, {"X": 1}])
-    store.record_batch(
-        run_id, 0, Counts(read=2), states=("Contacts", "Contacts", [first, second], [])
-    )
-    assert store.states("Contacts", "Contacts", ["a", "b", "c"]) == {"a": first, "b": second}
-    assert store.pending_states("Contacts", "Contacts") == [first]
-    first.pending = False
-    store.record_batch(run_id, 0, Counts(), states=("Contacts", "Contacts", [first], ["b"]))
-    assert store.states("Contacts", "Contacts", ["a", "b"]) == {"a": first}
-    assert store.pending_states("Contacts", "Contacts") == []
+    batch = _batch(run_id, Counts(read=2), task="Contacts", project="Contacts")
+    batch.states = [first, second]
+    store.record_batch(batch)
+    assert records.states("Contacts", "Contacts", ["a", "b", "c"]) == {"a": first, "b": second}
+    assert records.pending_states("Contacts", "Contacts") == [first]
+    assert records.waiting("Contacts", "Contacts", 2).records == 1
+    first.pending, first.failure = False, None
+    batch = _batch(run_id, Counts(), task="Contacts", project="Contacts", forget=["b"])
+    batch.states = [first]
+    store.record_batch(batch)
+    assert records.states("Contacts", "Contacts", ["a", "b"]) == {"a": first}
+    assert records.pending_states("Contacts", "Contacts") == []

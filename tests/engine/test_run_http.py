@@ -6,13 +6,14 @@ systems' own OData messages.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from integrator.config.workspace import init_workspace, load_workspace
-from integrator.engine.history import RunStatus
+from integrator.engine.history import Counts, RunStatus
 from integrator.engine.run import Engine
 from integrator.sandbox.testing import SandboxHandle
 from tests.golden.dataset import check_golden, dump_outputs, load_sales
@@ -43,7 +44,7 @@ def test_golden_dataset_over_http(engine: Engine, sandbox: SandboxHandle) -> Non
     check_golden("counts", {run.project: run.tasks[0].counts.as_dict() for run in summaries})
 
 
-def test_incremental_run_reads_only_changes_and_retries(
+def test_incremental_run_reads_only_changes_and_lets_failures_wait(
     engine: Engine, sandbox: SandboxHandle
 ) -> None:
     engine.run()
@@ -51,10 +52,11 @@ def test_incremental_run_reads_only_changes_and_retries(
     again = engine.run()
     for run in again:
         counts = run.tasks[0].counts
-        assert counts.inserted == counts.updated == 0
-        assert counts.read == counts.errors  # only last run's failures, read again
-    # change tracking: one delta read per task, plus key reads for retries and their writes
-    assert sandbox.request_counts()["total"] < 40
+        assert counts.as_dict() == Counts().as_dict()  # nothing changed, nothing re-sent
+        assert run.status == RunStatus.COMPLETED  # was Error: last run's failures failed again
+        assert "still wait for a fix" in (run.message or "")
+    # change tracking: one delta read per task, nothing written
+    assert sandbox.request_counts()["total"] < 10
 
 
 def test_a_service_at_a_new_address_means_a_full_read_not_an_error(
@@ -78,3 +80,30 @@ def test_a_service_at_a_new_address_means_a_full_read_not_an_error(
         counts = run.tasks[0].counts
         assert counts.inserted == counts.updated == 0
     assert all("read instead" in (r.message or "") for r in runs)
+
+
+def test_a_service_down_fails_the_write_stage_and_the_next_run_sends_the_change(
+    engine: Engine, sandbox: SandboxHandle
+) -> None:
+    accounts = "Accounts (Sales to Fin and Ops)"
+    engine.run()
+    conn = sqlite3.connect(sandbox.data_dir / "sales.db")
+    with conn:
+        conn.execute(
+            "UPDATE accounts SET telephone1 = '+1 555 0199'"
+            " WHERE accountnumber = 'ACC-01000-CONTSO'"
+        )
+    conn.close()
+    sandbox.set_faults(rate_503=1.0, retry_after=0, services=["finops"])
+    try:
+        [down] = engine.run([accounts])
+    finally:
+        sandbox.clear_faults()
+    assert down.status == RunStatus.ERROR and down.tasks[0].status == RunStatus.ERROR
+    assert down.message is not None
+    assert down.message.startswith(f"run {down.id}, task Accounts: stage write failed: ")
+    assert "/finops/" in down.message and "503" in down.message
+    [back] = engine.run([accounts])  # the page was not committed: its change is read again
+    counts = back.tasks[0].counts
+    assert (counts.read, counts.updated, counts.errors) == (1, 1, 0)
+    assert back.status == RunStatus.COMPLETED

@@ -56,7 +56,7 @@ def test_a_history_database_killed_while_created_opens_again(tmp_path: Path, tab
     store = HistoryStore.open(url)
     try:
         assert store.runs() == []
-        run_id = store.start_run("Accounts", ["Accounts"], mode="incremental")
+        run_id = store.log.start_run("Accounts", ["Accounts"], mode="incremental")
         assert [run.id for run in store.runs()] == [run_id]
     finally:
         store.close()

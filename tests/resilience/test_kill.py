@@ -98,7 +98,8 @@ def test_killed_runs_end_as_an_uninterrupted_run(
             at = _kill_point(plan, ref)
             if harness.run_and_kill(ws, handle, at, log):
                 interrupted |= _running_runs(ws)
-        final = harness.run(ws)
+        # --retry-failed: the failures of the killed runs are retried now, not after backoff
+        final = harness.run(ws, "--retry-failed")
         listed = harness.history(ws)
         result = harness.outputs(handle)
 

@@ -33,11 +33,11 @@ KILL_BEFORE_COMMIT = textwrap.dedent(
     from integrator.engine.history import store
     from integrator.engine.run import Engine
 
-    def record_batch(self, *args, states=None, **kwargs):
-        # the page's own commit carries its counts; the write-ahead of its keys carries none
-        if states is not None and states[1] == sys.argv[2] and args[2].read > 0:
+    def record_batch(self, batch):
+        # the page's own commit (the write-ahead of its keys is saved apart, before the writes)
+        if batch.task == sys.argv[2] and batch.counts.read > 0:
             os.kill(os.getpid(), signal.SIGKILL)
-        return original(self, *args, states=states, **kwargs)
+        return original(self, batch)
 
     original = store.HistoryStore.record_batch
     store.HistoryStore.record_batch = record_batch

@@ -62,6 +62,13 @@ def run(
         float,
         typer.Option("--wait", help="Seconds to wait for a run of the same project to finish."),
     ] = 0.0,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="Retry every record that failed on its data now, not after its backoff.",
+        ),
+    ] = False,
 ) -> None:
     """Run projects, prerequisites first, and print what happened to every record.
 
@@ -77,7 +84,7 @@ def run(
     with progress_display(show_progress) as sink:
         engine = engine_run.Engine(ws, progress=sink, lock_wait=wait)
         try:
-            summaries = engine.run(projects or [], all_data=all_data)
+            summaries = engine.run(projects or [], all_data=all_data, retry_failed=retry_failed)
         finally:
             engine.close()
     if json_output:

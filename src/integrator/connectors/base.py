@@ -85,12 +85,17 @@ class Outcome(enum.StrEnum):
 
 @dataclass(frozen=True)
 class RecordResult:
-    """The outcome of upserting one record. ``key`` holds the record's key field values."""
+    """The outcome of upserting one record. ``key`` holds the record's key field values.
+
+    ``transient`` marks an error that is not about the record (429, 5xx, timeout, lock, lost
+    connection: the connector gave up retrying); the engine retries such a record every run.
+    """
 
     key: Mapping[str, Any]
     outcome: Outcome
     message: str | None = None
     field: str | None = None
+    transient: bool = False
 
 
 @dataclass

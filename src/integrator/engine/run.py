@@ -9,55 +9,43 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from integrator.config.validate import check_workspace, scope_problems
 from integrator.config.workspace import Workspace
-from integrator.connectors.base import EntityInfo, Record
+from integrator.connectors.base import EntityInfo
 from integrator.engine.connections import ConnectorPool, history_url
-from integrator.engine.history import Counts, HistoryStore, RecordState, RunStatus, RunSummary
+from integrator.engine.history import Counts, HistoryStore, RunStatus, RunSummary
 from integrator.engine.lock import ProjectLock
 from integrator.engine.plan import plan_projects
-from integrator.engine.task import PageOutcome, RunMode, TaskRunner, TaskSystems
+from integrator.engine.read import RunMode
+from integrator.engine.task import Progress, ProgressSink, TaskRunner, guarded
+from integrator.engine.taskplan import TaskSystems, build_plan
 from integrator.errors import (
     ConfigError,
     IntegratorError,
     NothingToRerun,
     RequestRejected,
     RunNotFound,
+    StageFailed,
     SystemUnavailable,
 )
 from integrator.p2c.readiness import sales_upgrade_notes
 
-__all__ = ["Engine", "Progress"]
+__all__ = ["Engine", "Progress", "ProgressSink"]
 
 log = logging.getLogger(__name__)
-
-#: records no longer in the source removed per committed batch after a full read
-_GONE_PER_BATCH = 1000
-#: selected records gathered from source pages before a page goes through the legs (a multiple
-#: of the 1000-operation ``$batch``), and at most this many source records held at once
-_SELECTED_PER_PAGE = 5000
-_RECORDS_PER_PAGE = 50000
 
 INTERRUPTED_MESSAGE = (
     "the run stopped before it finished (its process was killed or the machine restarted); "
     "the next run went on from the last committed batch"
 )
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What a progress display is told after each page."""
-
-    project: str
-    task: str
-    counts: Counts
-
-
-ProgressSink = Callable[[Progress], None]
+STOPPED_MESSAGE = (
+    "the run was interrupted (SIGINT or SIGTERM); what it committed stays, the next run goes "
+    "on from the last committed batch"
+)
 
 
 class Engine:
@@ -130,12 +118,19 @@ class Engine:
             self.workspace, projects, lambda p: self.history.last_run(p, done) is not None
         )
 
-    def run(self, projects: Sequence[str] = (), *, all_data: bool = False) -> list[RunSummary]:
-        """Validate, then run ``projects`` (all when empty), prerequisites first."""
+    def run(
+        self, projects: Sequence[str] = (), *, all_data: bool = False, retry_failed: bool = False
+    ) -> list[RunSummary]:
+        """Validate, then run ``projects`` (all when empty), prerequisites first.
+
+        ``retry_failed`` retries every failed record now, not only those whose backoff is over.
+        A ``KeyboardInterrupt`` (SIGINT, or SIGTERM as the CLI turns it) records the run in
+        progress Interrupted before it propagates.
+        """
         self.validate(projects)
         order = self.plan(projects)
         mode: RunMode = "all-data" if all_data else "incremental"
-        return [self.run_project(name, mode) for name in order]
+        return [self.run_project(name, mode, retry_failed=retry_failed) for name in order]
 
     def rerun(self, run_id: int) -> RunSummary:
         """Re-run execution: run ``run_id``'s failed records again, and only those.
@@ -163,15 +158,22 @@ class Engine:
         *,
         rerun_of: int | None = None,
         only_keys: Mapping[str, list[dict[str, Any]]] | None = None,
+        retry_failed: bool = False,
     ) -> RunSummary:
-        """Run one project under its lock; returns the finished run from the history."""
+        """Run one project under its lock, task after task; returns the finished run.
+
+        A task whose stage fails is Error, the tasks after it Not run, the run Error with the
+        :class:`~integrator.errors.StageFailed` message. Interrupted, the task in progress and
+        the run are recorded Interrupted, then the interrupt propagates.
+        """
         project = self.workspace.project(name)
         lock = ProjectLock(self.workspace.root / ".integrator" / "locks", name)
         lock.acquire(wait=self.lock_wait)
         try:
             history = self.history
-            history.mark_interrupted(name, INTERRUPTED_MESSAGE)
-            run_id = history.start_run(
+            runlog = history.log
+            runlog.mark_interrupted(name, INTERRUPTED_MESSAGE)
+            run_id = runlog.start_run(
                 name, [t.name for t in project.tasks], mode=mode, rerun_of=rerun_of
             )
             notes: list[str] = []
@@ -187,7 +189,9 @@ class Engine:
                     read = [t.source_entity for t in project.tasks]
                     notes.extend(sales_upgrade_notes(systems.source, read, self.workspace.root))
                 for position, task in enumerate(project.tasks):
-                    runner = TaskRunner(
+                    runlog.start_task(run_id, position)
+                    compile_task = partial(
+                        build_plan,
                         project=name,
                         task=task,
                         legs=task.legs(project.source_system, project.destination_system),
@@ -195,19 +199,38 @@ class Engine:
                         describe=describe,
                         organization=connection_set.organization_mapping,
                     )
-                    self._run_task(
-                        runner,
-                        run_id,
-                        position,
-                        mode,
-                        notes,
-                        only_keys=None if only_keys is None else only_keys.get(task.name, []),
+                    try:
+                        plan = guarded("plan", task.name, run_id, compile_task)
+                    except StageFailed:
+                        if self.progress is not None:  # the display is told the task ended
+                            self.progress(Progress(name, task.name, Counts(), None, True))
+                        raise
+                    runner = TaskRunner(
+                        plan,
+                        systems,
+                        history,
+                        run_id=run_id,
+                        position=position,
+                        progress=self.progress,
                     )
-                    history.finish_task(run_id, position)
-                history.finish_run(run_id, message="; ".join(notes) or None)
+                    report = runner.run(
+                        mode,
+                        only_keys=None if only_keys is None else only_keys.get(task.name, []),
+                        retry_failed=retry_failed,
+                    )
+                    notes.extend(report.notices)
+                    runlog.finish_task(run_id, position)
+                runlog.finish_run(run_id, message="; ".join(notes) or None)
+            except KeyboardInterrupt:
+                runlog.finish_run(run_id, RunStatus.INTERRUPTED, message=STOPPED_MESSAGE)
+                raise
             except IntegratorError as error:
                 log.error("run %s of %s failed: %s", run_id, name, error)
-                history.finish_run(run_id, RunStatus.ERROR, message=str(error))
+                runlog.finish_run(run_id, RunStatus.ERROR, message=str(error))
+            except Exception as error:
+                # a bug, not an expected failure: still never leave the run Running
+                runlog.finish_run(run_id, RunStatus.ERROR, message=f"internal error: {error!r}")
+                raise
             summary = history.run(run_id)
             assert summary is not None
             return summary
@@ -224,93 +247,3 @@ class Engine:
             return info
 
         return describe
-
-    def _run_task(
-        self,
-        runner: TaskRunner,
-        run_id: int,
-        position: int,
-        mode: RunMode,
-        notes: list[str],
-        *,
-        only_keys: list[dict[str, Any]] | None,
-    ) -> None:
-        history = self.history
-        project, task = runner.project, runner.task.name
-        total = Counts()
-
-        def known(ids: Sequence[str]) -> Mapping[str, RecordState]:
-            return history.states(project, task, ids)
-
-        def ahead(states: list[RecordState]) -> None:
-            history.record_batch(run_id, position, Counts(), states=(project, task, states, []))
-
-        def commit(outcome: PageOutcome, checkpoint: str | None) -> None:
-            history.record_batch(
-                run_id,
-                position,
-                outcome.counts,
-                outcome.errors,
-                checkpoint=(project, task, checkpoint) if checkpoint is not None else None,
-                states=(project, task, outcome.states, outcome.forget),
-            )
-            total.add(outcome.counts)
-            if outcome.removed:
-                log.info("%s / %s: removed %d stale rows", project, task, outcome.removed)
-            if self.progress is not None:
-                self.progress(Progress(project, task, total))
-
-        def retry(source_ids: Sequence[str]) -> None:
-            for page, missing in runner.read_ids(source_ids):
-                commit(runner.process(page, missing, known, ahead), None)
-
-        if only_keys is not None:
-            retry([runner.source_id(key) for key in only_keys])
-            return
-        pending = (
-            {state.source_id for state in history.pending_states(project, task)}
-            if mode == "incremental"
-            else set()
-        )
-        stored = history.checkpoint(project, task)
-        seen: set[str] = set()
-        for page, deleted, checkpoint in _gathered(runner, runner.read_pages(mode, stored, notes)):
-            outcome = runner.process(page, deleted, known, ahead)
-            commit(outcome, checkpoint)
-            pending.difference_update(outcome.seen)
-            if runner.full_read:
-                seen.update(outcome.seen)
-        if runner.full_read:
-            # a full read reports no deletions: the records it did not see are gone (or left
-            # the selection), and their rows must go too, as after a fresh full sync
-            gone = [i for i in history.state_ids(project, task) if i not in seen]
-            pending.difference_update(gone)
-            for start in range(0, len(gone), _GONE_PER_BATCH):
-                commit(
-                    runner.process([], gone[start : start + _GONE_PER_BATCH], known, ahead), None
-                )
-        if pending:
-            retry(sorted(pending))
-
-
-def _gathered(
-    runner: TaskRunner, pages: Iterator[tuple[list[Record], list[str], str | None]]
-) -> Iterator[tuple[list[Record], list[str], str | None]]:
-    """Source pages joined until they hold at least :data:`_SELECTED_PER_PAGE` records the task
-    selects, so every write request downstream goes out full (a filter that keeps a third of a
-    5000-record page would otherwise send a 1000 and a 700). The checkpoint given with a joined
-    page is the newest among its parts: everything before it is in the page."""
-    records: list[Record] = []
-    deleted: list[str] = []
-    checkpoint: str | None = None
-    selected = 0
-    for page, gone, mark in pages:
-        records.extend(page)
-        deleted.extend(gone)
-        checkpoint = mark if mark is not None else checkpoint
-        selected += sum(1 for record in page if runner.selected(record))
-        if selected >= _SELECTED_PER_PAGE or len(records) >= _RECORDS_PER_PAGE:
-            yield records, deleted, checkpoint
-            records, deleted, checkpoint, selected = [], [], None, 0
-    if records or deleted or checkpoint is not None:
-        yield records, deleted, checkpoint

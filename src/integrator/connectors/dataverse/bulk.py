@@ -146,7 +146,9 @@ class BulkWriter:
             return written
         except RetriableError as exc:
             reason = f"gave up after {client.retry.max_attempts} attempts: {exc}"
-            return [(p.index, RecordResult(p.key, Outcome.ERROR, reason)) for p in plans], []
+            return [
+                (p.index, RecordResult(p.key, Outcome.ERROR, reason, transient=True)) for p in plans
+            ], []
         outcome = {_CREATE: Outcome.INSERTED}.get(message)
         return [(p.index, RecordResult(p.key, outcome or p.outcome)) for p in plans], []
 

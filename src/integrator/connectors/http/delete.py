@@ -41,7 +41,7 @@ def delete_keys(
         return None
 
     def give_up(index: int, reason: str) -> None:
-        results[index] = RecordResult(dict(keys[index]), Outcome.ERROR, reason)
+        results[index] = RecordResult(dict(keys[index]), Outcome.ERROR, reason, transient=True)
 
     size = connector.settings.batch_size
     for start in range(0, len(keys), size):

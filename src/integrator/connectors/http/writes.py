@@ -69,7 +69,7 @@ def _write_chunk(
         return None
 
     def give_up(plan: WritePlan, reason: str) -> None:
-        done.append((plan.index, RecordResult(plan.key, Outcome.ERROR, reason)))
+        done.append((plan.index, RecordResult(plan.key, Outcome.ERROR, reason, transient=True)))
 
     dialect = connector.dialect
     connector.client.send_until_settled(

@@ -1,24 +1,37 @@
-"""The execution history store."""
+"""The execution history: the run log and the record-state store, in one database."""
 
+from integrator.engine.history.clock import now_iso
 from integrator.engine.history.models import (
     Counts,
+    FailureKind,
+    PageCommit,
     RecordError,
+    RecordFailure,
     RecordState,
     RunStatus,
     RunSummary,
     TaskSummary,
     status_for,
 )
-from integrator.engine.history.store import HistoryStore, now_iso
+from integrator.engine.history.runlog import RunLog
+from integrator.engine.history.states import MappingMark, RecordStateStore, Waiting
+from integrator.engine.history.store import HistoryStore
 
 __all__ = [
     "Counts",
+    "FailureKind",
     "HistoryStore",
+    "MappingMark",
+    "PageCommit",
     "RecordError",
+    "RecordFailure",
     "RecordState",
+    "RecordStateStore",
+    "RunLog",
     "RunStatus",
     "RunSummary",
     "TaskSummary",
+    "Waiting",
     "now_iso",
     "status_for",
 ]

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "Counts",
+    "FailureKind",
+    "PageCommit",
     "RecordError",
+    "RecordFailure",
     "RecordState",
     "RunStatus",
     "RunSummary",
     "TaskSummary",
     "status_for",
 ]
+
+#: why a record failed: ``transient`` (429, 5xx, timeout, lock, connection: every run retries
+#: it) or ``data`` (a rule, a missing reference, a mapping error: retried on a change or after
+#: a backoff)
+FailureKind = Literal["transient", "data"]
 
 
 class RunStatus(enum.StrEnum):
@@ -25,17 +33,22 @@ class RunStatus(enum.StrEnum):
     WARNING = "Warning"
     ERROR = "Error"
     INTERRUPTED = "Interrupted"
+    #: a task of a run that stopped (failed or was interrupted) before the task started
+    NOT_RUN = "Not run"
 
 
 @dataclass
 class Counts:
-    """Records read, and what became of them. ``errors`` counts records, not messages."""
+    """Records read, and what became of them. ``errors`` counts records, not messages;
+    ``still_failing`` counts those of the errors that failed the same way (same leg, field and
+    message) the last time they were tried."""
 
     read: int = 0
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
     errors: int = 0
+    still_failing: int = 0
 
     @property
     def succeeded(self) -> int:
@@ -49,9 +62,10 @@ class Counts:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.errors += other.errors
+        self.still_failing += other.still_failing
 
     def as_dict(self) -> dict[str, int]:
-        """The counts as the CLI's JSON shows them."""
+        """The counts as the CLI's JSON shows them (SPEC §5's five keys)."""
         return {
             "read": self.read,
             "inserted": self.inserted,
@@ -62,10 +76,13 @@ class Counts:
 
 
 def status_for(counts: Counts) -> RunStatus:
-    """Completed when nothing failed, Warning when some succeeded and some failed, else Error."""
+    """Completed when nothing failed; Warning when some succeeded and some failed, or when
+    every failure is a record still failing the same way as before; else Error."""
     if counts.errors == 0:
         return RunStatus.COMPLETED
-    return RunStatus.WARNING if counts.succeeded > 0 else RunStatus.ERROR
+    if counts.succeeded > 0 or counts.errors <= counts.still_failing:
+        return RunStatus.WARNING
+    return RunStatus.ERROR
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,15 @@ class RecordError:
     field: str | None = None
     #: the source record's key values, so a re-run can read it again
     source_key: dict[str, Any] | None = None
+    #: the failure is transient (429, 5xx, timeout, lock, connection), not on the data
+    transient: bool = False
+    #: the record failed the same way the last time it was tried
+    still_failing: bool = False
+
+    @property
+    def signature(self) -> tuple[str, str | None, str]:
+        """What makes two failures "the same way": the leg, the field and the message."""
+        return (self.leg, self.field, self.message)
 
     def as_dict(self) -> dict[str, Any]:
         """The error as the CLI's JSON shows it."""
@@ -119,9 +145,27 @@ class RunSummary:
 
 
 @dataclass
+class RecordFailure:
+    """How a record failed the last time it was tried, and when to try it again."""
+
+    kind: FailureKind
+    #: ``[leg, field, message]`` of each of its errors, in order
+    signature: list[list[str | None]]
+    #: the run it first failed in this way
+    since_run: int
+    #: the run that last tried it
+    last_run: int
+    #: how many runs in a row it failed this way
+    attempts: int = 1
+    #: ISO-8601 UTC time after which a data failure is retried (``None``: every run)
+    retry_at: str | None = None
+
+
+@dataclass
 class RecordState:
     """What one source record of a task became: the key it was written under in each leg
-    (``None`` for a leg it never reached) and whether it failed last time."""
+    (``None`` for a leg it never reached) and whether it is pending (failed, or written ahead
+    of an unfinished commit), with how it failed."""
 
     source_id: str
     record_key: str
@@ -129,3 +173,21 @@ class RecordState:
     #: or a removal is unfinished); states saved before 0.1 hold one key or ``None`` per leg
     leg_keys: list[Any]
     pending: bool = False
+    failure: RecordFailure | None = None
+
+
+@dataclass
+class PageCommit:
+    """What one page of a task did, committed to the history in one transaction: its counts
+    and failed records (run log), its records' changed states, the ids to forget and the
+    checkpoint to go on from (record-state store)."""
+
+    run_id: int
+    position: int
+    project: str
+    task: str
+    counts: Counts = field(default_factory=Counts)
+    errors: list[RecordError] = field(default_factory=list)
+    states: list[RecordState] = field(default_factory=list)
+    forget: list[str] = field(default_factory=list)
+    checkpoint: str | None = None

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["checkpoints", "metadata", "record_errors", "record_state", "runs", "task_runs"]
+__all__ = [
+    "checkpoints",
+    "metadata",
+    "record_errors",
+    "record_state",
+    "runs",
+    "task_mappings",
+    "task_runs",
+]
 
 metadata = sa.MetaData()
 
@@ -34,6 +42,7 @@ task_runs = sa.Table(
     sa.Column("updated", sa.Integer, nullable=False, default=0),
     sa.Column("unchanged", sa.Integer, nullable=False, default=0),
     sa.Column("errors", sa.Integer, nullable=False, default=0),
+    sa.Column("still_failing", sa.Integer, nullable=False, default=0),
 )
 
 record_errors = sa.Table(
@@ -47,6 +56,8 @@ record_errors = sa.Table(
     sa.Column("field", sa.String(200)),
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("source_key", sa.Text),
+    sa.Column("transient", sa.Boolean, nullable=False, default=False),
+    sa.Column("still_failing", sa.Boolean, nullable=False, default=False),
 )
 
 checkpoints = sa.Table(
@@ -59,8 +70,9 @@ checkpoints = sa.Table(
     sa.Column("updated_at", sa.String(40), nullable=False),
 )
 
-#: per source record of a task: the key it was last written under in each leg (JSON list, one
-#: key dict or null per leg) and whether it failed last time (pending a retry)
+#: per source record of a task: the keys it may have rows under in each leg (JSON list, a list
+#: of key dicts per leg), whether it is pending a retry, and how it failed (JSON
+#: ``RecordFailure``; ``retry_at`` apart, to select the records due)
 record_state = sa.Table(
     "record_state",
     metadata,
@@ -70,4 +82,19 @@ record_state = sa.Table(
     sa.Column("record_key", sa.String(400), nullable=False),
     sa.Column("leg_keys", sa.Text),
     sa.Column("pending", sa.Boolean, nullable=False),
+    sa.Column("failure", sa.Text),
+    sa.Column("retry_at", sa.String(40)),
+)
+
+#: per task of a project: the fingerprint of its compiled mapping as last run, and as last run
+#: with a full read (the records written since a mapping change are those read since)
+task_mappings = sa.Table(
+    "task_mappings",
+    metadata,
+    sa.Column("project", sa.String(200), primary_key=True),
+    sa.Column("task", sa.String(200), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.Integer),
+    sa.Column("full_read_fingerprint", sa.String(64)),
+    sa.Column("full_read_run_id", sa.Integer),
 )

@@ -1,0 +1,114 @@
+"""The map, write and remove stages of a task, each over a whole page.
+
+Map (pure): the page's selected records through every leg → :class:`MappedPage`. Write: each
+leg's records upserted, a leg only taking those the previous one accepted → :class:`WriteResults`.
+Remove: the rows records no longer map to deleted, the destination's before CDS's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from integrator.connectors.base import Outcome, RecordResult
+from integrator.engine.pages import (
+    MappedLeg,
+    MappedPage,
+    RecordProblem,
+    SourcePage,
+    Stale,
+    WriteResults,
+)
+from integrator.engine.taskplan import TaskPlan
+
+__all__ = ["map_page", "remove_stale", "write_page"]
+
+
+def map_page(plan: TaskPlan, page: SourcePage) -> MappedPage:
+    """Select the page's records by the task's filter and map them through every leg (nothing
+    is written): each leg's records with the position each came from, the key every record is
+    meant to get in every leg, and the records the mapping refused."""
+    codec = plan.codec
+    selected = []
+    ids = []
+    left = []
+    for record in page.records:
+        if plan.selected(record):
+            selected.append(record)
+            ids.append(codec.source_id(record))
+        else:
+            left.append(codec.source_id(record))
+    mapped = MappedPage(
+        selected=selected,
+        ids=ids,
+        record_keys=[codec.key_text(record) for record in selected],
+        left=left,
+        deleted=list(page.deleted),
+        legs=[],
+        intended=[[None] * len(plan.legs) for _ in selected],
+    )
+    positions = list(range(len(selected)))
+    current = selected
+    for index, leg in enumerate(plan.legs):
+        result = leg.mapping.apply(current)
+        for problem in result.errors:
+            mapped.problems.append(
+                RecordProblem(positions[problem.index], index, problem.field, problem.message)
+            )
+        positions = [positions[i] for i in result.indexes]
+        if leg.constants:
+            for record in result.records:
+                record.update(leg.constants)
+        for record, position in zip(result.records, positions, strict=True):
+            mapped.intended[position][index] = leg.key_of(record)
+        mapped.legs.append(MappedLeg(result.records, positions))
+        current = result.records
+    return mapped
+
+
+def write_page(plan: TaskPlan, mapped: MappedPage) -> WriteResults:
+    """Upsert each leg's mapped records, a leg only taking those the previous accepted; the
+    key each record got and its outcome in each leg, and every record that failed."""
+    results = WriteResults(
+        written=[[] for _ in mapped.selected],
+        outcomes=[[] for _ in mapped.selected],
+        problems=list(mapped.problems),
+    )
+    alive: set[int] | None = None
+    for index, (leg, legged) in enumerate(zip(plan.legs, mapped.legs, strict=True)):
+        pairs = [
+            (record, position)
+            for record, position in zip(legged.records, legged.positions, strict=True)
+            if alive is None or position in alive
+        ]
+        batch = [record for record, _ in pairs]
+        answers = leg.connector.upsert(leg.leg.to_entity, batch, key=leg.leg.key) if batch else []
+        alive = set()
+        for (record, position), answer in zip(pairs, answers, strict=True):
+            if answer.outcome == Outcome.ERROR:
+                results.problems.append(_problem(position, index, answer))
+                continue
+            results.outcomes[position].append(answer.outcome)
+            results.written[position].append(leg.key_of(record))
+            alive.add(position)
+    return results
+
+
+def remove_stale(plan: TaskPlan, stale: Sequence[Stale]) -> list[tuple[Stale, RecordResult]]:
+    """Delete stale rows, the destination's before CDS's; each row with the system's answer."""
+    answers: list[tuple[Stale, RecordResult]] = []
+    for leg_index in sorted({s.leg for s in stale}, reverse=True):
+        leg = plan.legs[leg_index]
+        items = [s for s in stale if s.leg == leg_index]
+        results = leg.connector.delete(leg.leg.to_entity, [s.key for s in items])
+        answers.extend(zip(items, results, strict=True))
+    return answers
+
+
+def _problem(position: int, leg: int, answer: RecordResult) -> RecordProblem:
+    return RecordProblem(
+        position,
+        leg,
+        answer.field,
+        answer.message or "refused without a message",
+        transient=answer.transient,
+    )
