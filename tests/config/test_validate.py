@@ -322,7 +322,9 @@ def test_a_bound_field_takes_no_source_and_its_binding_a_real_field(workspace: P
         (
             line_containing(path, "    cds_to_destination:", whole=True),
             f"{project}, leg CDS → Destination",
-            "key field 'dataAreaId' of CustomersV2 is not mapped",
+            "key field 'dataAreaId' of CustomersV2 is not mapped: bind it to the organization "
+            "mapping, in the task: bindings: {cds_to_destination: {dataAreaId: "
+            "finops_legal_entity}}",
         ),
         (
             line_containing(path, "Organization_OrganizationId, source: name}"),

@@ -35,14 +35,31 @@ Connect = Callable[[str], Connector]
 _LISTED = 10
 
 
+class OrganizationLookup:
+    """The organizations each system lists, read once through ``connect`` and then kept (an
+    engine validates before every run; its systems are asked only the first time)."""
+
+    def __init__(self, connect: Connect) -> None:
+        self.connect = connect
+        self._known: dict[tuple[str, str, str], set[str]] = {}
+
+    def ids(self, table: OrganizationTable) -> set[str]:
+        """The ids in ``table`` (its system's organizations or legal entities)."""
+        key = (table.system, table.entity, table.field)
+        if key not in self._known:
+            self._known[key] = _organizations(self.connect(table.system), table)
+        return self._known[key]
+
+
 def check_organization(
     workspace: Workspace,
     projects: Sequence[str],
     describe: Callable[[str, str], EntityInfo | None],
-    connect: Connect | None = None,
+    connect: Connect | OrganizationLookup | None = None,
 ) -> list[ConfigProblem]:
     """The problems of the bindings of ``projects`` (loaded projects, by resolved name) and of
-    the organizations they bind to; organizations are looked up only when ``connect`` is given.
+    the organizations they bind to; organizations are looked up only when ``connect`` is given
+    (an :class:`OrganizationLookup` keeps what it read for the next call).
     ``describe`` gives an entity's metadata (``None`` when there is none: that problem is
     reported with the task, so the entity is skipped here)."""
     problems: list[ConfigProblem] = []
@@ -50,8 +67,9 @@ def check_organization(
     for name in projects:
         problems.extend(_binding_problems(workspace, name, describe, bound))
     if connect is not None:
+        lookup = connect if isinstance(connect, OrganizationLookup) else OrganizationLookup(connect)
         for set_name, entry in bound:
-            problem = _missing_organization(workspace, set_name, entry, connect)
+            problem = _missing_organization(workspace, set_name, entry, lookup)
             if problem is not None:
                 problems.append(problem)
     return problems
@@ -147,7 +165,7 @@ def _row_disagreements(
 
 
 def _missing_organization(
-    workspace: Workspace, set_name: str, entry: OrganizationEntry, connect: Connect
+    workspace: Workspace, set_name: str, entry: OrganizationEntry, lookup: OrganizationLookup
 ) -> ConfigProblem | None:
     """The problem of an organization mapping entry naming an organization its system lacks."""
     connection_set = workspace.connection_sets[set_name]
@@ -159,7 +177,7 @@ def _missing_organization(
     path = f'connection set "{set_name}", organization_mapping.{entry}'
     line = line_of(workspace.documents.get(CONNECTIONS_FILE), loc)
     try:
-        known = _organizations(connect(table.system), table)
+        known = lookup.ids(table)
     except RequestRejected as exc:
         message = f"cannot list the {table.title}s ({table.entity} on {table.system}): {exc}"
         return ConfigProblem(CONNECTIONS_FILE, line, path, message)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from integrator.config.files import CONNECTIONS_FILE, SETTINGS_FILE
-from integrator.config.organization import Connect, check_organization
+from integrator.config.organization import Connect, OrganizationLookup, check_organization
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import EntityInfo, FieldInfo
 from integrator.errors import (
@@ -31,6 +31,9 @@ except ImportError:  # pragma: no cover
     referenced_fields = None  # type: ignore[assignment]
     check_types = None  # type: ignore[assignment]
 
+#: key fields the shipped templates bind to an organization mapping entry
+_USUALLY_BOUND = {"dataAreaId": "finops_legal_entity"}
+
 __all__ = [
     "Connect",
     "Describe",
@@ -49,7 +52,7 @@ def check_workspace(
     describe: Describe,
     *,
     projects: Sequence[str] = (),
-    connect: Connect | None = None,
+    connect: Connect | OrganizationLookup | None = None,
 ) -> None:
     """Raise :class:`ConfigError` with every problem :func:`validate_workspace` finds in the
     scope of ``projects``."""
@@ -75,7 +78,7 @@ def validate_workspace(
     describe: Describe,
     *,
     projects: Sequence[str] = (),
-    connect: Connect | None = None,
+    connect: Connect | OrganizationLookup | None = None,
 ) -> list[ConfigProblem]:
     """Every problem in the scope of ``projects`` (the projects they name and their
     prerequisites; every project, template and connection set when empty): what loading found
@@ -317,7 +320,14 @@ class _Checker:
         mapped = bound | {row.destination for row in rows}
         unmapped_keys = [k for k in leg.key if k in to_info.fields and k not in mapped]
         for key_field in unmapped_keys:
-            add(leg_loc, f"key field '{key_field}' of {to_info.name} is not mapped")
+            message = f"key field '{key_field}' of {to_info.name} is not mapped"
+            entry = _USUALLY_BOUND.get(key_field)
+            if entry is not None:  # a project file from before templates declared bindings
+                message += (
+                    f": bind it to the organization mapping, in the task: "
+                    f"bindings: {{{leg.name}: {{{key_field}: {entry}}}}}"
+                )
+            add(leg_loc, message)
         for field_name in to_info.required_fields():
             info = to_info.fields[field_name]
             if field_name in covered or field_name in unmapped_keys:

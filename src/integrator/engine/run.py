@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from integrator.config.organization import OrganizationLookup
 from integrator.config.validate import check_workspace, scope_problems
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import EntityInfo
@@ -65,6 +66,7 @@ class Engine:
         self.lock_wait = lock_wait
         self._history: HistoryStore | None = None
         self._described: dict[tuple[str, str], EntityInfo | None] = {}
+        self._organizations = OrganizationLookup(self.connectors.get)
 
     @property
     def history(self) -> HistoryStore:
@@ -106,7 +108,7 @@ class Engine:
         if loading:
             raise ConfigError(loading)
         check_workspace(
-            self.workspace, self.describe, projects=projects, connect=self.connectors.get
+            self.workspace, self.describe, projects=projects, connect=self._organizations
         )
 
     # -- running -------------------------------------------------------------------------------
