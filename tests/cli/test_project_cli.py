@@ -98,6 +98,7 @@ def test_show_prints_each_legs_mapping_grid_the_filter_and_the_prerequisites(
     )
     assert "Source → CDS: Sales contacts → CDS contacts" in out
     assert "CDS → Destination: CDS contacts → F&O CDSContactPersons" in out
+    assert "dataAreaId ← organization mapping finops_legal_entity (connection set default)" in out
     rows = grid_rows(out)
     assert ["SOURCE FIELD", "MAP TYPE", "DESTINATION FIELD", "TEMPLATE VALUE", "TRANSFORMS"] in [
         [cell.strip() for cell in line.strip().strip("┃").split("┃")]
@@ -137,6 +138,7 @@ def test_show_json_has_every_row_with_its_template_value_and_transforms(workspac
         "transforms": [{"type": "Default", "value": "ORG001"}],
     }
     assert rows["PrimaryAccountRole"]["transforms"][0]["map"]["3"] == "Influencer"
+    assert legs["CDS → Destination"]["bindings"] == {"dataAreaId": "finops_legal_entity"}
 
 
 def test_show_names_the_known_projects_for_an_unknown_one(workspace: Path) -> None:

@@ -192,7 +192,8 @@ INTERRUPT = textwrap.dedent(
     pool = ConnectorPool(workspace, factory=lambda system, _c, _w: connectors[system])
     try:
         Engine(workspace, connectors=pool).run([sys.argv[4]])
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        print(interrupt, file=sys.stderr)
         sys.exit(130)
     sys.exit(0)
     """
@@ -212,6 +213,10 @@ def test_an_interrupted_run_is_recorded_interrupted_at_once(
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     assert stopped.returncode == 130, stopped.stderr
+    assert stopped.stderr.strip().splitlines()[-1:] == [
+        f"interrupted: run 1 of {ACCOUNTS} is recorded Interrupted; what it committed stays, "
+        "and the next run goes on from there"
+    ], stopped.stderr
     history = HistoryStore.open(f"sqlite:///{root / 'history.db'}")
     try:
         [run] = history.runs()

@@ -62,6 +62,7 @@ def _leg_json(leg: Leg) -> dict[str, Any]:
         "to": {"system": leg.to_system, "entity": leg.to_entity},
         "key": list(leg.key),
         "rows": [_row_json(row) for row in leg.rows],
+        "bindings": dict(leg.bindings),
     }
 
 
@@ -69,7 +70,7 @@ def project_json(name: str, file: str, project: Project) -> dict[str, Any]:
     """``{"project", "file", "template", "connection_set", "required_prior", "schedule",
     "tasks": [{"name", "source_entity", "cds_entity", "destination_entity", "source_filter",
     "legs": [{"name", "title", "from", "to", "key", "rows": [{"source", "map_type",
-    "destination", "template_value", "transforms"}]}]}]}``."""
+    "destination", "template_value", "transforms"}], "bindings": {field: entry}}]}]}``."""
     return {
         "project": name,
         "file": file,
@@ -144,3 +145,9 @@ def print_project(console: Console, name: str, file: str, project: Project) -> N
             console.print()
             console.print(_leg_heading(leg))
             console.print(_grid(leg))
+            for field_name, entry in leg.bindings.items():
+                console.print(
+                    f"  {field_name} ← organization mapping {entry} "
+                    f"(connection set {project.connection_set})",
+                    markup=False,
+                )

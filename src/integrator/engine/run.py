@@ -225,7 +225,10 @@ class Engine:
                 runlog.finish_run(run_id, message="; ".join(notes) or None)
             except KeyboardInterrupt:
                 runlog.finish_run(run_id, RunStatus.INTERRUPTED, message=STOPPED_MESSAGE)
-                raise
+                raise KeyboardInterrupt(
+                    f"interrupted: run {run_id} of {name} is recorded Interrupted; what it "
+                    "committed stays, and the next run goes on from there"
+                ) from None
             except IntegratorError as error:
                 log.error("run %s of %s failed: %s", run_id, name, error)
                 runlog.finish_run(run_id, RunStatus.ERROR, message=str(error))
