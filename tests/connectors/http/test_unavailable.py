@@ -17,23 +17,7 @@ from integrator.connectors.http.budget import BudgetLimits, RequestBudget
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.retry import RetryPolicy
 from integrator.errors import CredentialsRefused, RequestRejected, SystemUnreachable
-
-ROOT = "http://service.test/api/data/v9.2/"
-
-
-class FakeClock:
-    """Time that passes only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.connectors.http.fakes import ROOT, FakeClock
 
 
 def _client(
