@@ -24,12 +24,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from integrator.sandbox.http.bulk import bulk_action_elements
+from integrator.sandbox.http.csdl import EDM, EDMX, add_enum_types
 from integrator.sandbox.http.model import Property, ServedService, ServedSet
 
 __all__ = ["dataverse_metadata_xml"]
 
-_EDMX = "http://docs.oasis-open.org/odata/ns/edmx"
-_EDM = "http://docs.oasis-open.org/odata/ns/edm"
 _VOCABULARIES = (
     (
         "http://vocabularies.odata.org/OData.Community.Keys.V1.xml",
@@ -110,29 +109,17 @@ def _entity_type(schema: ET.Element, served: ServedSet) -> None:
         _alternate_keys(etype, served)
 
 
-def _enum_types(schema: ET.Element, service: ServedService) -> None:
-    seen: set[str] = set()
-    for served in service.sets.values():
-        for col in served.entity_set.columns:
-            if col.type != "enum" or not col.enum_type or col.enum_type in seen:
-                continue
-            seen.add(col.enum_type)
-            enum = ET.SubElement(schema, "EnumType", Name=col.enum_type)
-            for i, member in enumerate(col.enum_values or ()):
-                ET.SubElement(enum, "Member", Name=member, Value=str(i))
-
-
 def dataverse_metadata_xml(service: ServedService) -> bytes:
     """The CSDL document of a Dataverse-flavoured ``service``, as Dataverse shapes it."""
     ns = service.service.namespace
-    root = ET.Element("edmx:Edmx", {"xmlns:edmx": _EDMX, "Version": "4.0"})
+    root = ET.Element("edmx:Edmx", {"xmlns:edmx": EDMX, "Version": "4.0"})
     for uri, namespace, alias in _VOCABULARIES:
         reference = ET.SubElement(root, "edmx:Reference", Uri=uri)
         ET.SubElement(reference, "edmx:Include", Namespace=namespace, Alias=alias)
         ET.SubElement(reference, "edmx:IncludeAnnotations", TermNamespace=namespace)
     services = ET.SubElement(root, "edmx:DataServices")
-    schema = ET.SubElement(services, "Schema", {"xmlns": _EDM, "Namespace": ns, "Alias": "mscrm"})
-    _enum_types(schema, service)
+    schema = ET.SubElement(services, "Schema", {"xmlns": EDM, "Namespace": ns, "Alias": "mscrm"})
+    add_enum_types(schema, service)
     ET.SubElement(schema, "EntityType", Name=_BASE_ENTITY, Abstract="true")
     for served in service.sets.values():
         _entity_type(schema, served)

@@ -23,12 +23,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from integrator.connectors.base import FieldType
+from integrator.sandbox.http.csdl import EDM, EDMX, add_enum_types
 from integrator.sandbox.http.model import Property, ServedService, ServedSet
 
 __all__ = ["CONTAINER_NAME", "finops_metadata_xml"]
 
-_EDMX = "http://docs.oasis-open.org/odata/ns/edmx"
-_EDM = "http://docs.oasis-open.org/odata/ns/edm"
 
 #: the EntityContainer F&O declares
 CONTAINER_NAME = "Resources"
@@ -65,25 +64,13 @@ def _property(entity_type: ET.Element, served: ServedSet, prop: Property, namesp
     ET.SubElement(entity_type, "Property", attrs)
 
 
-def _enum_types(schema: ET.Element, service: ServedService) -> None:
-    seen: set[str] = set()
-    for served in service.sets.values():
-        for column in served.entity_set.columns:
-            if column.type != "enum" or not column.enum_type or column.enum_type in seen:
-                continue
-            seen.add(column.enum_type)
-            enum = ET.SubElement(schema, "EnumType", Name=column.enum_type)
-            for value, member in enumerate(column.enum_values or ()):
-                ET.SubElement(enum, "Member", Name=member, Value=str(value))
-
-
 def finops_metadata_xml(service: ServedService) -> bytes:
     """The CSDL (OData v4 EDMX) document of an F&O service, as F&O shapes it."""
     namespace = service.service.namespace
-    root = ET.Element("edmx:Edmx", {"xmlns:edmx": _EDMX, "Version": "4.0"})
+    root = ET.Element("edmx:Edmx", {"xmlns:edmx": EDMX, "Version": "4.0"})
     services = ET.SubElement(root, "edmx:DataServices")
-    schema = ET.SubElement(services, "Schema", {"xmlns": _EDM, "Namespace": namespace})
-    _enum_types(schema, service)
+    schema = ET.SubElement(services, "Schema", {"xmlns": EDM, "Namespace": namespace})
+    add_enum_types(schema, service)
     for served in service.sets.values():
         entity_type = ET.SubElement(schema, "EntityType", Name=served.entity_set.entity_type)
         key = ET.SubElement(entity_type, "Key")
