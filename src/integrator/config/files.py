@@ -36,7 +36,8 @@ def write_workspace_file(path: Path, text: str) -> None:
     umask), so a workspace integrator writes is one a search from below it will trust."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        os.fchmod(handle.fileno(), os.fstat(handle.fileno()).st_mode & 0o755)
+        if hasattr(os, "fchmod"):  # an existing file keeps its mode otherwise
+            os.fchmod(handle.fileno(), os.fstat(handle.fileno()).st_mode & 0o755)
         handle.write(text)
 
 
@@ -104,6 +105,7 @@ def connections_text(sandbox_url: str, *, direct: bool = False) -> str:
 #   auth: {{type: client_credentials, tenant_id: ..., client_id: ...,
 #          client_secret: {{env: SALES_CLIENT_SECRET}}}}
 # or a static token: auth: {{type: token, token: {{file: secrets/sales.token}}}}
+# A relative file is read inside this workspace (chmod 600 it); an absolute path is read as given.
 connection_sets:
   {comment}
   default:
