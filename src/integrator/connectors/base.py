@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = [
     "Capabilities",
+    "KeyCollation",
     "ChangeBatch",
     "Connector",
     "EntityInfo",
@@ -26,6 +27,10 @@ __all__ = [
 ]
 
 Record = dict[str, Any]
+
+#: how a system compares key text: ``dynamics`` as Dataverse's and F&O's SQL Server collations
+#: do (case-insensitive, trailing spaces ignored by ``=``), ``exact`` character for character
+KeyCollation = Literal["dynamics", "exact"]
 
 FieldType = Literal["string", "integer", "decimal", "boolean", "datetime", "guid", "enum", "lookup"]
 
@@ -71,6 +76,8 @@ class Capabilities:
     watermark_reads: bool = False
     lookups: bool = True
     parallel_batches: int = 1
+    #: the Dynamics connectors keep the default; SQL databases compare as their collation does
+    key_collation: KeyCollation = "dynamics"
 
 
 class Outcome(enum.StrEnum):

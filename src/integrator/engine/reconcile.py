@@ -160,7 +160,12 @@ def reconcile(
         final: list[list[Key]] = []
         for leg, candidates in enumerate(keys[source_id]):
             new = written[position][leg] if leg < len(written[position]) else None
-            stale.extend(Stale(leg, key, source_id) for key in candidates if key != new)
+            # a key the system takes for the new one (case, trailing spaces) is the same row
+            stale.extend(
+                Stale(leg, key, source_id)
+                for key in candidates
+                if new is None or not shape.codec.same_key(leg, key, new)
+            )
             final.append([new] if new is not None else [])
         outcome = combine(outcomes[position])
         if outcome == Outcome.INSERTED:

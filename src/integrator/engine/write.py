@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from integrator.connectors.base import Outcome, RecordResult
+from integrator.connectors.base import Outcome, Record, RecordResult
 from integrator.engine.pages import (
     MappedLeg,
     MappedPage,
@@ -18,7 +18,7 @@ from integrator.engine.pages import (
     Stale,
     WriteResults,
 )
-from integrator.engine.taskplan import TaskPlan
+from integrator.engine.taskplan import KeyClaim, TaskPlan, fold_key
 
 __all__ = ["map_page", "remove_stale", "write_page"]
 
@@ -58,11 +58,62 @@ def map_page(plan: TaskPlan, page: SourcePage) -> MappedPage:
         if leg.constants:
             for record in result.records:
                 record.update(leg.constants)
-        for record, position in zip(result.records, positions, strict=True):
+        records, positions = _claim_keys(plan, index, mapped, result.records, positions)
+        for record, position in zip(records, positions, strict=True):
             mapped.intended[position][index] = leg.key_of(record)
-        mapped.legs.append(MappedLeg(result.records, positions))
-        current = result.records
+        mapped.legs.append(MappedLeg(records, positions))
+        current = records
     return mapped
+
+
+def _claim_keys(
+    plan: TaskPlan,
+    index: int,
+    mapped: MappedPage,
+    records: list[Record],
+    positions: list[int],
+) -> tuple[list[Record], list[int]]:
+    """The leg's records less those whose key the target system takes for the key of another
+    source record already mapped in this run (each such one is a failed record, the first
+    keeps the key)."""
+    leg = plan.legs[index]
+    claims = plan.claims[index]
+    kept: list[Record] = []
+    kept_positions: list[int] = []
+    for record, position in zip(records, positions, strict=True):
+        key = leg.key_of(record)
+        if any(value is None for value in key.values()):
+            kept.append(record)  # no key to meet another on: the system says what is missing
+            kept_positions.append(position)
+            continue
+        folded = fold_key(key, leg.collation)
+        source_id = mapped.ids[position]
+        claim = claims.setdefault(folded, KeyClaim(source_id, mapped.record_keys[position], key))
+        if claim.source_id == source_id:
+            kept.append(record)
+            kept_positions.append(position)
+            continue
+        field, message = _duplicate_message(plan, index, mapped.record_keys[position], claim)
+        mapped.problems.append(RecordProblem(position, index, field, message))
+    return kept, kept_positions
+
+
+def _duplicate_message(
+    plan: TaskPlan, index: int, record_key: str, claim: KeyClaim
+) -> tuple[str | None, str]:
+    leg = plan.legs[index]
+    fields = ", ".join(plan.codec.key_fields)
+    rule = (
+        "keys ignore case and trailing spaces"
+        if leg.collation == "dynamics"
+        else "the same key values"
+    )
+    message = (
+        f"{fields} {record_key!r} is the same key as {claim.record_key!r} in "
+        f"{leg.leg.to_entity} ({rule}), where the record read first was written; "
+        f"fix one of them in {plan.task.source_entity}"
+    )
+    return (plan.codec.key_fields[0] if plan.codec.key_fields else None), message
 
 
 def write_page(plan: TaskPlan, mapped: MappedPage) -> WriteResults:
