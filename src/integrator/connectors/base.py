@@ -15,12 +15,12 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = [
     "Capabilities",
-    "KeyCollation",
     "ChangeBatch",
     "Connector",
     "EntityInfo",
     "FieldInfo",
     "FieldType",
+    "KeyCollation",
     "Outcome",
     "Record",
     "RecordResult",

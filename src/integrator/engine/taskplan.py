@@ -51,8 +51,9 @@ def fold_key(key: Mapping[str, Any], collation: KeyCollation) -> str:
     """``key`` as the system comparing it under ``collation`` sees it: two keys are the same
     row there exactly when their folds are equal. ``dynamics`` ignores case and trailing
     spaces (SQL Server's ``=`` pads with spaces; ``_CI`` collations), accents still count."""
+    fold = collation == "dynamics"
     values = [
-        value.rstrip(" ").casefold() if collation == "dynamics" and isinstance(value, str) else value
+        value.rstrip(" ").casefold() if fold and isinstance(value, str) else value
         for _, value in sorted(key.items())
     ]
     return json.dumps(values, default=str)

@@ -54,6 +54,7 @@ def map_page(plan: TaskPlan, page: SourcePage) -> MappedPage:
             mapped.problems.append(
                 RecordProblem(positions[problem.index], index, problem.field, problem.message)
             )
+        mapped.shortened.extend((positions[s.index], index, s) for s in result.shortened)
         positions = [positions[i] for i in result.indexes]
         if leg.constants:
             for record in result.records:

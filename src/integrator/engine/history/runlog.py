@@ -24,6 +24,7 @@ from integrator.engine.history.models import (
     status_for,
 )
 from integrator.engine.history.tables import record_errors, runs, task_runs
+from integrator.engine.history.truncations import run_truncations
 
 __all__ = ["RunLog"]
 
@@ -244,6 +245,9 @@ class RunLog:
             for error in self._errors(conn, run_id):
                 if error.task in by_name:
                     by_name[error.task].errors.append(error)
+            for position, items in run_truncations(conn, run_id).items():
+                if position < len(summary.tasks):
+                    summary.tasks[position].truncations = items
         return summary
 
     def failed_records(self, run_id: int) -> list[RecordError]:
