@@ -98,9 +98,9 @@ def test_keys_that_differ_by_case_or_trailing_spaces_are_one_contact_person(
             key,
             "Source → CDS",
             "msdynce_contactnumber",
-            f"msdynce_contactnumber {key!r} is the same key as 'CON-09999-DUPDUP' in contacts "
-            "(keys ignore case and trailing spaces), where the record read first was written; "
-            "fix one of them in contacts",
+            f"msdynce_contactnumber {key!r} is the same key as 'CON-09999-DUPDUP' in the CDS's "
+            "contacts (it ignores case and trailing spaces in keys); only the record read first "
+            "is written: fix one of them in the source's contacts",
         )
         for key in ("CON-09999-DUPDUP ", "con-09999-dupdup")
     ]

@@ -125,9 +125,10 @@ def rerun(
     finally:
         engine.close()
     if json_output:
-        _emit_json(runs_json([summary]))
+        _emit_json(with_truncations(runs_json([summary]), [summary]))
     else:
         print_runs(console, [summary], hints=WorkspaceHints.of(workspace, ws))
+        print_truncations(console, [summary])
     raise typer.Exit(_exit_code([summary]))
 
 

@@ -104,15 +104,16 @@ def _duplicate_message(
 ) -> tuple[str | None, str]:
     leg = plan.legs[index]
     fields = ", ".join(plan.codec.key_fields)
+    role = "destination" if index == len(plan.legs) - 1 else "CDS"
     rule = (
-        "keys ignore case and trailing spaces"
+        "it ignores case and trailing spaces in keys"
         if leg.collation == "dynamics"
-        else "the same key values"
+        else "it compares keys exactly"
     )
     message = (
-        f"{fields} {record_key!r} is the same key as {claim.record_key!r} in "
-        f"{leg.leg.to_entity} ({rule}), where the record read first was written; "
-        f"fix one of them in {plan.task.source_entity}"
+        f"{fields} {record_key!r} is the same key as {claim.record_key!r} in the {role}'s "
+        f"{leg.leg.to_entity} ({rule}); only the record read first is written: fix one of "
+        f"them in the source's {plan.task.source_entity}"
     )
     return (plan.codec.key_fields[0] if plan.codec.key_fields else None), message
 

@@ -23,7 +23,7 @@ from integrator.engine.history.models import (
     TaskSummary,
     status_for,
 )
-from integrator.engine.history.tables import record_errors, runs, task_runs
+from integrator.engine.history.tables import record_errors, runs, task_runs, truncations
 from integrator.engine.history.truncations import run_truncations
 
 __all__ = ["RunLog"]
@@ -197,6 +197,7 @@ class RunLog:
             if not ids:
                 return 0
             conn.execute(record_errors.delete().where(record_errors.c.run_id.in_(ids)))
+            conn.execute(truncations.delete().where(truncations.c.run_id.in_(ids)))
             conn.execute(task_runs.delete().where(task_runs.c.run_id.in_(ids)))
             conn.execute(runs.update().where(runs.c.rerun_of.in_(ids)).values(rerun_of=None))
             conn.execute(runs.delete().where(runs.c.id.in_(ids)))
