@@ -11,6 +11,7 @@ from typing import Any
 
 from integrator.config.models import OrganizationMapping
 from integrator.connectors.base import Connector, EntityInfo, FieldType, KeyCollation
+from integrator.engine.claims import KeyClaims
 from integrator.errors import ConfigError
 from integrator.mapping import CompiledMapping, compile_mapping
 from integrator.odata.filter import Expr, evaluate, parse_filter, referenced_fields
@@ -19,7 +20,6 @@ from integrator.templates.model import Leg, Task
 
 __all__ = [
     "CompiledLeg",
-    "KeyClaim",
     "KeyCodec",
     "TaskPlan",
     "TaskSystems",
@@ -57,15 +57,6 @@ def fold_key(key: Mapping[str, Any], collation: KeyCollation) -> str:
         for _, value in sorted(key.items())
     ]
     return json.dumps(values, default=str)
-
-
-@dataclass(frozen=True)
-class KeyClaim:
-    """The first record of a run written under a key (folded) in a leg."""
-
-    source_id: str
-    record_key: str
-    key: Mapping[str, Any]
 
 
 @dataclass
@@ -135,9 +126,9 @@ class TaskPlan:
     #: sha-256 of the compiled mapping (legs, constants, filter, keys): a change means the
     #: records already written may be wrong under the new mapping
     fingerprint: str
-    #: per leg, folded key → the first record of this run mapped to it (the plan lives one
-    #: run): a second source record under the same key is a duplicate, not a second write
-    claims: list[dict[str, KeyClaim]] = field(default_factory=list)
+    #: per leg, the first record of this run mapped to each key (the plan lives one run): a
+    #: second source record under the same key is a duplicate, not a second write
+    claims: KeyClaims = field(default_factory=KeyClaims)
 
     @property
     def name(self) -> str:
@@ -191,7 +182,6 @@ def build_plan(
         codec=codec,
         filter=expr,
         fingerprint=_fingerprint(task, compiled),
-        claims=[{} for _ in compiled],
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from integrator.connectors.base import Outcome, Record, RecordResult
+from integrator.engine.claims import KeyClaim
 from integrator.engine.pages import (
     MappedLeg,
     MappedPage,
@@ -18,7 +19,7 @@ from integrator.engine.pages import (
     Stale,
     WriteResults,
 )
-from integrator.engine.taskplan import KeyClaim, TaskPlan, fold_key
+from integrator.engine.taskplan import TaskPlan, fold_key
 
 __all__ = ["map_page", "remove_stale", "write_page"]
 
@@ -78,25 +79,30 @@ def _claim_keys(
     source record already mapped in this run (each such one is a failed record, the first
     keeps the key)."""
     leg = plan.legs[index]
-    claims = plan.claims[index]
-    kept: list[Record] = []
-    kept_positions: list[int] = []
-    for record, position in zip(records, positions, strict=True):
+    wanted: list[KeyClaim] = []
+    keyed: list[int] = []  # indexes of the records that have a whole key to claim
+    for i, (record, position) in enumerate(zip(records, positions, strict=True)):
         key = leg.key_of(record)
         if any(value is None for value in key.values()):
-            kept.append(record)  # no key to meet another on: the system says what is missing
-            kept_positions.append(position)
-            continue
-        folded = fold_key(key, leg.collation)
-        source_id = mapped.ids[position]
-        claim = claims.setdefault(folded, KeyClaim(source_id, mapped.record_keys[position], key))
-        if claim.source_id == source_id:
-            kept.append(record)
-            kept_positions.append(position)
-            continue
-        field, message = _duplicate_message(plan, index, mapped.record_keys[position], claim)
-        mapped.problems.append(RecordProblem(position, index, field, message))
-    return kept, kept_positions
+            continue  # no key to meet another on: the system says what is missing
+        wanted.append(
+            KeyClaim(
+                fold_key(key, leg.collation), mapped.ids[position], mapped.record_keys[position]
+            )
+        )
+        keyed.append(i)
+    if not wanted:
+        return records, positions
+    refused: set[int] = set()
+    for i, claim, holder in zip(keyed, wanted, plan.claims.claim(index, wanted), strict=True):
+        if holder.source_id != claim.source_id:
+            refused.add(i)
+            field, message = _duplicate_message(plan, index, claim.record_key, holder)
+            mapped.problems.append(RecordProblem(positions[i], index, field, message))
+    if not refused:
+        return records, positions
+    kept = [i for i in range(len(records)) if i not in refused]
+    return [records[i] for i in kept], [positions[i] for i in kept]
 
 
 def _duplicate_message(
