@@ -27,6 +27,7 @@ __all__ = [
     "Substring",
     "Trim",
     "Truncate",
+    "TruncateStep",
     "Upper",
     "ValueMap",
     "value_key",
@@ -146,10 +147,25 @@ class Truncate(Transform):
         if limit is None:
             return _identity
 
-        def step(values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:
-            return [v[:limit] if v.__class__ is str and len(v) > limit else v for v in values]
+        return TruncateStep(limit)
 
-        return step
+
+class TruncateStep:
+    """Truncate's column step; :class:`~integrator.mapping.compile.CompiledMapping` asks it
+    which values it shortens, so a run can say how many were cut per field."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def shortened(self, values: list[Any]) -> list[tuple[int, int]]:
+        """``(index, length)`` of each value longer than the limit (the ones it cuts)."""
+        limit = self.limit
+        return [(i, len(v)) for i, v in enumerate(values) if v.__class__ is str and len(v) > limit]
+
+    def __call__(self, values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:
+        """The values, each text cut to the limit."""
+        limit = self.limit
+        return [v[:limit] if v.__class__ is str and len(v) > limit else v for v in values]
 
 
 @register

@@ -11,6 +11,7 @@ from integrator.engine.history.models import (
     RunStatus,
     RunSummary,
     TaskSummary,
+    Truncation,
     status_for,
 )
 from integrator.engine.history.runlog import RunLog
@@ -31,6 +32,7 @@ __all__ = [
     "RunStatus",
     "RunSummary",
     "TaskSummary",
+    "Truncation",
     "Waiting",
     "now_iso",
     "status_for",

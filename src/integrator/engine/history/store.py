@@ -22,6 +22,7 @@ from integrator.engine.history.clock import now_iso
 from integrator.engine.history.models import PageCommit, RecordError, RunStatus, RunSummary
 from integrator.engine.history.runlog import RunLog
 from integrator.engine.history.states import RecordStateStore
+from integrator.engine.history.truncations import add_truncations
 
 __all__ = ["HistoryStore", "now_iso"]
 
@@ -81,6 +82,7 @@ class HistoryStore:
                 )
             if batch.states or batch.forget:
                 self.records.put_states(conn, batch.project, batch.task, batch.states, batch.forget)
+            add_truncations(conn, batch.run_id, batch.position, batch.truncations)
 
     def purge(self, retention_days: int) -> int:
         """Delete runs that finished more than ``retention_days`` ago; returns how many."""
