@@ -8,6 +8,7 @@ from typing import Annotated
 
 import orjson
 import typer
+from rich.text import Text
 
 from integrator.cli.app import app
 from integrator.cli.errors import with_exit_codes
@@ -213,5 +214,5 @@ def upgrade(workspace: WorkspaceOption = None, json_output: JsonOption = False) 
             f"IsCompanyAnAccount set on {report.company_flags_set} contacts."
         )
         for failure in report.failures:
-            console.print(f"[red]failed:[/red] {failure}", highlight=False)
+            console.print(Text.assemble(("failed:", "red"), " ", str(failure)), highlight=False)
     raise typer.Exit(1 if report.failures else 0)

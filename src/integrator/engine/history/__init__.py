@@ -1,6 +1,12 @@
 """The execution history: the run log and the record-state store, in one database."""
 
 from integrator.engine.history.clock import now_iso
+from integrator.engine.history.errors import (
+    HistoryDamaged,
+    HistoryError,
+    HistoryFull,
+    HistoryUnreachable,
+)
 from integrator.engine.history.models import (
     Counts,
     FailureKind,
@@ -21,7 +27,11 @@ from integrator.engine.history.store import HistoryStore
 __all__ = [
     "Counts",
     "FailureKind",
+    "HistoryDamaged",
+    "HistoryError",
+    "HistoryFull",
     "HistoryStore",
+    "HistoryUnreachable",
     "MappingMark",
     "PageCommit",
     "RecordError",
