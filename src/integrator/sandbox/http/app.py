@@ -10,6 +10,9 @@ endpoints tests use.
 - ``GET /_sandbox/requests``: requests counted per service and method since the last reset;
   ``DELETE /_sandbox/requests`` resets the counts
 - ``GET /_sandbox/health``: ``{"status": "ok", "services": {...base URLs}}``
+
+A request body over the size limit (:mod:`~integrator.sandbox.http.limits`) is answered 413
+without being read whole.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from integrator.sandbox.http.finops_metadata_service import (
     metadata_service_path,
 )
 from integrator.sandbox.http.handler import AutoNumberSeeder, ServiceHandler
+from integrator.sandbox.http.limits import MAX_ADMIN_BODY_BYTES, MAX_BODY_BYTES, read_body
 from integrator.sandbox.http.messages import ODataRequest, ODataResponse, error_response
 from integrator.sandbox.http.model import ServedService
 from integrator.sandbox.http.writes import Explain
@@ -84,8 +88,11 @@ class SandboxApp:
         explain: Explain | None = None,
         set_autonumber_seed: AutoNumberSeeder | None = None,
         readers: int = 3,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         services = store.services
+        #: the largest request body a service reads (413 beyond, see integrator.sandbox.http.limits)
+        self.max_body_bytes = max_body_bytes
         if isinstance(services, Mapping):
             services = services.values()
         self.faults = FaultInjector(faults)
@@ -173,7 +180,11 @@ class SandboxApp:
             self.counter.count(name, request.method, fault.status)
             return _to_starlette(error_response(fault))
         try:
-            body = await request.body()
+            try:
+                body = await read_body(request, self.max_body_bytes)
+            except ODataError as exc:
+                self.counter.count(name, request.method, exc.status)
+                return _to_starlette(error_response(exc))
             base_path = handler.service.service.base_path
             metadata_service = request.scope.get("route_metadata_service", False)
             if metadata_service:
@@ -215,10 +226,12 @@ class SandboxApp:
         """GET the fault config, or PUT a new one."""
         if request.method == "PUT":
             try:
-                data = orjson.loads(await request.body() or b"{}")
+                data = orjson.loads(await read_body(request, MAX_ADMIN_BODY_BYTES) or b"{}")
                 if not isinstance(data, dict):
                     raise ValueError("the fault config must be a JSON object")
                 self.faults.configure(FaultConfig.from_dict(data))
+            except ODataError as exc:
+                return _to_starlette(error_response(exc))
             except (ValueError, TypeError) as exc:
                 return _json(400, {"error": {"code": BAD_REQUEST, "message": str(exc)}})
         return _json(200, self.faults.config.to_dict())
@@ -260,11 +273,17 @@ def create_app(
     faults: FaultConfig | None = None,
     explain: Explain | None = None,
     set_autonumber_seed: AutoNumberSeeder | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Starlette:
     """The ASGI app serving every service of ``store``; ``app.state.sandbox`` is the
-    :class:`SandboxApp` (faults, counters). Database threads stop when the app shuts down."""
+    :class:`SandboxApp` (faults, counters). Database threads stop when the app shuts down.
+    Request bodies over ``max_body_bytes`` are answered 413 without being read whole."""
     sandbox = SandboxApp(
-        store, faults=faults, explain=explain, set_autonumber_seed=set_autonumber_seed
+        store,
+        faults=faults,
+        explain=explain,
+        set_autonumber_seed=set_autonumber_seed,
+        max_body_bytes=max_body_bytes,
     )
     routes = [
         Route("/_sandbox/faults", sandbox.admin_faults, methods=["GET", "PUT"]),
