@@ -115,3 +115,14 @@ def test_fetchxml_filters_nested_too_deep_answer_400(
     assert "more than 32 levels deep" in _error(r)["message"]
     r = client.get(sandbox.sales + "contacts", params={"fetchXml": _nested_fetch(32)})
     assert r.status_code == 200, r.text[:300]
+
+
+def test_an_in_of_1000_values_runs(sandbox: SandboxHandle, client: httpx.Client) -> None:
+    # lowered to 1000 comparisons: SQLite refuses a chain that long ("Expression tree is too
+    # large"), so the SQL groups it
+    values = ",".join(f"'n{i}'" for i in range(999)) + ",'Milk'"
+    text = f"Microsoft.Dynamics.CRM.In(PropertyName='lastname',PropertyValues=[{values}])"
+    assert client.post(sandbox.sales + "contacts", json={"lastname": "Milk"}).status_code == 204
+    r = client.get(sandbox.sales + "contacts", params={"$filter": text, "$select": "lastname"})
+    assert r.status_code == 200, r.text[:300]
+    assert [c["lastname"] for c in r.json()["value"]] == ["Milk"]
