@@ -100,10 +100,16 @@ def test_a_value_map_file_outside_the_workspace_or_missing_is_refused(
     assert "root:" not in output  # nothing of the file outside is shown
 
 
+@pytest.mark.parametrize(
+    "file", [f"projects/{CONTACTS}.yaml", "connections.yaml", "templates/mine.yaml"]
+)
 def test_a_yaml_file_over_the_limit_is_refused_naming_file_size_and_limit(
-    workspace: Path,
+    workspace: Path, file: str
 ) -> None:
-    project = workspace / "projects" / f"{CONTACTS}.yaml"
+    project = workspace / file
+    if not project.exists():
+        source = workspace / "projects" / f"{CONTACTS}.yaml"
+        project.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     padding = "# " + "x" * 98 + "\n"
     with project.open("a", encoding="utf-8") as handle:
         handle.write(padding * (MAX_YAML_BYTES // len(padding) + 100))
@@ -112,7 +118,7 @@ def test_a_yaml_file_over_the_limit_is_refused_naming_file_size_and_limit(
     elapsed = time.perf_counter() - started
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode == 2, output[-2000:]
-    assert f"projects/{CONTACTS}.yaml" in output
+    assert f"{file}: the file is" in output
     assert "larger than the limit of 256 KiB" in output
     assert "KiB" in output.split("the file is", 1)[1][:20]
     assert elapsed < 60
