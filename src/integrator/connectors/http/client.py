@@ -166,7 +166,9 @@ class ODataClient:
                         timeout=timeout,
                     )
                 except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                    reason, worth_retrying = unreachable_reason(exc, timeout.connect or 0.0)
+                    reason, worth_retrying = unreachable_reason(
+                        exc, timeout.connect or 0.0, self.base_url.host
+                    )
                     unreachable = SystemUnreachable(reason, url=service)
                     if deadline is None:
                         deadline = started + self.retry.connect_budget
