@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from integrator.secrets import SecretRef
 
@@ -42,6 +42,21 @@ class Auth(StrictModel):
     scope: str | None = None
     #: Azure AD's sign-in host; defaults to ``https://login.microsoftonline.com``
     authority: str | None = None
+
+    @field_validator("authority")
+    @classmethod
+    def _https_authority(cls, authority: str | None) -> str | None:
+        # msal accepts only https authorities (and the secret travels there): refuse the rest
+        # here, where the message can say which setting to fix, not as msal's traceback.
+        if authority is None:
+            return None
+        parts = urlsplit(authority.strip())
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(
+                f"authority {authority!r} is not an https:// URL with a host; Azure AD is "
+                "reached over https only (e.g. 'https://login.microsoftonline.com')"
+            )
+        return authority
 
     @model_validator(mode="after")
     def _fields_match_type(self) -> Auth:
