@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from ipaddress import ip_address
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -17,7 +18,15 @@ from integrator.secrets import SecretRef
 if TYPE_CHECKING:
     from integrator.connectors.base import Connector
 
-__all__ = ["Auth", "ConnectionConfig", "ConnectorKind", "StrictModel", "http_url_problem"]
+__all__ = [
+    "Auth",
+    "ConnectionConfig",
+    "ConnectorKind",
+    "StrictModel",
+    "http_url_problem",
+    "insecure_url_problem",
+    "is_loopback",
+]
 
 
 class StrictModel(BaseModel):
@@ -120,3 +129,28 @@ def http_url_problem(url: str) -> str | None:
     if port is not None and not 0 < port < 65536:
         return f"{url!r} has a port that is not a number from 1 to 65535"
     return None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: ``localhost``, ``127.0.0.0/8`` or ``::1``."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_url_problem(url: str, *, allowed: bool = False) -> str | None:
+    """Why ``url`` may not be used without TLS, or ``None``: plain ``http://`` is refused for
+    any host but this machine unless ``allowed`` (the connection's ``allow_insecure_http``),
+    because the bearer token and the data would cross the network readable by anyone on it."""
+    parts = urlsplit(url.strip())
+    if allowed or parts.scheme != "http" or is_loopback(parts.hostname or ""):
+        return None
+    return (
+        f"{url!r} is plain http to {parts.hostname}, which is not this machine: the "
+        "credentials and the data would cross the network unencrypted; use https://, or set "
+        "allow_insecure_http: true on the connection if that network is trusted"
+    )

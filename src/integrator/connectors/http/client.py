@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from integrator.connectors.configuration import insecure_url_problem
 from integrator.connectors.http.auth import NoAuth
 from integrator.connectors.http.batch import BatchOperation, BatchPart, decode_batch, encode_batch
 from integrator.connectors.http.budget import RequestBudget, shared_budget
@@ -41,6 +42,7 @@ from integrator.connectors.http.retry import RetryPolicy
 from integrator.connectors.http.unavailable import refusal, unreachable_reason
 from integrator.errors import (
     BadResponseError,
+    ConfigError,
     RequestRejected,
     RetriableError,
     SystemUnavailable,
@@ -78,11 +80,14 @@ class ODataClient:
         max_connections: int = 52,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        allow_insecure_http: bool = False,
     ) -> None:
         if not base_url.endswith("/"):
             base_url += "/"
         self.base_url = httpx.URL(base_url)
         auth = auth or NoAuth()
+        #: credentials go only over TLS or to this machine, unless the connection allows it
+        self._guard_credentials = not isinstance(auth, NoAuth) and not allow_insecure_http
         identity = str(getattr(auth, "identity", "anonymous"))
         self.budget = budget or shared_budget(self.base_url.netloc.decode(), identity)
         self.retry = retry or RetryPolicy()
@@ -138,8 +143,12 @@ class ODataClient:
         A connection that cannot be made raises ``SystemUnreachable`` once the retry policy's
         ``connect_budget`` is spent (at once for an untrusted TLS certificate); credentials the
         system refuses raise ``CredentialsRefused`` at once. Both name the service root.
+        A request that would carry credentials over plain http to a host that is not this
+        machine raises ``ConfigError`` before the credentials are added (unless the client was
+        made with ``allow_insecure_http``).
         """
         self._check_origin(url)
+        self._check_transport(url)
         service = str(self.base_url)
         last: RetriableError | None = None
         wait: float | None = None
@@ -241,6 +250,7 @@ class ODataClient:
         *,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        trail: PageTrail | None = None,
     ) -> Iterator[dict[str, Any]]:
         """GET ``url`` and every ``@odata.nextLink`` after it, unchanged; yield each body.
 

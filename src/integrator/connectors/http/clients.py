@@ -66,6 +66,7 @@ def open_client(
             max_delay=connection.retry.max_delay_seconds,
         ),
         max_connections=budget.concurrent,
+        allow_insecure_http=connection.allow_insecure_http,
     )
 
 
