@@ -103,14 +103,21 @@ def test_pages_that_go_on_are_all_read(
     assert seen == ["/api/a", "/api/b", "/api/c"]
 
 
+@pytest.mark.parametrize(
+    "filtered",
+    [
+        pytest.param(True, id="a filtered read (client pages)"),
+        pytest.param(False, id="the change-tracking read"),
+    ],
+)
 def test_a_run_whose_source_pages_in_a_loop_fails_the_read_and_ends(
-    tmp_path: Path, sandbox: SandboxHandle
+    tmp_path: Path, sandbox: SandboxHandle, filtered: bool
 ) -> None:
     load_sales(sandbox.data_dir)
     read_path = "/sales/api/data/v9.2/accounts?"
 
     def loop(method: str, path: str, origin: str) -> Answer | None:
-        if method != "GET" or not path.startswith(read_path):
+        if method != "GET" or not path.startswith(read_path) or ("filter" in path) != filtered:
             return None
         body = httpx.get(sandbox.url + path, timeout=30).json()
         body["@odata.nextLink"] = origin + path  # "the next page" is this page again
@@ -120,7 +127,11 @@ def test_a_run_whose_source_pages_in_a_loop_fails_the_read_and_ends(
         workspace = init_workspace(tmp_path / "ws", service.origin)
         started = time.monotonic()
         result = integrator("run", "Accounts (Sales to Fin and Ops)", "--workspace", str(workspace))
-        reads = [path for _, path in service.seen if path.startswith(read_path)]
+        reads = [
+            path
+            for _, path in service.seen
+            if path.startswith(read_path) and ("filter" in path) == filtered
+        ]
 
     assert time.monotonic() - started < 60
     assert result.returncode == 1, result.stdout + result.stderr
