@@ -72,7 +72,7 @@ def test_a_filter_nested_too_deep_is_a_configuration_problem(workspace: Path) ->
     _set_filter(workspace, "(" * 120 + "lastname eq 'x'" + ")" * 120)
     result = integrator("run", "--workspace", str(workspace))
     assert result.returncode == 2
-    assert "more than 100 levels deep" in result.stdout + result.stderr
+    assert "more than 32 levels deep" in result.stdout + result.stderr
 
 
 def test_query_functions_and_boolean_forms_run(workspace: Path, sandbox: SandboxHandle) -> None:

@@ -34,6 +34,7 @@ def test_secret_from_environment_is_masked(monkeypatch: pytest.MonkeyPatch) -> N
 def test_secret_from_file_relative_to_workspace(tmp_path: Path) -> None:
     (tmp_path / "secrets").mkdir()
     (tmp_path / "secrets" / "token").write_text(SECRET + "\n")
+    (tmp_path / "secrets" / "token").chmod(0o600)
     assert SecretRef(file="secrets/token").resolve(tmp_path).get_secret_value() == SECRET
     with pytest.raises(ConfigError, match="cannot read the secret file"):
         SecretRef(file="secrets/missing").resolve(tmp_path)

@@ -330,7 +330,7 @@ def test_a_bound_field_takes_no_source_and_its_binding_a_real_field(workspace: P
             line_containing(path, "Organization_OrganizationId, source: name}"),
             f"{project}, leg Source → CDS, row 14, source",
             "Organization_OrganizationId is bound to the organization mapping's "
-            "cds_organization (connections.yaml:24), which gives its value: remove the source",
+            "cds_organization (connections.yaml:25), which gives its value: remove the source",
         ),
         (
             line_containing(path, "{DataArea: finops_legal_entity}"),

@@ -190,7 +190,7 @@ def test_reopening_does_not_migrate_twice(tmp_path: Path) -> None:
     again = HistoryStore.open(url)
     with again.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == (
-            "0003_failures_and_mappings"
+            "0004_truncations"
         )
     again.close()
 
@@ -215,3 +215,30 @@ def test_record_states_are_saved_with_their_batch(store: HistoryStore) -> None:
     store.record_batch(batch)
     assert records.states("Contacts", "Contacts", ["a", "b"]) == {"a": first}
     assert records.pending_states("Contacts", "Contacts") == []
+
+
+def test_truncations_add_up_over_pages_and_come_back_with_the_run(store: HistoryStore) -> None:
+    from integrator.engine.history import Truncation
+
+    run_id = store.log.start_run("Contacts to Contact", ["Contacts"], mode="incremental")
+    leg = "CDS → Destination"
+    store.record_batch(
+        _batch(run_id, Counts(read=2), truncations=[Truncation(leg, "LastName", 25, 2, 40)])
+    )
+    store.record_batch(
+        _batch(
+            run_id,
+            Counts(read=10),
+            truncations=[
+                Truncation(leg, "LastName", 25, 10, 50),
+                Truncation(leg, "FirstName", 25, 1, 30),
+            ],
+        )
+    )
+    store.log.finish_run(run_id)
+    summary = store.run(run_id)
+    assert summary is not None and summary.status == RunStatus.COMPLETED
+    assert summary.tasks[0].truncations == [
+        Truncation(leg, "FirstName", 25, 1, 30),
+        Truncation(leg, "LastName", 25, 12, 50),
+    ]

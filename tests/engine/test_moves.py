@@ -103,3 +103,21 @@ def test_a_contact_deleted_in_sales_is_removed_downstream(
     assert ANN not in {r["ContactId"] for r in outputs["cds"]["contacts"]}
     assert ANN not in {p for p, _ in _contact_persons(sandbox)}
     assert outputs == _fresh_sync(tmp_path, sandbox)
+
+
+def test_a_contact_number_changing_only_its_case_keeps_its_rows(
+    engine: Engine, sandbox: SandboxHandle
+) -> None:
+    # Dataverse and F&O take 'con-01001-decidr' for the same key: the row is updated, and the
+    # "old" key is not stale (removing it would remove the row just written)
+    _sales(
+        sandbox,
+        "UPDATE contacts SET msdynce_contactnumber = ? WHERE msdynce_contactnumber = ?",
+        ANN.lower(),
+        ANN,
+    )
+    summaries = engine.run()
+    assert all(t.counts.errors <= 2 for run in summaries for t in run.tasks)
+    outputs = dump_outputs(sandbox.data_dir)
+    assert ANN.casefold() in {r["ContactId"].casefold() for r in outputs["cds"]["contacts"]}
+    assert ANN.casefold() in {p.casefold() for p, _ in _contact_persons(sandbox)}

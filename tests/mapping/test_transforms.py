@@ -186,7 +186,7 @@ def test_unknown_transform_and_bad_parameters_are_refused_at_compile() -> None:
     text = str(caught.value)
     assert "unknown transform 'Rot13' (known: " in text and "CountryRegionCode" in text
     assert "field 'x' does not exist" in text
-    assert "ValueMap: map: Field required" in text
+    assert "ValueMap: give 'map' (the entries) or 'file' (a CSV file of them)" in text
 
 
 def test_registry_lists_the_shipped_transforms() -> None:

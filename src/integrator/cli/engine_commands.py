@@ -8,9 +8,11 @@ from typing import Annotated
 
 import orjson
 import typer
+from rich.text import Text
 
 from integrator.cli.app import app
 from integrator.cli.errors import with_exit_codes
+from integrator.cli.notices import print_truncations, with_truncations
 from integrator.cli.progress import progress_display
 from integrator.cli.render import (
     output_console,
@@ -88,9 +90,10 @@ def run(
         finally:
             engine.close()
     if json_output:
-        _emit_json(runs_json(summaries))
+        _emit_json(with_truncations(runs_json(summaries), summaries))
     else:
         print_runs(console, summaries, hints=WorkspaceHints.of(workspace, ws))
+        print_truncations(console, summaries)
     raise typer.Exit(_exit_code(summaries))
 
 
@@ -123,9 +126,10 @@ def rerun(
     finally:
         engine.close()
     if json_output:
-        _emit_json(runs_json([summary]))
+        _emit_json(with_truncations(runs_json([summary]), [summary]))
     else:
         print_runs(console, [summary], hints=WorkspaceHints.of(workspace, ws))
+        print_truncations(console, [summary])
     raise typer.Exit(_exit_code([summary]))
 
 
@@ -159,9 +163,11 @@ def history(
     finally:
         store.close()
     if json_output:
-        _emit_json(runs_json(summaries, with_errors=run_id is not None))
+        document = runs_json(summaries, with_errors=run_id is not None)
+        _emit_json(with_truncations(document, summaries) if run_id is not None else document)
     elif run_id is not None:
         print_run_detail(console, summaries[0], hints=WorkspaceHints.of(workspace, ws))
+        print_truncations(console, summaries)
     elif not summaries:
         console.print("No runs yet.")
     else:
@@ -208,5 +214,5 @@ def upgrade(workspace: WorkspaceOption = None, json_output: JsonOption = False) 
             f"IsCompanyAnAccount set on {report.company_flags_set} contacts."
         )
         for failure in report.failures:
-            console.print(f"[red]failed:[/red] {failure}", highlight=False)
+            console.print(Text.assemble(("failed:", "red"), " ", str(failure)), highlight=False)
     raise typer.Exit(1 if report.failures else 0)

@@ -68,13 +68,15 @@ def print_error(error: IntegratorError, *, json_output: bool) -> None:
     """Say what went wrong: in words on stderr, and with ``json_output`` also as the JSON
     document of :func:`error_json` on stdout. An outcome with exit code 0 (not a failure) is
     said on stdout."""
-    console = Console(stderr=error.exit_code != 0, highlight=False)
+    console = Console(stderr=error.exit_code != 0, highlight=False, markup=False)
     if json_output:
         _emit_json(error_json(error))
     if error.exit_code == 0:
         console.print(str(error), markup=False, soft_wrap=True)
     elif isinstance(error, ConfigError) and any(problem.file for problem in error.problems):
-        console.print("[red]The configuration is not valid; nothing was run or written:[/red]")
+        console.print(
+            Text("The configuration is not valid; nothing was run or written:", style="red")
+        )
         for problem in error.problems:
             console.print(f"  {problem}", markup=False, soft_wrap=True)
     elif isinstance(error, (ConfigError, UnavailableSystems)):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.table import Table
 
+from integrator.cli.plain import PlainTable
 from integrator.engine.history import RecordError
 from integrator.p2c.hints import group_errors
 
@@ -50,7 +50,7 @@ def print_failure_causes(
 def print_failed_records(console: Console, errors: Sequence[RecordError]) -> None:
     """Every failed record: task, leg, key, field and message, nothing cut."""
     console.print("Failed records", style="italic")
-    table = Table()
+    table = PlainTable()
     for name in ("Task", "Leg", "Key", "Field", "Message"):
         table.add_column(name, overflow="fold")
     for error in errors:

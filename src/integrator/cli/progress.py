@@ -75,12 +75,13 @@ class RunProgress:
             # the task first: on a narrow terminal the project's name is what gets cut
             TextColumn(
                 "{task.description}",
+                markup=False,  # task and project names are shown as typed
                 table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis", min_width=12),
             ),
             BarColumn(bar_width=12),
             _ReadColumn(table_column=Column(no_wrap=True)),
             _RateColumn(table_column=Column(no_wrap=True)),
-            TextColumn("{task.fields[counts]}", table_column=Column(no_wrap=True)),
+            TextColumn("{task.fields[counts]}", markup=False, table_column=Column(no_wrap=True)),
             _ElapsedColumn(table_column=Column(no_wrap=True)),
             console=console,
             transient=True,

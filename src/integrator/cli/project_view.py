@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from integrator.cli.plain import PlainTable
 from integrator.config.models import Project
 from integrator.mapping import MappingRow
 from integrator.mapping.catalog import describe_chain, template_value
@@ -103,8 +103,8 @@ def _leg_heading(leg: Leg) -> Text:
     )
 
 
-def _grid(leg: Leg) -> Table:
-    table = Table()
+def _grid(leg: Leg) -> PlainTable:
+    table = PlainTable()
     for header in ("SOURCE FIELD", "MAP TYPE", "DESTINATION FIELD", "TEMPLATE VALUE"):
         table.add_column(header, overflow="fold", justify="center" if "TYPE" in header else "left")
     table.add_column("TRANSFORMS", overflow="fold")

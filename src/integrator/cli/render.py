@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from integrator.cli.failures import print_failed_records, print_failure_causes
+from integrator.cli.plain import PlainTable
 from integrator.cli.suggest import WorkspaceHints
 from integrator.engine.history import RunStatus, RunSummary
 
@@ -38,9 +38,15 @@ _STYLE = {
 
 def output_console(*, stderr: bool = False) -> Console:
     """A console on stdout (or stderr): the terminal's width on a terminal; when piped or
-    redirected, never a truncated or wrapped value (``history | cat`` shows every column)."""
+    redirected, never a truncated or wrapped value (``history | cat`` shows every column).
+    Strings it prints are never read as markup: styles are given as :class:`Text` spans."""
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else PIPE_WIDTH)
+    return Console(
+        stderr=stderr,
+        highlight=False,
+        markup=False,
+        width=None if stream.isatty() else PIPE_WIDTH,
+    )
 
 
 def status_text(status: RunStatus) -> Text:
@@ -76,9 +82,9 @@ def runs_json(summaries: Sequence[RunSummary], *, with_errors: bool = True) -> d
     }
 
 
-def _counts_table() -> Table:
+def _counts_table() -> PlainTable:
     # headings are printed as lines of their own: a table's title is padded to its width
-    table = Table(show_lines=False)
+    table = PlainTable(show_lines=False)
     table.add_column("Run", justify="right")
     table.add_column("Project")
     table.add_column("Task")
@@ -88,7 +94,7 @@ def _counts_table() -> Table:
     return table
 
 
-def _add_run(table: Table, run: RunSummary) -> None:
+def _add_run(table: PlainTable, run: RunSummary) -> None:
     for index, task in enumerate(run.tasks or []):
         counts = task.counts
         table.add_row(
@@ -148,7 +154,7 @@ def _failed(count: int) -> str:
 def print_history(console: Console, summaries: Sequence[RunSummary]) -> None:
     """The execution history, newest first, one row per task of each run."""
     console.print("Execution history (newest first)", style="italic")
-    table = Table()
+    table = PlainTable()
     table.add_column("Run", justify="right")
     table.add_column("Project")
     table.add_column("Started (UTC)")

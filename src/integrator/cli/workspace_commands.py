@@ -12,13 +12,12 @@ from integrator.cli.app import app
 from integrator.cli.errors import with_exit_codes
 from integrator.cli.suggest import suggested_command
 from integrator.config import (
-    find_workspace_root,
     init_workspace,
     load_workspace,
     save_project_as_template,
 )
-from integrator.connectors.configuration import http_url_problem
-from integrator.errors import ConfigError, IntegratorError
+from integrator.config.workspace import nearest_workspace_root, sandbox_url_problem
+from integrator.errors import ConfigError
 from integrator.templates import list_templates
 
 __all__ = ["template_app"]
@@ -65,7 +64,7 @@ def init_command(
 
     Example: integrator init ./p2c --sandbox http://127.0.0.1:8700
     """
-    if (problem := http_url_problem(sandbox)) is not None:
+    if (problem := sandbox_url_problem(sandbox)) is not None:
         raise ConfigError(f"--sandbox {problem}")
     root = init_workspace(workspace, sandbox, direct=direct)
     ws = load_workspace(root)
@@ -103,10 +102,8 @@ def template_list_command(workspace: WorkspaceOption = None) -> None:
 
 
 def _nearest_workspace() -> Path | None:
-    try:
-        return find_workspace_root()
-    except IntegratorError:
-        return None
+    # no workspace here is fine (the shipped templates are listed); an untrusted one is not
+    return nearest_workspace_root()
 
 
 @template_app.command("save")

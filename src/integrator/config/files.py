@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 from integrator.templates.yamldoc import dump_text, load_text
 
@@ -11,9 +13,11 @@ __all__ = [
     "PROJECTS_DIR",
     "SETTINGS_FILE",
     "connections_text",
+    "make_workspace_folder",
     "project_text",
     "settings_text",
     "template_text_from_project",
+    "write_workspace_file",
 ]
 
 SETTINGS_FILE = "integrator.yaml"
@@ -27,9 +31,31 @@ SANDBOX_PATHS = {
 }
 
 
+def write_workspace_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` writable by its owner only (0644 at most, whatever the
+    umask), so a workspace integrator writes is one a search from below it will trust."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        if hasattr(os, "fchmod"):  # an existing file keeps its mode otherwise
+            os.fchmod(handle.fileno(), os.fstat(handle.fileno()).st_mode & 0o755)
+        handle.write(text)
+
+
+def make_workspace_folder(path: Path) -> None:
+    """Create the folder ``path`` (and its parents) if missing, writable by its owner only."""
+    if not path.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o755, exist_ok=True)
+
+
 def _quote(text: str) -> str:
     # a JSON string is a valid double-quoted YAML scalar
     return json.dumps(text, ensure_ascii=False)
+
+
+def _in_comment(text: str) -> str:
+    # every line break and control character escaped, so nothing can end the comment
+    return json.dumps(text, ensure_ascii=True)[1:-1]
 
 
 def settings_text() -> str:
@@ -52,16 +78,17 @@ def connections_text(sandbox_url: str, *, direct: bool = False) -> str:
     Sales, CDS and F&O, or with ``direct`` Sales and F&O only (the direct templates)."""
     base = sandbox_url.rstrip("/")
     url = {system: _quote(base + path) for system, path in SANDBOX_PATHS.items()}
+    shown = _in_comment(sandbox_url)
     if direct:
         comment = (
-            f"# Points at the sandbox at {sandbox_url}. Direct: Sales (a Dataverse environment)"
+            f"# Points at the sandbox at {shown}. Direct: Sales (a Dataverse environment)"
             " straight to\n  # F&O, no CDS in between."
         )
         cds = ""
         mapping = "# The F&O legal entity (dataAreaId) the projects write to"
         organization = ""
     else:
-        comment = f"# Points at the sandbox at {sandbox_url}"
+        comment = f"# Points at the sandbox at {shown}"
         cds = f"""
     cds:
       kind: dataverse
@@ -78,6 +105,7 @@ def connections_text(sandbox_url: str, *, direct: bool = False) -> str:
 #   auth: {{type: client_credentials, tenant_id: ..., client_id: ...,
 #          client_secret: {{env: SALES_CLIENT_SECRET}}}}
 # or a static token: auth: {{type: token, token: {{file: secrets/sales.token}}}}
+# A relative file is read inside this workspace (chmod 600 it); an absolute path is read as given.
 connection_sets:
   {comment}
   default:

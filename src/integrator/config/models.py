@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from integrator.connectors.registry import Connection
-from integrator.secrets import SecretRef
+from integrator.secrets import SecretRef, url_holds_password
 from integrator.templates.model import System, TemplateBody
 
 __all__ = [
@@ -52,7 +52,7 @@ class HistorySettings(_Strict):
             raise ValueError(
                 "database_url is not a database URL (e.g. postgresql+psycopg://user@host/db)"
             ) from None
-        if url.password is not None:
+        if url_holds_password(url):
             raise ValueError(
                 "database_url holds a password: remove it and set "
                 "database_password: {env: VAR_NAME}"

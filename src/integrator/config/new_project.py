@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from integrator.config.files import PROJECTS_DIR, project_text
+from integrator.config.files import (
+    PROJECTS_DIR,
+    make_workspace_folder,
+    project_text,
+    write_workspace_file,
+)
 from integrator.config.workspace import Workspace
 from integrator.errors import ConfigError
 from integrator.templates.loader import TemplateEntry, shipped_template_texts
@@ -36,10 +41,9 @@ def create_project(
     entry = _template_entry(workspace, template)
     workspace.connection_set(connection_set)  # raises, naming the known ones
     target = workspace.root / PROJECTS_DIR / f"{project}.yaml"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(
-        project_text(_template_text(workspace, entry), entry.name, connection_set),
-        encoding="utf-8",
+    make_workspace_folder(target.parent)
+    write_workspace_file(
+        target, project_text(_template_text(workspace, entry), entry.name, connection_set)
     )
     workspace.project_files[project] = f"{PROJECTS_DIR}/{target.name}"
     return target

@@ -20,6 +20,7 @@ from integrator.errors import (
 )
 from integrator.mapping import MappingRow, build_transform, check_rows
 from integrator.mapping.registry import TransformError
+from integrator.mapping.valuefiles import use_workspace_root
 from integrator.p2c.readiness import missing_solution_fields, upgrade_hint
 from integrator.templates.model import Leg, Task, describe_location
 from integrator.templates.yamldoc import line_of
@@ -92,6 +93,7 @@ def validate_workspace(
     A system that cannot be reached or refuses the credentials is not a problem of the
     configuration: ``describe`` is not asked again about it, and once everything else is
     checked, :class:`UnavailableSystems` is raised with one error per such system."""
+    use_workspace_root(workspace.root)  # value maps in CSV files resolve against it
     names = workspace.with_prerequisites(projects) if projects else list(workspace.projects)
     checker = _Checker(workspace, describe)
     used = {p.connection_set for n in names if (p := workspace.projects.get(n)) is not None}

@@ -7,6 +7,7 @@ syntax, unknown keys, wrong types) with file and line; ``validate_workspace`` (s
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +20,15 @@ from integrator.config.files import (
     PROJECTS_DIR,
     SETTINGS_FILE,
     connections_text,
+    make_workspace_folder,
     project_text,
     settings_text,
     template_text_from_project,
+    write_workspace_file,
 )
 from integrator.config.models import ConnectionSet, ConnectionsFile, Project, WorkspaceSettings
+from integrator.config.trust import check_discovered_workspace
+from integrator.connectors.configuration import http_url_problem
 from integrator.errors import ConfigError, ConfigProblem
 from integrator.templates.loader import (
     USER_TEMPLATE_DIR,
@@ -40,6 +45,8 @@ __all__ = [
     "find_workspace_root",
     "init_workspace",
     "load_workspace",
+    "nearest_workspace_root",
+    "sandbox_url_problem",
     "save_project_as_template",
 ]
 
@@ -149,13 +156,27 @@ class Workspace:
         ]
 
 
-def find_workspace_root(start: Path | None = None) -> Path:
+def nearest_workspace_root(start: Path | None = None) -> Path | None:
     """The nearest folder at or above ``start`` (default: the current one) holding
-    ``integrator.yaml``. Raises :class:`ConfigError` when there is none."""
+    ``integrator.yaml``, or ``None`` when there is none. Raises :class:`ConfigError` when the
+    one found could have been planted or changed by another user (see
+    :mod:`integrator.config.trust`)."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / SETTINGS_FILE).is_file():
+            check_discovered_workspace(folder)
             return folder
+    return None
+
+
+def find_workspace_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: the current one) holding
+    ``integrator.yaml``, checked as :func:`nearest_workspace_root` checks it. Raises
+    :class:`ConfigError` when there is none or it is not to be trusted."""
+    found = nearest_workspace_root(start)
+    if found is not None:
+        return found
+    here = (start or Path.cwd()).resolve()
     raise ConfigError(
         f"no workspace here: no {SETTINGS_FILE} in {here} or above it "
         "(create one with `integrator init WORKSPACE --sandbox URL`)"
@@ -252,6 +273,8 @@ def load_workspace(path: Path | str | None = None, *, strict: bool = True) -> Wo
 def init_workspace(path: Path | str, sandbox_url: str, *, direct: bool = False) -> Path:
     """Create a workspace at ``path`` pointing at the sandbox at ``sandbox_url`` (kept as given).
 
+    Refuses (:class:`ConfigError`, before writing anything) a URL :func:`sandbox_url_problem`
+    finds wrong.
     Writes ``integrator.yaml``, ``connections.yaml`` (one connection set, ``default``) and one
     project per shipped template of the seed (Sales → CDS → F&O), named as the template. With
     ``direct`` the projects are the direct templates' (Sales → F&O) and the connection set has
@@ -263,6 +286,8 @@ def init_workspace(path: Path | str, sandbox_url: str, *, direct: bool = False) 
         raise ConfigError(f"{root} is already a workspace ({SETTINGS_FILE} exists)")
     if not sandbox_url.strip():
         raise ConfigError("--sandbox needs the sandbox's URL, e.g. http://127.0.0.1:8700")
+    if (problem := sandbox_url_problem(sandbox_url)) is not None:
+        raise ConfigError(f"--sandbox {problem}")
     files: dict[str, str] = {
         SETTINGS_FILE: settings_text(),
         CONNECTIONS_FILE: connections_text(sandbox_url, direct=direct),
@@ -275,12 +300,24 @@ def init_workspace(path: Path | str, sandbox_url: str, *, direct: bool = False) 
             continue
         name = str(document["name"])
         files[f"{PROJECTS_DIR}/{name}.yaml"] = project_text(text, name)
-    root.mkdir(parents=True, exist_ok=True)
-    (root / PROJECTS_DIR).mkdir(exist_ok=True)
-    (root / USER_TEMPLATE_DIR).mkdir(exist_ok=True)
+    for folder in (root, root / PROJECTS_DIR, root / USER_TEMPLATE_DIR):
+        make_workspace_folder(folder)
     for relative, text in files.items():
-        (root / relative).write_text(text, encoding="utf-8")
+        write_workspace_file(root / relative, text)
     return root.resolve()
+
+
+def sandbox_url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as a sandbox's base URL, or ``None``: it must be an absolute
+    ``http(s)://host[:port]/...`` URL without whitespace or control characters (a line break
+    would otherwise end up in connections.yaml)."""
+    odd = next((c for c in url if c.isspace() or unicodedata.category(c)[0] in "CZ"), None)
+    if odd is not None:
+        return (
+            f"{url!r} holds {odd!r}: a URL has no "
+            "whitespace or control characters (percent-encode them, e.g. %20)"
+        )
+    return http_url_problem(url)
 
 
 def _is_direct(template_document: dict[str, Any]) -> bool:
@@ -308,7 +345,7 @@ def save_project_as_template(workspace: Workspace, project_name: str, template_n
     target = workspace.root / USER_TEMPLATE_DIR / f"{name}.yaml"
     if target.exists():
         raise ConfigError(f"{target} already exists")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    make_workspace_folder(target.parent)
+    write_workspace_file(target, text)
     workspace.templates = list_templates(workspace.root)
     return target

@@ -20,12 +20,17 @@ __all__ = [
     "EntityInfo",
     "FieldInfo",
     "FieldType",
+    "KeyCollation",
     "Outcome",
     "Record",
     "RecordResult",
 ]
 
 Record = dict[str, Any]
+
+#: how a system compares key text: ``dynamics`` as Dataverse's and F&O's SQL Server collations
+#: do (case-insensitive, trailing spaces ignored by ``=``), ``exact`` character for character
+KeyCollation = Literal["dynamics", "exact"]
 
 FieldType = Literal["string", "integer", "decimal", "boolean", "datetime", "guid", "enum", "lookup"]
 
@@ -71,6 +76,8 @@ class Capabilities:
     watermark_reads: bool = False
     lookups: bool = True
     parallel_batches: int = 1
+    #: the Dynamics connectors keep the default; SQL databases compare as their collation does
+    key_collation: KeyCollation = "dynamics"
 
 
 class Outcome(enum.StrEnum):

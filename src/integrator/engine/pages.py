@@ -11,6 +11,7 @@ from typing import Any
 
 from integrator.connectors.base import Outcome, Record
 from integrator.engine.history import RecordState
+from integrator.mapping.compile import Shortened
 
 __all__ = [
     "Key",
@@ -85,6 +86,8 @@ class MappedPage:
     legs: list[MappedLeg]
     intended: list[list[Key | None]]
     problems: list[RecordProblem] = field(default_factory=list)
+    #: ``(position, leg, shortened)``: a value Truncate cut in that record's leg
+    shortened: list[tuple[int, int, Shortened]] = field(default_factory=list)
 
 
 @dataclass

@@ -13,7 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from integrator.connectors.base import Outcome, RecordResult
-from integrator.engine.history import Counts, RecordError, RecordFailure, RecordState
+from integrator.engine.history import (
+    Counts,
+    RecordError,
+    RecordFailure,
+    RecordState,
+    Truncation,
+)
 from integrator.engine.pages import Key, MappedPage, Reconciliation, RecordProblem, Stale
 from integrator.engine.retry import failed_again
 from integrator.engine.taskplan import KeyCodec
@@ -25,6 +31,7 @@ __all__ = [
     "keys_by_leg",
     "reconcile",
     "settle_removals",
+    "truncations",
     "written_ahead",
 ]
 
@@ -52,6 +59,8 @@ class PageResult:
     counts: Counts
     errors: list[RecordError]
     prior: Mapping[str, RecordState]
+    #: values Truncate shortened in the records the page wrote
+    truncations: list[Truncation] = field(default_factory=list)
     #: rows removed (after :func:`settle_removals`)
     removed: int = 0
     forget: list[str] = field(default_factory=list)
@@ -160,7 +169,12 @@ def reconcile(
         final: list[list[Key]] = []
         for leg, candidates in enumerate(keys[source_id]):
             new = written[position][leg] if leg < len(written[position]) else None
-            stale.extend(Stale(leg, key, source_id) for key in candidates if key != new)
+            # a key the system takes for the new one (case, trailing spaces) is the same row
+            stale.extend(
+                Stale(leg, key, source_id)
+                for key in candidates
+                if new is None or not shape.codec.same_key(leg, key, new)
+            )
             final.append([new] if new is not None else [])
         outcome = combine(outcomes[position])
         if outcome == Outcome.INSERTED:
@@ -196,7 +210,33 @@ def reconcile(
         )
         for p in problems
     ]
-    return PageResult(Reconciliation(states, stale, leaving), counts, errors, prior)
+    return PageResult(
+        Reconciliation(states, stale, leaving),
+        counts,
+        errors,
+        prior,
+        truncations=truncations(shape, mapped, written),
+    )
+
+
+def truncations(
+    shape: TaskShape, mapped: MappedPage, written: Sequence[Sequence[Key]]
+) -> list[Truncation]:
+    """The values Truncate shortened, per leg and field, counting only records written in
+    that leg (a record that failed there sent nothing)."""
+    totals: dict[tuple[int, str], Truncation] = {}
+    for position, leg, cut in mapped.shortened:
+        if leg >= len(written[position]):
+            continue
+        total = totals.get((leg, cut.field))
+        if total is None:
+            totals[(leg, cut.field)] = Truncation(
+                shape.leg_titles[leg], cut.field, cut.limit, 1, cut.length
+            )
+        else:
+            total.count += 1
+            total.longest = max(total.longest, cut.length)
+    return [totals[k] for k in sorted(totals)]
 
 
 def settle_removals(

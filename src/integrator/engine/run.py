@@ -18,7 +18,8 @@ from integrator.config.validate import check_workspace, scope_problems
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import EntityInfo
 from integrator.engine.connections import ConnectorPool, history_url
-from integrator.engine.history import Counts, HistoryStore, RunStatus, RunSummary
+from integrator.engine.history import Counts, HistoryStore, RunLog, RunStatus, RunSummary
+from integrator.engine.history.errors import HistoryError, HistoryFull
 from integrator.engine.lock import ProjectLock
 from integrator.engine.plan import plan_projects
 from integrator.engine.read import RunMode
@@ -229,6 +230,9 @@ class Engine:
                     f"interrupted: run {run_id} of {name} is recorded Interrupted; what it "
                     "committed stays, and the next run goes on from there"
                 ) from None
+            except HistoryFull as error:
+                # nothing more can be recorded: end the command, not only this run
+                raise self._history_full(runlog, run_id, name, error) from error
             except IntegratorError as error:
                 log.error("run %s of %s failed: %s", run_id, name, error)
                 runlog.finish_run(run_id, RunStatus.ERROR, message=str(error))
@@ -241,6 +245,20 @@ class Engine:
             return summary
         finally:
             lock.release()
+
+    @staticmethod
+    def _history_full(runlog: RunLog, run_id: int, name: str, error: HistoryFull) -> HistoryFull:
+        """Record run ``run_id`` Error when the full history still takes that one update;
+        otherwise it stays Running until the next run of ``name`` (which holds the lock, so
+        knows no such run is alive) records it Interrupted. Returns the error to end with."""
+        try:
+            runlog.finish_run(run_id, RunStatus.ERROR, message=str(error))
+        except HistoryError:
+            return error.outcome(
+                f"run {run_id} of {name} could not be recorded as ended; the next run of it "
+                "records it Interrupted"
+            )
+        return error.outcome(f"run {run_id} of {name} is recorded Error")
 
     def _describe_role(self, source: str, destination: str) -> Callable[[str, str], EntityInfo]:
         systems = {"source": source, "cds": "cds", "destination": destination}

@@ -252,6 +252,7 @@ class TaskRunner:
                 states=result.states,
                 forget=result.forget,
                 checkpoint=page.checkpoint,
+                truncations=result.truncations,
             )
         )
         self._report.counts.add(result.counts)

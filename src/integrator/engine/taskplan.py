@@ -10,14 +10,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from integrator.config.models import OrganizationMapping
-from integrator.connectors.base import Connector, EntityInfo, FieldType
+from integrator.connectors.base import Connector, EntityInfo, FieldType, KeyCollation
+from integrator.engine.claims import KeyClaims
 from integrator.errors import ConfigError
 from integrator.mapping import CompiledMapping, compile_mapping
 from integrator.odata.filter import Expr, evaluate, parse_filter, referenced_fields
 from integrator.templates.bindings import bound_values
 from integrator.templates.model import Leg, Task
 
-__all__ = ["CompiledLeg", "KeyCodec", "TaskPlan", "TaskSystems", "build_plan"]
+__all__ = [
+    "CompiledLeg",
+    "KeyCodec",
+    "TaskPlan",
+    "TaskSystems",
+    "build_plan",
+    "fold_key",
+]
 
 #: ``describe(role, entity)``: the entity as the system playing ``role`` describes it
 Describe = Callable[[str, str], EntityInfo]
@@ -39,6 +47,18 @@ class TaskSystems:
         return connector
 
 
+def fold_key(key: Mapping[str, Any], collation: KeyCollation) -> str:
+    """``key`` as the system comparing it under ``collation`` sees it: two keys are the same
+    row there exactly when their folds are equal. ``dynamics`` ignores case and trailing
+    spaces (SQL Server's ``=`` pads with spaces; ``_CI`` collations), accents still count."""
+    fold = collation == "dynamics"
+    values = [
+        value.rstrip(" ").casefold() if fold and isinstance(value, str) else value
+        for _, value in sorted(key.items())
+    ]
+    return json.dumps(values, default=str)
+
+
 @dataclass
 class CompiledLeg:
     """One leg, compiled: its mapping, the connector it writes to, and the constants every
@@ -53,6 +73,11 @@ class CompiledLeg:
         """The record's key values in this leg's target entity."""
         return {name: record.get(name) for name in self.leg.key}
 
+    @property
+    def collation(self) -> KeyCollation:
+        """How the system this leg writes to compares key text."""
+        return self.connector.capabilities.key_collation
+
 
 @dataclass(frozen=True)
 class KeyCodec:
@@ -62,6 +87,15 @@ class KeyCodec:
     id_fields: tuple[str, ...]
     key_fields: tuple[str, ...]
     id_types: Mapping[str, FieldType]
+    #: per leg, how its target system compares keys (see :func:`fold_key`)
+    leg_collations: tuple[KeyCollation, ...] = ()
+
+    def same_key(self, leg: int, left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+        """Whether leg ``leg``'s target system takes ``left`` and ``right`` for one row."""
+        if left == right:
+            return True
+        collation = self.leg_collations[leg] if leg < len(self.leg_collations) else "exact"
+        return collation != "exact" and fold_key(left, collation) == fold_key(right, collation)
 
     def source_id(self, record: Mapping[str, Any]) -> str:
         """The record's identity in the source (its primary key values, as text)."""
@@ -92,6 +126,9 @@ class TaskPlan:
     #: sha-256 of the compiled mapping (legs, constants, filter, keys): a change means the
     #: records already written may be wrong under the new mapping
     fingerprint: str
+    #: per leg, the first record of this run mapped to each key (the plan lives one run): a
+    #: second source record under the same key is a duplicate, not a second write
+    claims: KeyClaims = field(default_factory=KeyClaims)
 
     @property
     def name(self) -> str:
@@ -130,6 +167,7 @@ def build_plan(
         id_fields=id_fields,
         key_fields=tuple(task.keys.source),
         id_types={name: source.fields[name].type for name in id_fields if name in source.fields},
+        leg_collations=tuple(leg.collation for leg in compiled),
     )
     wanted = dict.fromkeys(compiled[0].mapping.source_fields)
     wanted.update(dict.fromkeys(task.keys.source))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from integrator.connectors.base import Outcome, RecordResult
+from integrator.connectors.base import Outcome, Record, RecordResult
+from integrator.engine.claims import KeyClaim
 from integrator.engine.pages import (
     MappedLeg,
     MappedPage,
@@ -18,7 +19,7 @@ from integrator.engine.pages import (
     Stale,
     WriteResults,
 )
-from integrator.engine.taskplan import TaskPlan
+from integrator.engine.taskplan import TaskPlan, fold_key
 
 __all__ = ["map_page", "remove_stale", "write_page"]
 
@@ -54,15 +55,73 @@ def map_page(plan: TaskPlan, page: SourcePage) -> MappedPage:
             mapped.problems.append(
                 RecordProblem(positions[problem.index], index, problem.field, problem.message)
             )
+        mapped.shortened.extend((positions[s.index], index, s) for s in result.shortened)
         positions = [positions[i] for i in result.indexes]
         if leg.constants:
             for record in result.records:
                 record.update(leg.constants)
-        for record, position in zip(result.records, positions, strict=True):
+        records, positions = _claim_keys(plan, index, mapped, result.records, positions)
+        for record, position in zip(records, positions, strict=True):
             mapped.intended[position][index] = leg.key_of(record)
-        mapped.legs.append(MappedLeg(result.records, positions))
-        current = result.records
+        mapped.legs.append(MappedLeg(records, positions))
+        current = records
     return mapped
+
+
+def _claim_keys(
+    plan: TaskPlan,
+    index: int,
+    mapped: MappedPage,
+    records: list[Record],
+    positions: list[int],
+) -> tuple[list[Record], list[int]]:
+    """The leg's records less those whose key the target system takes for the key of another
+    source record already mapped in this run (each such one is a failed record, the first
+    keeps the key)."""
+    leg = plan.legs[index]
+    wanted: list[KeyClaim] = []
+    keyed: list[int] = []  # indexes of the records that have a whole key to claim
+    for i, (record, position) in enumerate(zip(records, positions, strict=True)):
+        key = leg.key_of(record)
+        if any(value is None for value in key.values()):
+            continue  # no key to meet another on: the system says what is missing
+        wanted.append(
+            KeyClaim(
+                fold_key(key, leg.collation), mapped.ids[position], mapped.record_keys[position]
+            )
+        )
+        keyed.append(i)
+    if not wanted:
+        return records, positions
+    refused: set[int] = set()
+    for i, claim, holder in zip(keyed, wanted, plan.claims.claim(index, wanted), strict=True):
+        if holder.source_id != claim.source_id:
+            refused.add(i)
+            field, message = _duplicate_message(plan, index, claim.record_key, holder)
+            mapped.problems.append(RecordProblem(positions[i], index, field, message))
+    if not refused:
+        return records, positions
+    kept = [i for i in range(len(records)) if i not in refused]
+    return [records[i] for i in kept], [positions[i] for i in kept]
+
+
+def _duplicate_message(
+    plan: TaskPlan, index: int, record_key: str, claim: KeyClaim
+) -> tuple[str | None, str]:
+    leg = plan.legs[index]
+    fields = ", ".join(plan.codec.key_fields)
+    role = "destination" if index == len(plan.legs) - 1 else "CDS"
+    rule = (
+        "it ignores case and trailing spaces in keys"
+        if leg.collation == "dynamics"
+        else "it compares keys exactly"
+    )
+    message = (
+        f"{fields} {record_key!r} is the same key as {claim.record_key!r} in the {role}'s "
+        f"{leg.leg.to_entity} ({rule}); only the record read first is written: fix one of "
+        f"them in the source's {plan.task.source_entity}"
+    )
+    return (plan.codec.key_fields[0] if plan.codec.key_fields else None), message
 
 
 def write_page(plan: TaskPlan, mapped: MappedPage) -> WriteResults:

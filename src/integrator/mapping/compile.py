@@ -23,12 +23,14 @@ from integrator.mapping.registry import (
     chain_sources,
 )
 from integrator.mapping.rows import MappingRow
+from integrator.mapping.transforms import TruncateStep
 
 __all__ = [
     "CompiledMapping",
     "FieldError",
     "MappedBatch",
     "RowProblem",
+    "Shortened",
     "check_rows",
     "compile_mapping",
 ]
@@ -45,13 +47,25 @@ class FieldError:
     message: str
 
 
+@dataclass(frozen=True)
+class Shortened:
+    """Truncate cut record ``index``'s value for ``field`` from ``length`` to ``limit``."""
+
+    index: int
+    field: str
+    limit: int
+    length: int
+
+
 @dataclass
 class MappedBatch:
-    """The records that mapped, the batch index each came from, and the records that did not."""
+    """The records that mapped, the batch index each came from, the records that did not, and
+    the values Truncate shortened in the records that mapped."""
 
     records: list[dict[str, Any]]
     indexes: list[int]
     errors: list[FieldError] = field(default_factory=list)
+    shortened: list[Shortened] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -226,6 +240,7 @@ class CompiledMapping:
         columns = _Columns(batch)
         out_columns: list[Any] = []
         errors: list[FieldError] = []
+        shortened: list[Shortened] = []
         for row in self._rows:
             if row.is_constant:
                 out_columns.append(repeat(row.constant, n))
@@ -233,6 +248,11 @@ class CompiledMapping:
             values = columns.column(row.source) if row.source is not None else [None] * n
             failed: dict[int, str] = {}
             for step in row.steps:
+                if isinstance(step, TruncateStep):
+                    shortened.extend(
+                        Shortened(i, row.destination, step.limit, length)
+                        for i, length in step.shortened(values)
+                    )
                 values = step(values, failed, columns)
             values = row.convert(values, failed)
             if failed:
@@ -243,11 +263,12 @@ class CompiledMapping:
             dict(zip(names, values, strict=False)) for values in zip(*out_columns, strict=False)
         ]
         if not errors:
-            return MappedBatch(records, list(range(n)), [])
+            return MappedBatch(records, list(range(n)), [], shortened)
         bad = {e.index for e in errors}
         keep = [i for i in range(n) if i not in bad]
         errors.sort(key=lambda e: e.index)
-        return MappedBatch([records[i] for i in keep], keep, errors)
+        kept_shortened = [s for s in shortened if s.index not in bad]
+        return MappedBatch([records[i] for i in keep], keep, errors, kept_shortened)
 
 
 def compile_mapping(

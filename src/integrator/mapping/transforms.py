@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from integrator.connectors.base import FieldInfo
 from integrator.mapping.registry import (
@@ -17,6 +17,7 @@ from integrator.mapping.registry import (
     is_blank,
     register,
 )
+from integrator.mapping.valuefiles import ValueFileError, load_value_file
 
 __all__ = [
     "Concatenate",
@@ -27,6 +28,7 @@ __all__ = [
     "Substring",
     "Trim",
     "Truncate",
+    "TruncateStep",
     "Upper",
     "ValueMap",
     "value_key",
@@ -77,7 +79,8 @@ class ValueMap(Transform):
 
     ``default`` is written for values not in the map and for blanks; a map entry with an empty
     key (``"": X``) is written for blanks only. Without a default an unmatched value fails the
-    record, naming the value.
+    record, naming the value. A big map goes in a CSV file instead of ``map``: ``file:
+    maps/countries.csv`` (relative to the workspace folder, header ``source,destination``).
     """
 
     type_name: ClassVar[str] = "ValueMap"
@@ -85,12 +88,21 @@ class ValueMap(Transform):
         "{type: ValueMap, map: {'1': DecisionMaker, '2': Employee, '3': Influencer}, "
         "default: Employee}"
     )
-    map: dict[str, Scalar] = Field(
-        min_length=1, description="source value → destination value ('': the value for blanks)"
+    map: dict[str, Scalar] | None = Field(
+        default=None,
+        min_length=1,
+        description="source value → destination value ('': the value for blanks); this or file",
+    )
+    file: str | None = Field(
+        default=None,
+        min_length=1,
+        description="or: a CSV file of the map (columns source,destination, with that header), "
+        "relative to the workspace folder: maps/countries.csv",
     )
     default: Scalar | None = Field(
         default=None, description="written for unmatched values and blanks; none: they fail"
     )
+    _table: dict[str, Scalar] = PrivateAttr(default_factory=dict)
 
     @field_validator("map", mode="before")
     @classmethod
@@ -99,15 +111,31 @@ class ValueMap(Transform):
             return {("" if k is None else value_key(k)): v for k, v in raw.items()}
         return raw
 
+    @model_validator(mode="after")
+    def _one_source_of_entries(self) -> ValueMap:
+        if (self.map is None) == (self.file is None):
+            raise ValueError(
+                "give 'map' (the entries) or 'file' (a CSV file of them), one of the two"
+            )
+        if self.file is not None:
+            try:
+                entries: dict[str, Scalar] = dict(load_value_file(self.file, value_key))
+            except ValueFileError as exc:
+                raise ValueError(str(exc)) from None
+        else:
+            entries = dict(self.map or {})
+        self._table = entries
+        return self
+
     def constant_values(self) -> tuple[Any, ...]:
-        values = tuple(self.map.values())
+        values = tuple(dict.fromkeys(self._table.values()))
         return values if self.default is None else (*values, self.default)
 
     def compile(self, target: FieldInfo, source: str | None) -> ColumnStep:
-        table = dict(self.map)
+        table = dict(self._table)
         blank_value = table.pop("", self.default)
         default = self.default
-        known = ", ".join(sorted(table))
+        known = _known_values(table, self.file)
         missing = object()
 
         def step(values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:
@@ -131,6 +159,15 @@ class ValueMap(Transform):
         return step
 
 
+def _known_values(table: dict[str, Scalar], file: str | None) -> str:
+    """The map's source values for a failure message: all of a short map, a sample of a long one."""
+    keys = sorted(table)
+    if len(keys) <= 12:
+        return ", ".join(keys)
+    where = f" in {file}" if file else ""
+    return f"{', '.join(keys[:10])}, ... {len(keys)} values{where}"
+
+
 @register
 class Truncate(Transform):
     """Cut text to the destination field's length (or to ``length`` when given)."""
@@ -146,10 +183,25 @@ class Truncate(Transform):
         if limit is None:
             return _identity
 
-        def step(values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:
-            return [v[:limit] if v.__class__ is str and len(v) > limit else v for v in values]
+        return TruncateStep(limit)
 
-        return step
+
+class TruncateStep:
+    """Truncate's column step; :class:`~integrator.mapping.compile.CompiledMapping` asks it
+    which values it shortens, so a run can say how many were cut per field."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def shortened(self, values: list[Any]) -> list[tuple[int, int]]:
+        """``(index, length)`` of each value longer than the limit (the ones it cuts)."""
+        limit = self.limit
+        return [(i, len(v)) for i, v in enumerate(values) if v.__class__ is str and len(v) > limit]
+
+    def __call__(self, values: list[Any], failed: dict[int, str], cols: SourceColumns) -> list[Any]:
+        """The values, each text cut to the limit."""
+        limit = self.limit
+        return [v[:limit] if v.__class__ is str and len(v) > limit else v for v in values]
 
 
 @register

@@ -44,6 +44,7 @@ from integrator.odata.ast import (
 __all__ = [
     "BOOLEAN_FUNCTIONS",
     "MAX_DEPTH",
+    "MAX_FUNCTION_DEPTH",
     "QUERY_FUNCTIONS",
     "QUERY_FUNCTION_NAMESPACE",
     "VALUE_FUNCTIONS",
@@ -65,8 +66,13 @@ QUERY_FUNCTIONS: dict[str, str] = {
     "LastXDays": "PropertyValue",
     "NextXDays": "PropertyValue",
 }
-#: how deep parentheses and ``not`` may nest; deeper filters are refused, not recursed into
-MAX_DEPTH = 100
+#: how deep parentheses, ``not`` and function calls may nest together; deeper filters are
+#: refused while parsing, never recursed into. 32 because SQLite's parser (the sandbox's store
+#: and SQL sources) overflows at about 37 levels of alternating ``and``/``or``.
+MAX_DEPTH = 32
+#: how deep function calls may nest inside each other (``tolower(trim(x))`` is 2); compiling a
+#: call to SQL costs more stack than a parenthesis, so calls have a limit of their own
+MAX_FUNCTION_DEPTH = 10
 
 _CONDITIONS = (Compare, And, Or, Not, QueryFunction)
 _COMPARE_OPS: frozenset[str] = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
@@ -136,6 +142,7 @@ class _Parser:
         self.tokens = _tokenize(text)
         self.index = 0
         self.depth = 0
+        self.function_depth = 0
         self.aliases = aliases or {}
 
     def _alias(self, token: _Token) -> _Parser:
@@ -185,7 +192,8 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise FilterSyntaxError(
-                f"the filter nests parentheses or 'not' more than {MAX_DEPTH} levels deep",
+                "the filter nests parentheses, 'not' or functions more than "
+                f"{MAX_DEPTH} levels deep",
                 self.text,
                 token.pos,
             )
@@ -307,6 +315,13 @@ class _Parser:
             raise FilterSyntaxError(f"unknown function {name.text!r}", self.text, name.pos)
         self._expect("(")
         self._deeper(name)
+        self.function_depth += 1
+        if self.function_depth > MAX_FUNCTION_DEPTH:
+            raise FilterSyntaxError(
+                f"the filter nests functions more than {MAX_FUNCTION_DEPTH} levels deep",
+                self.text,
+                name.pos,
+            )
         args: list[Operand] = []
         while True:
             arg = self._operand()
@@ -323,6 +338,7 @@ class _Parser:
             self.index += 1
         self._expect(")")
         self.depth -= 1
+        self.function_depth -= 1
         if len(args) != arity:
             raise FilterSyntaxError(
                 f"{name.text}() takes {arity} argument(s), got {len(args)}", self.text, name.pos
@@ -468,6 +484,7 @@ def parse_filter(text: str, aliases: Mapping[str, str] | None = None) -> Expr:
     filter may use in place of a value, as Dataverse's query function examples do
     (``Microsoft.Dynamics.CRM.In(PropertyName=@p1,PropertyValues=@p2)&@p1='lastname'&@p2=[...]``).
     Raises :class:`integrator.errors.FilterSyntaxError` (with ``position`` and ``reason``) when
-    ``text`` is not a valid filter, including one nested deeper than :data:`MAX_DEPTH`.
+    ``text`` is not a valid filter, including one nested deeper than :data:`MAX_DEPTH` (or with
+    function calls nested deeper than :data:`MAX_FUNCTION_DEPTH`).
     """
     return _Parser(text, aliases).parse()

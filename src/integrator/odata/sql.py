@@ -62,6 +62,20 @@ class _Contains(FunctionElement[bool]):
     name = "odata_contains"
 
 
+class _Group(FunctionElement[bool]):
+    """One condition in parentheses that SQLAlchemy keeps (it flattens ``or_(or_(...))``)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "odata_group"
+
+
+@compiles(_Group)
+def _group(element: _Group, compiler: SQLCompiler, **kw: Any) -> str:
+    (inner,) = list(element.clauses)
+    return f"({compiler.process(inner, **kw)})"
+
+
 @compiles(_Contains)
 def _contains_default(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str:
     haystack, needle = list(element.clauses)
@@ -130,9 +144,9 @@ class _Compiler:
 
     def condition(self, expr: Expr) -> ColumnElement[bool]:
         if isinstance(expr, And):
-            return and_(*(self.condition(item) for item in expr.items))
+            return _chain(and_, [self.condition(item) for item in expr.items])
         if isinstance(expr, Or):
-            return or_(*(self.condition(item) for item in expr.items))
+            return _chain(or_, [self.condition(item) for item in expr.items])
         if isinstance(expr, Not):
             return not_(self.condition(expr.item))
         if isinstance(expr, Compare):
@@ -210,6 +224,24 @@ class _Compiler:
             func.length(haystack) >= func.length(needle),
             func.substr(haystack, func.length(haystack) - func.length(needle) + 1) == needle,
         )
+
+
+#: the most items one SQL ``AND``/``OR`` chain holds; longer chains are grouped
+_CHAIN = 50
+
+
+def _chain(join: Any, items: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    """``items`` joined by ``join`` (``and_``/``or_``), in groups of :data:`_CHAIN`.
+
+    SQLite parses ``a OR b OR ...`` into a tree as deep as the chain is long and refuses one
+    deeper than 1000 ("Expression tree is too large"): an ``In`` of 1000 values would fail.
+    Groups keep the depth near ``_CHAIN`` per level, and add a level of parentheses only per
+    50-fold length.
+    """
+    while len(items) > _CHAIN:
+        items = [_Group(join(*items[i : i + _CHAIN])) for i in range(0, len(items), _CHAIN)]
+    result: ColumnElement[bool] = join(*items)
+    return result
 
 
 def _bind_value(literal_: Literal) -> Any:

@@ -78,6 +78,8 @@ class SandboxSqlConnector(SqlConnector):
         # connection that reads or writes them must compare the same way
         sa.event.listen(engine, "connect", lambda conn, _record: register_text_functions(conn))
         super().__init__(connection, engine=engine)
+        # the store files compare keys as Dynamics does (their NOCASE collation)
+        self.capabilities = replace(self.capabilities, key_collation="dynamics")
         self.service = service
 
     def describe(self, entity: str) -> EntityInfo:

@@ -21,6 +21,7 @@ from integrator.errors import ConfigProblem
 from integrator.templates.yamlerrors import syntax_problem
 
 __all__ = [
+    "MAX_YAML_BYTES",
     "Loc",
     "dump_text",
     "line_of",
@@ -32,6 +33,11 @@ __all__ = [
 ]
 
 Loc = Sequence[int | str]
+
+#: the largest YAML file integrator reads (256 KiB). Round-trip loading costs 15-30 s per MB, and
+#: the largest shipped template is 5 KB; big value maps belong in a CSV file
+#: (``{type: ValueMap, file: maps/NAME.csv}``), which loads in milliseconds.
+MAX_YAML_BYTES = 256 * 1024
 
 
 def round_trip_yaml() -> YAML:
@@ -55,12 +61,36 @@ def load_text(text: str, file: str) -> tuple[Any, list[ConfigProblem]]:
 
 
 def read_document(path: Path, file: str) -> tuple[Any, list[ConfigProblem]]:
-    """Read and parse the YAML file at ``path``; ``file`` is how problems name it."""
+    """Read and parse the YAML file at ``path``; ``file`` is how problems name it.
+
+    A file larger than :data:`MAX_YAML_BYTES` is a problem naming its size and the limit, and is
+    not parsed (nor read past the limit).
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
+            if len(raw) > MAX_YAML_BYTES:
+                return None, [_too_large(file, path)]
+        # universal newlines, as Path.read_text gives them
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [ConfigProblem(file, None, "", f"cannot read the file: {exc}")]
     return load_text(text, file)
+
+
+def _too_large(file: str, path: Path) -> ConfigProblem:
+    try:
+        size = f"{path.stat().st_size / 1024:,.0f} KiB"
+    except OSError:
+        size = f"more than {MAX_YAML_BYTES // 1024} KiB"
+    return ConfigProblem(
+        file,
+        None,
+        "",
+        f"the file is {size}, larger than the limit of {MAX_YAML_BYTES // 1024} KiB for "
+        "integrator's YAML files; move big value maps into a CSV file "
+        "({type: ValueMap, file: maps/NAME.csv}) and keep the YAML small",
+    )
 
 
 def dump_text(data: Any) -> str:

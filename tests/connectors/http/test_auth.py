@@ -190,6 +190,7 @@ def test_a_scope_and_an_authority_replace_the_defaults(monkeypatch: pytest.Monke
 
 def test_static_token_is_sent_as_bearer_and_masked(tmp_path: Path) -> None:
     (tmp_path / "sales.token").write_text(SECRET + "\n", encoding="utf-8")
+    (tmp_path / "sales.token").chmod(0o600)  # a secret file open to others is refused
     auth = sign_in(Auth(type="token", token=SecretRef(file="sales.token")), "http://h/", tmp_path)
     seen: list[str] = []
 

@@ -74,3 +74,17 @@ def test_sql_connectors_on_the_store_files_compare_the_same_way(tmp_path: Path) 
     sandbox = store.connect("sales")
     assert _found(sandbox, "ån-5") == ["Ångström"]
     assert sandbox.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_keys_ignore_trailing_spaces_as_sql_servers_equals_does(tmp_path: Path) -> None:
+    store = SandboxStore.open(tmp_path)
+    conn = store.connect("sales")
+    _insert(conn, [("Reader", "CON-09999-DUPDUP")])
+    assert _found(conn, "con-09999-dupdup  ") == ["Reader"]
+    try:
+        _insert(conn, [("Second", "CON-09999-DUPDUP ")], start=1)
+    except sqlite3.IntegrityError as error:
+        assert "msdynce_contactnumber" in str(error)
+    else:
+        raise AssertionError("a key differing by a trailing space was stored twice")
+    assert _found(conn, " CON-09999-DUPDUP") == []  # leading spaces count

@@ -11,7 +11,7 @@ from pydantic.dataclasses import dataclass
 from sqlalchemy.exc import ArgumentError
 
 from integrator.connectors.configuration import Auth, ConnectionConfig, StrictModel
-from integrator.secrets import SecretRef
+from integrator.secrets import SecretRef, url_holds_password
 
 __all__ = ["Relation", "SqlConnection", "SqlOptions"]
 
@@ -86,7 +86,7 @@ class SqlConnection(ConnectionConfig):
                 "not a database URL (e.g. sqlite:///staging.db or "
                 "postgresql+psycopg://user@host/db)"
             ) from None
-        if parsed.password is not None:
+        if url_holds_password(parsed):
             raise ValueError(
                 "the URL holds a password: remove it and set sql: {password: {env: VAR_NAME}}"
             )

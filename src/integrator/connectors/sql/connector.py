@@ -49,6 +49,8 @@ class SqlConnector:
             change_tracking=False,
             watermark_reads=True,
             lookups=True,
+            # SQLite's BINARY and PostgreSQL's default collations: 'A' <> 'a', 'A' <> 'A '
+            key_collation="exact",
         )
         self._engine = engine if engine is not None else create_engine(self.url, self.options)
         self._models: dict[str, TableModel] = {}

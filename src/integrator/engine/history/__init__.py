@@ -1,6 +1,12 @@
 """The execution history: the run log and the record-state store, in one database."""
 
 from integrator.engine.history.clock import now_iso
+from integrator.engine.history.errors import (
+    HistoryDamaged,
+    HistoryError,
+    HistoryFull,
+    HistoryUnreachable,
+)
 from integrator.engine.history.models import (
     Counts,
     FailureKind,
@@ -11,6 +17,7 @@ from integrator.engine.history.models import (
     RunStatus,
     RunSummary,
     TaskSummary,
+    Truncation,
     status_for,
 )
 from integrator.engine.history.runlog import RunLog
@@ -20,7 +27,11 @@ from integrator.engine.history.store import HistoryStore
 __all__ = [
     "Counts",
     "FailureKind",
+    "HistoryDamaged",
+    "HistoryError",
+    "HistoryFull",
     "HistoryStore",
+    "HistoryUnreachable",
     "MappingMark",
     "PageCommit",
     "RecordError",
@@ -31,6 +42,7 @@ __all__ = [
     "RunStatus",
     "RunSummary",
     "TaskSummary",
+    "Truncation",
     "Waiting",
     "now_iso",
     "status_for",

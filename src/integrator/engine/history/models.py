@@ -16,6 +16,7 @@ __all__ = [
     "RunStatus",
     "RunSummary",
     "TaskSummary",
+    "Truncation",
     "status_for",
 ]
 
@@ -112,6 +113,28 @@ class RecordError:
 
 
 @dataclass
+class Truncation:
+    """Truncate shortened ``count`` values of ``field`` (in ``leg``) to ``limit`` characters,
+    the longest from ``longest``, in records that were written."""
+
+    leg: str
+    field: str
+    limit: int
+    count: int
+    longest: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (``--json``)."""
+        return {
+            "leg": self.leg,
+            "field": self.field,
+            "limit": self.limit,
+            "count": self.count,
+            "longest": self.longest,
+        }
+
+
+@dataclass
 class TaskSummary:
     """One task of a run."""
 
@@ -119,6 +142,8 @@ class TaskSummary:
     status: RunStatus
     counts: Counts
     errors: list[RecordError] = field(default_factory=list)
+    #: values Truncate shortened, per leg and field
+    truncations: list[Truncation] = field(default_factory=list)
 
 
 @dataclass
@@ -191,3 +216,4 @@ class PageCommit:
     states: list[RecordState] = field(default_factory=list)
     forget: list[str] = field(default_factory=list)
     checkpoint: str | None = None
+    truncations: list[Truncation] = field(default_factory=list)

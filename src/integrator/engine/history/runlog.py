@@ -23,7 +23,8 @@ from integrator.engine.history.models import (
     TaskSummary,
     status_for,
 )
-from integrator.engine.history.tables import record_errors, runs, task_runs
+from integrator.engine.history.tables import record_errors, runs, task_runs, truncations
+from integrator.engine.history.truncations import run_truncations
 
 __all__ = ["RunLog"]
 
@@ -196,6 +197,7 @@ class RunLog:
             if not ids:
                 return 0
             conn.execute(record_errors.delete().where(record_errors.c.run_id.in_(ids)))
+            conn.execute(truncations.delete().where(truncations.c.run_id.in_(ids)))
             conn.execute(task_runs.delete().where(task_runs.c.run_id.in_(ids)))
             conn.execute(runs.update().where(runs.c.rerun_of.in_(ids)).values(rerun_of=None))
             conn.execute(runs.delete().where(runs.c.id.in_(ids)))
@@ -244,6 +246,9 @@ class RunLog:
             for error in self._errors(conn, run_id):
                 if error.task in by_name:
                     by_name[error.task].errors.append(error)
+            for position, items in run_truncations(conn, run_id).items():
+                if position < len(summary.tasks):
+                    summary.tasks[position].truncations = items
         return summary
 
     def failed_records(self, run_id: int) -> list[RecordError]:

@@ -10,22 +10,28 @@ so the history never claims more than what was committed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from integrator.engine.history.clock import now_iso
+from integrator.engine.history.errors import translate
+from integrator.engine.history.files import private_file
 from integrator.engine.history.models import PageCommit, RecordError, RunStatus, RunSummary
 from integrator.engine.history.runlog import RunLog
 from integrator.engine.history.states import RecordStateStore
+from integrator.engine.history.truncations import add_truncations
 
 __all__ = ["HistoryStore", "now_iso"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+#: seconds to wait for a PostgreSQL history server to answer a connection
+_CONNECT_TIMEOUT = 10
 
 
 class HistoryStore:
@@ -41,13 +47,23 @@ class HistoryStore:
     def open(cls, url: str) -> HistoryStore:
         """Open (creating and migrating as needed) the history store at SQLAlchemy ``url``."""
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed)
+        connect_args: dict[str, Any] = {}
+        database = parsed.database
+        if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
+            private_file(Path(database))
+        elif parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            # a host that drops packets answers nothing: say so within SPEC §7's 30 s
+            connect_args["connect_timeout"] = _CONNECT_TIMEOUT
+        engine = sa.create_engine(parsed, connect_args=connect_args)
         if parsed.get_backend_name() == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "handle_error", partial(_raise_history_error, parsed))
         store = cls(engine)
-        store.migrate()
+        try:
+            store.migrate()
+        except BaseException:
+            engine.dispose()
+            raise
         return store
 
     def migrate(self) -> None:
@@ -81,6 +97,7 @@ class HistoryStore:
                 )
             if batch.states or batch.forget:
                 self.records.put_states(conn, batch.project, batch.task, batch.states, batch.forget)
+            add_truncations(conn, batch.run_id, batch.position, batch.truncations)
 
     def purge(self, retention_days: int) -> int:
         """Delete runs that finished more than ``retention_days`` ago; returns how many."""
@@ -103,6 +120,19 @@ class HistoryStore:
     def last_run(self, project: str, statuses: Sequence[RunStatus] | None = None) -> int | None:
         """The id of ``project``'s newest run (with one of ``statuses``), or ``None``."""
         return self.log.last_run(project, statuses)
+
+
+def _raise_history_error(url: URL, context: sa.engine.ExceptionContext) -> None:
+    """Every driver error that means a damaged file, an unreachable server or a full disk is
+    raised as its :class:`HistoryError`, wherever the history is used (opening, a run's page
+    commit, ``history``): the transaction is rolled back by SQLAlchemy as usual."""
+    error = translate(
+        context.sqlalchemy_exception or context.original_exception,
+        url,
+        connecting=context.connection is None or context.is_disconnect,
+    )
+    if error is not None:
+        raise error from context.original_exception
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

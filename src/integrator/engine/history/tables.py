@@ -12,6 +12,7 @@ __all__ = [
     "runs",
     "task_mappings",
     "task_runs",
+    "truncations",
 ]
 
 metadata = sa.MetaData()
@@ -97,4 +98,18 @@ task_mappings = sa.Table(
     sa.Column("run_id", sa.Integer),
     sa.Column("full_read_fingerprint", sa.String(64)),
     sa.Column("full_read_run_id", sa.Integer),
+)
+
+#: per task of a run, leg and field: how many values Truncate shortened (to ``limit``; the
+#: longest was ``longest`` characters) in records that were written
+truncations = sa.Table(
+    "truncations",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("leg", sa.String(40), primary_key=True),
+    sa.Column("field", sa.String(200), primary_key=True),
+    sa.Column("limit", sa.Integer, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("longest", sa.Integer, nullable=False),
 )

@@ -10,6 +10,9 @@ endpoints tests use.
 - ``GET /_sandbox/requests``: requests counted per service and method since the last reset;
   ``DELETE /_sandbox/requests`` resets the counts
 - ``GET /_sandbox/health``: ``{"status": "ok", "services": {...base URLs}}``
+
+A request body over the size limit (:mod:`~integrator.sandbox.http.limits`) is answered 413
+without being read whole.
 """
 
 from __future__ import annotations
@@ -30,13 +33,20 @@ from starlette.routing import Route
 
 from integrator.sandbox.http.batch import parse_batch, run_batch
 from integrator.sandbox.http.database import ServiceDatabase
-from integrator.sandbox.http.errors import BAD_REQUEST, UNKNOWN_RESOURCE, ODataError, error_body
+from integrator.sandbox.http.errors import (
+    BAD_REQUEST,
+    INVALID_FILTER,
+    UNKNOWN_RESOURCE,
+    ODataError,
+    error_body,
+)
 from integrator.sandbox.http.faults import FaultConfig, FaultInjector, RequestCounter
 from integrator.sandbox.http.finops_metadata_service import (
     FinOpsMetadataService,
     metadata_service_path,
 )
 from integrator.sandbox.http.handler import AutoNumberSeeder, ServiceHandler
+from integrator.sandbox.http.limits import MAX_ADMIN_BODY_BYTES, MAX_BODY_BYTES, read_body
 from integrator.sandbox.http.messages import ODataRequest, ODataResponse, error_response
 from integrator.sandbox.http.model import ServedService
 from integrator.sandbox.http.writes import Explain
@@ -84,8 +94,11 @@ class SandboxApp:
         explain: Explain | None = None,
         set_autonumber_seed: AutoNumberSeeder | None = None,
         readers: int = 3,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         services = store.services
+        #: the largest request body a service reads (413 beyond, see integrator.sandbox.http.limits)
+        self.max_body_bytes = max_body_bytes
         if isinstance(services, Mapping):
             services = services.values()
         self.faults = FaultInjector(faults)
@@ -173,7 +186,11 @@ class SandboxApp:
             self.counter.count(name, request.method, fault.status)
             return _to_starlette(error_response(fault))
         try:
-            body = await request.body()
+            try:
+                body = await read_body(request, self.max_body_bytes)
+            except ODataError as exc:
+                self.counter.count(name, request.method, exc.status)
+                return _to_starlette(error_response(exc))
             base_path = handler.service.service.base_path
             metadata_service = request.scope.get("route_metadata_service", False)
             if metadata_service:
@@ -194,13 +211,14 @@ class SandboxApp:
                     response = await self._answer(name, req)
             except ODataError as exc:
                 response = error_response(exc)
+            except sqlite3.OperationalError as exc:
+                refused = _too_complex(exc)
+                if refused is None:
+                    log.exception("sandbox: %s %s failed", request.method, request.url.path)
+                response = refused if refused is not None else _internal_error(exc)
             except Exception as exc:
                 log.exception("sandbox: %s %s failed", request.method, request.url.path)
-                response = ODataResponse(
-                    500,
-                    {"Content-Type": "application/json", "OData-Version": "4.0"},
-                    error_body("0x80040216", f"Internal error: {type(exc).__name__}: {exc}"),
-                )
+                response = _internal_error(exc)
         finally:
             self.faults.release(client)
         self.counter.count(name, request.method, response.status)
@@ -215,10 +233,12 @@ class SandboxApp:
         """GET the fault config, or PUT a new one."""
         if request.method == "PUT":
             try:
-                data = orjson.loads(await request.body() or b"{}")
+                data = orjson.loads(await read_body(request, MAX_ADMIN_BODY_BYTES) or b"{}")
                 if not isinstance(data, dict):
                     raise ValueError("the fault config must be a JSON object")
                 self.faults.configure(FaultConfig.from_dict(data))
+            except ODataError as exc:
+                return _to_starlette(error_response(exc))
             except (ValueError, TypeError) as exc:
                 return _json(400, {"error": {"code": BAD_REQUEST, "message": str(exc)}})
         return _json(200, self.faults.config.to_dict())
@@ -233,6 +253,33 @@ class SandboxApp:
         """Liveness and the service base paths."""
         paths = {n: h.service.service.base_path for n, h in self.handlers.items()}
         return _json(200, {"status": "ok", "services": paths})
+
+
+#: what SQLite says of a query nested or chained beyond what its parser takes
+_SQLITE_TOO_COMPLEX = ("parser stack overflow", "Expression tree is too large")
+
+
+def _too_complex(exc: sqlite3.OperationalError) -> ODataResponse | None:
+    """400 for a query SQLite cannot parse for its size (the parser limits keep $filter and
+    FetchXML below it; this answers what slips through), else None."""
+    if not any(text in str(exc) for text in _SQLITE_TOO_COMPLEX):
+        return None
+    return error_response(
+        ODataError(
+            400,
+            INVALID_FILTER,
+            f"The query is too complex for the sandbox's store ({exc}): use fewer conditions "
+            "or less nesting",
+        )
+    )
+
+
+def _internal_error(exc: Exception) -> ODataResponse:
+    return ODataResponse(
+        500,
+        {"Content-Type": "application/json", "OData-Version": "4.0"},
+        error_body("0x80040216", f"Internal error: {type(exc).__name__}: {exc}"),
+    )
 
 
 def _json(status: int, payload: Any) -> Response:
@@ -260,11 +307,17 @@ def create_app(
     faults: FaultConfig | None = None,
     explain: Explain | None = None,
     set_autonumber_seed: AutoNumberSeeder | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Starlette:
     """The ASGI app serving every service of ``store``; ``app.state.sandbox`` is the
-    :class:`SandboxApp` (faults, counters). Database threads stop when the app shuts down."""
+    :class:`SandboxApp` (faults, counters). Database threads stop when the app shuts down.
+    Request bodies over ``max_body_bytes`` are answered 413 without being read whole."""
     sandbox = SandboxApp(
-        store, faults=faults, explain=explain, set_autonumber_seed=set_autonumber_seed
+        store,
+        faults=faults,
+        explain=explain,
+        set_autonumber_seed=set_autonumber_seed,
+        max_body_bytes=max_body_bytes,
     )
     routes = [
         Route("/_sandbox/faults", sandbox.admin_faults, methods=["GET", "PUT"]),

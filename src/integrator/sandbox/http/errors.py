@@ -27,6 +27,7 @@ __all__ = [
     "PRECONDITION_FAILED",
     "RATE_LIMITED",
     "REQUEST_LIMIT",
+    "REQUEST_TOO_LARGE",
     "RULE_VIOLATION",
     "SERVICE_UNAVAILABLE",
     "TOO_LONG",
@@ -66,6 +67,9 @@ DELTA_TOKEN_EXPIRED = "ExpiredVersionStamp"
 DELTA_TOKEN_INVALID = "InvalidDeltaToken"
 #: service protection: number of requests over the window (Dataverse's code)
 REQUEST_LIMIT = "0x80072322"
+#: a request body over the sandbox's size limit. Status 413. (ours: Dataverse's code for it is
+#: not public)
+REQUEST_TOO_LARGE = "RequestEntityTooLarge"
 #: service protection: concurrent requests over the limit (Dataverse's code)
 CONCURRENCY_LIMIT = "0x80072326"
 #: an injected 429 (rate fault)

@@ -20,6 +20,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from integrator.odata.ast import And, Call, Compare, CompareOp, Expr, Field, Literal, Not, Or
+from integrator.odata.parser import MAX_DEPTH
 from integrator.sandbox.http.errors import ODataError
 from integrator.sandbox.http.model import Property, ServedSet
 from integrator.sandbox.http.values import utc_text
@@ -248,8 +249,17 @@ def _condition(served: ServedSet, element: ET.Element) -> Expr:
     return build(field_, [_literal(prop, t) for t in texts])
 
 
-def compile_filter(served: ServedSet, element: ET.Element) -> Expr | None:
-    """A ``<filter>`` element as an expression (``None`` when it holds no condition)."""
+def compile_filter(served: ServedSet, element: ET.Element, depth: int = 1) -> Expr | None:
+    """A ``<filter>`` element as an expression (``None`` when it holds no condition).
+
+    400 when ``<filter>`` elements nest more than :data:`MAX_DEPTH` levels deep (the limit of
+    ``$filter`` too), before recursing any further.
+    """
+    if depth > MAX_DEPTH:
+        raise bad_fetch(
+            f"The FetchXML nests <filter> elements more than {MAX_DEPTH} levels deep; "
+            "write the conditions flatter"
+        )
     refuse_unknown(element, {"type"})
     kind = element.get("type", "and")
     if kind not in ("and", "or"):
@@ -259,7 +269,7 @@ def compile_filter(served: ServedSet, element: ET.Element) -> Expr | None:
         if child.tag == "condition":
             items.append(_condition(served, child))
         elif child.tag == "filter":
-            nested = compile_filter(served, child)
+            nested = compile_filter(served, child, depth + 1)
             if nested is not None:
                 items.append(nested)
         else:

@@ -1,10 +1,15 @@
-"""One case-insensitive rule for every string comparison in the stores: Unicode case folding.
+"""One rule for every string comparison in the stores: Unicode case folding, trailing spaces
+ignored.
 
 Dynamics compares strings case-insensitively (Dataverse: "All filters using string values are
-case insensitive", ``powerapps-docs/developer/data-platform/webapi/query/filter-rows.md``).
+case insensitive", ``powerapps-docs/developer/data-platform/webapi/query/filter-rows.md``), in
+SQL Server collations (F&O: ``SQL_Latin1_General_CP1_CI_AS`` is the only one supported) whose
+``=`` pads the shorter string with spaces first (ANSI/ISO SQL-92; "String comparison using
+the = operator", learn.microsoft.com/sql/t-sql/language-elements/string-comparison-assignment),
+so ``'CON-1'`` and ``'CON-1 '`` are one key. Accents still count (``_AS``).
 SQLite's built-in ``NOCASE`` folds ASCII letters only, so ``'JÜRGEN'`` would not find
 ``'Jürgen'``. :func:`register_text_functions` replaces ``NOCASE`` on a connection with a
-collation that compares ``str.casefold()`` forms (which the stores' text columns and their
+collation that compares :func:`fold_text` forms (which the stores' text columns and their
 indexes already name), and adds the deterministic functions the ``$filter`` compiler calls:
 ``odata_casefold`` (for ``contains``/``startswith``/``endswith``), ``odata_lower`` and
 ``odata_upper`` (``tolower``/``toupper``, Unicode-aware). Python's ``evaluate`` uses the same
@@ -19,17 +24,24 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-__all__ = ["COLLATION_VERSION", "casefold_compare", "register_text_functions"]
+__all__ = ["COLLATION_VERSION", "casefold_compare", "fold_text", "register_text_functions"]
 
 #: recorded in a store's ``_meta``; a file indexed under another rule is re-indexed on open
-COLLATION_VERSION = "casefold-1"
+COLLATION_VERSION = "casefold-rstrip-2"
+
+
+def fold_text(text: str) -> str:
+    """``text`` as the stores compare it: trailing spaces (U+0020 only, as SQL Server pads)
+    removed, then case-folded; two strings are equal when their folds are."""
+    return text.rstrip(" ").casefold()
 
 
 def casefold_compare(left: str, right: str) -> int:
-    """-1, 0 or 1 as ``left`` sorts before, with or after ``right``, ignoring case (Unicode)."""
+    """-1, 0 or 1 as ``left`` sorts before, with or after ``right``, ignoring case (Unicode)
+    and trailing spaces."""
     if left == right:
         return 0
-    a, b = left.casefold(), right.casefold()
+    a, b = fold_text(left), fold_text(right)
     return (a > b) - (a < b)
 
 
