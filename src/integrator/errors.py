@@ -7,7 +7,8 @@ Each class carries the exit code the command line ends with when it escapes a co
 - :class:`UsageError` (2): the command line names something that is not there
   (:class:`RunNotFound`).
 - :class:`SystemUnavailable` (3): a system could not be reached (:class:`SystemUnreachable`) or
-  refused the credentials (:class:`CredentialsRefused`); names the system and its URL.
+  refused the credentials (:class:`CredentialsRefused`), or answered its metadata with an
+  error or something that is not OData (:class:`SystemFailing`); names the system and its URL.
   :class:`UnavailableSystems` gathers one per system when validation met several.
 - :class:`ProjectBusy` (4): the project is already running elsewhere.
 - :class:`RetriableError` (1): a transient failure (429, 5xx, dropped connection); try again later.
@@ -40,6 +41,7 @@ __all__ = [
     "RetriableError",
     "RunNotFound",
     "StageFailed",
+    "SystemFailing",
     "SystemUnavailable",
     "SystemUnreachable",
     "UnavailableSystems",
@@ -258,6 +260,32 @@ class CredentialsRefused(SystemUnavailable):
         super().__init__(reason, url=url, system=system)
         self.status = status
         self.code = code
+
+
+class SystemFailing(SystemUnavailable, RetriableError):
+    """The system answers, but not its metadata: a 5xx after every retry, an error, or a body
+    that is not OData. Nothing can be checked or run against it (exit code 3); mid-run it is a
+    transient failure like :class:`SystemUnreachable`. ``reason`` starts with what it answered
+    (``500 to 8 attempts: ...``)."""
+
+    category = "system-failing"
+    verb = "answered"
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        url: str | None = None,
+        system: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        SystemUnavailable.__init__(self, reason, url=url, system=system)
+        self.status = status
+        self.retry_after = None
+
+    def __str__(self) -> str:
+        who = self.system or (f"the system at {self.url}" if self.url else "the system")
+        return f"{who} {self.verb} {self.reason}"
 
 
 class UnavailableSystems(IntegratorError):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 from sqlalchemy.engine import URL
 
 from integrator.errors import ConfigError
+from integrator.paths import PathLeavesFolder, resolve_inside
 
 _MAX_SECRET_BYTES = 64 * 1024
 
@@ -71,19 +72,13 @@ def _secret_path(written: str, base_dir: Path | None) -> Path:
     if path.is_absolute():
         return path  # written out in full: the user named this very file
     base = (base_dir or Path.cwd()).resolve()
-    if ".." in path.parts:
+    try:
+        return resolve_inside(base, path)
+    except PathLeavesFolder as leaves:
         raise ConfigError(
-            f"the secret file {written} leaves the workspace ({base}) by '..': put it inside "
-            "the workspace, or write its absolute path if you mean that file"
-        )
-    resolved = (base / path).resolve()
-    if not resolved.is_relative_to(base):
-        raise ConfigError(
-            f"the secret file {written} is a link to {resolved}, outside the workspace "
-            f"({base}): put the secret inside the workspace, or write its absolute path if you "
-            "mean that file"
-        )
-    return resolved
+            f"the secret file {written} {leaves.how}, which leaves the workspace ({base}): put the "
+            "secret inside the workspace, or write its absolute path if you mean that file"
+        ) from None
 
 
 def read_secret_file(path: Path) -> str:

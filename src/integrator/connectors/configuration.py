@@ -6,18 +6,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from ipaddress import ip_address
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from integrator.secrets import SecretRef
 
 if TYPE_CHECKING:
     from integrator.connectors.base import Connector
 
-__all__ = ["Auth", "ConnectionConfig", "ConnectorKind", "StrictModel", "http_url_problem"]
+__all__ = [
+    "Auth",
+    "ConnectionConfig",
+    "ConnectorKind",
+    "StrictModel",
+    "http_url_problem",
+    "insecure_url_problem",
+    "is_loopback",
+]
 
 
 class StrictModel(BaseModel):
@@ -42,6 +51,21 @@ class Auth(StrictModel):
     scope: str | None = None
     #: Azure AD's sign-in host; defaults to ``https://login.microsoftonline.com``
     authority: str | None = None
+
+    @field_validator("authority")
+    @classmethod
+    def _https_authority(cls, authority: str | None) -> str | None:
+        # msal accepts only https authorities (and the secret travels there): refuse the rest
+        # here, where the message can say which setting to fix, not as msal's traceback.
+        if authority is None:
+            return None
+        parts = urlsplit(authority.strip())
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(
+                f"authority {authority!r} is not an https:// URL with a host; Azure AD is "
+                "reached over https only (e.g. 'https://login.microsoftonline.com')"
+            )
+        return authority
 
     @model_validator(mode="after")
     def _fields_match_type(self) -> Auth:
@@ -105,3 +129,28 @@ def http_url_problem(url: str) -> str | None:
     if port is not None and not 0 < port < 65536:
         return f"{url!r} has a port that is not a number from 1 to 65535"
     return None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: ``localhost``, ``127.0.0.0/8`` or ``::1``."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_url_problem(url: str, *, allowed: bool = False) -> str | None:
+    """Why ``url`` may not be used without TLS, or ``None``: plain ``http://`` is refused for
+    any host but this machine unless ``allowed`` (the connection's ``allow_insecure_http``),
+    because the bearer token and the data would cross the network readable by anyone on it."""
+    parts = urlsplit(url.strip())
+    if allowed or parts.scheme != "http" or is_loopback(parts.hostname or ""):
+        return None
+    return (
+        f"{url!r} is plain http to {parts.hostname}, which is not this machine: the "
+        "credentials and the data would cross the network unencrypted; use https://, or set "
+        "allow_insecure_http: true on the connection if that network is trusted"
+    )

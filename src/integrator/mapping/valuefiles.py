@@ -18,6 +18,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from integrator.paths import PathLeavesFolder, resolve_inside
+
 __all__ = [
     "ValueFileError",
     "load_value_file",
@@ -55,13 +57,13 @@ def _resolve(file: str) -> Path:
             f"{file}: a value map in a file needs a workspace (run it through a workspace's "
             "project)"
         )
-    path = (root / file).resolve()
-    if not path.is_relative_to(root):
+    try:
+        return resolve_inside(root, file)
+    except PathLeavesFolder as leaves:
         raise ValueFileError(
-            f"{file}: the value-map file must be inside the workspace ({root}); "
-            "give a path relative to the workspace's folder, e.g. maps/countries.csv"
-        )
-    return path
+            f"{file}: the value-map file must be inside the workspace ({root}), but it "
+            f"{leaves.how}; give a path relative to the workspace's folder, e.g. maps/countries.csv"
+        ) from None
 
 
 def load_value_file(file: str, key: Key = str) -> dict[str, str]:

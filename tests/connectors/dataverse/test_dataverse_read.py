@@ -7,7 +7,7 @@ import pytest
 
 from integrator.connectors.dataverse import DataverseConnection, DataverseConnector
 from integrator.connectors.http.clients import open_client
-from integrator.errors import BadResponseError, RequestRejected
+from integrator.errors import RequestRejected, SystemFailing
 from integrator.sandbox.stores.seed import seed_sales
 from integrator.sandbox.testing import SandboxHandle
 
@@ -119,7 +119,8 @@ def test_a_server_answering_html_gets_a_clear_error(sales: DataverseConnector) -
     broken = DataverseConnector(
         open_client(connection, transport=httpx.MockTransport(html)), connection
     )
-    with pytest.raises(BadResponseError) as caught:
+    with pytest.raises(SystemFailing) as caught:  # not OData: the system cannot be used
         broken.describe("contacts")
     assert "http://127.0.0.1:9/api/data/v9.2/$metadata" in str(caught.value)
     assert "not a CSDL" in str(caught.value)
+    assert caught.value.exit_code == 3

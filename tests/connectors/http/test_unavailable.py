@@ -70,7 +70,9 @@ def test_an_untrusted_certificate_is_not_retried() -> None:
     error.verify_message = "self-signed certificate"
     client, clock = _client(_refuse_connection(error))
 
-    with pytest.raises(SystemUnreachable, match=r"TLS certificate is not trusted \(self-signed"):
+    with pytest.raises(
+        SystemUnreachable, match=r"the certificate of service.test is not trusted: self-signed"
+    ):
         client.get_json("contacts")
 
     assert client.requests_sent == 1 and clock.slept == []

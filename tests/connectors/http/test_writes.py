@@ -17,7 +17,7 @@ from integrator.errors import BadResponseError
 
 from .test_metadata import DATAVERSE_CSDL
 
-ROOT = "http://crm.test/api/data/v9.2/"
+ROOT = "https://crm.test/api/data/v9.2/"
 
 
 def _operations(request: httpx.Request) -> list[tuple[str, dict[str, object]]]:

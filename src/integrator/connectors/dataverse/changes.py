@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from integrator.connectors.base import ChangeBatch, Record
 from integrator.connectors.http.batch import BatchOperation
+from integrator.connectors.http.client import PageTrail
 from integrator.connectors.http.fields import project
 from integrator.connectors.http.lookup import check_row, key_read_paths, rows_of_part
 from integrator.connectors.http.metadata import EntitySetMetadata
@@ -51,11 +52,12 @@ def read_changes(
     key_props = {k: meta.properties.get(k, k) for k in meta.info.key}
     if checkpoint is None:
         url = quote(entity, safe="")
-        body = connector.client.get_json(
-            url, params={"$select": ",".join(projection.select)}, headers=headers
-        )
+        params = {"$select": ",".join(projection.select)}
+        trail = PageTrail(connector.client, url, params)
+        body = connector.client.get_json(url, params=params, headers=headers)
     else:
         url = _own_delta_link(connector, entity, checkpoint)
+        trail = PageTrail(connector.client, url)
         body = connector.client.get_json(url, headers=headers)
     while True:
         values = body.get("value")
@@ -77,6 +79,8 @@ def read_changes(
                 deleted.append(_deleted_key(row, key_props))
             else:
                 raw.append(row)
+        if next_link is not None:
+            trail.follow(next_link, came_from=url)
         following = lookups.fetch(raw, next_link, headers)
         records = [projection.extract(row) for row in raw]
         lookups.fill(raw, records)

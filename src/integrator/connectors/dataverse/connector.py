@@ -21,6 +21,7 @@ from integrator.connectors.http.connector import ODataConnector
 from integrator.connectors.http.metadata import EntitySetMetadata
 from integrator.connectors.http.plans import WritePlan
 from integrator.connectors.http.service import Written
+from integrator.connectors.http.unavailable import reading_metadata
 
 __all__ = ["DataverseConnector"]
 
@@ -50,7 +51,10 @@ class DataverseConnector(ODataConnector):
         :mod:`.metadata`), read once per entity for this connector."""
         meta = self.entity(entity)
         logical_name = meta.entity_type.rpartition(".")[2]
-        return apply_definitions(meta, self._definitions.definitions(logical_name))
+        client = self.client
+        with reading_metadata(str(client.base_url), client.retry.max_attempts, rejected=False):
+            definitions = self._definitions.definitions(logical_name)
+        return apply_definitions(meta, definitions)
 
     def write_plans(self, meta: EntitySetMetadata, plans: list[WritePlan]) -> Written:
         """``UpsertMultiple``/``CreateMultiple`` where the table offers them (unless the

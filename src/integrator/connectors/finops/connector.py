@@ -17,6 +17,7 @@ from integrator.connectors.finops.metadata import FinOpsMetadata, metadata_root
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.connector import ODataConnector
 from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetadata
+from integrator.connectors.http.unavailable import reading_metadata
 
 __all__ = ["FinOpsConnector"]
 
@@ -46,5 +47,7 @@ class FinOpsConnector(ODataConnector):
 
     def entity(self, name: str) -> EntitySetMetadata:
         """Entity set ``name`` from F&O's ``/Metadata`` service (cached for the connector's
-        life); ``RequestRejected`` when F&O has no such public entity."""
-        return self.catalog.entity(name)
+        life); ``RequestRejected`` when F&O has no such public entity, ``SystemFailing`` when
+        the metadata cannot be read."""
+        with reading_metadata(str(self.client.base_url), self.client.retry.max_attempts):
+            return self.catalog.entity(name)

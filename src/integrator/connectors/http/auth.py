@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from integrator.connectors.http.unavailable import connection_failure
 from integrator.errors import CredentialsRefused, SystemUnreachable
 
 __all__ = [
@@ -94,7 +95,9 @@ class ClientCredentialsAuth(httpx.Auth):
 
     The token is asked for scope ``<resource>/.default``. msal keeps it in its in-memory cache
     and returns the cached one until it is close to expiry, so each request costs no token call.
-    A 401 answer drops the cached token and retries once with a new one.
+    A 401 answer drops the cached token and retries once with a new one. ``verify`` is the
+    CA bundle msal checks Azure AD's certificate against (``True``: the system's); it is never
+    turned off, even when the connection's ``verify`` is false, because the secret goes there.
     """
 
     def __init__(
@@ -105,7 +108,9 @@ class ClientCredentialsAuth(httpx.Auth):
         client_secret: Secret,
         resource: str,
         authority_host: str = "https://login.microsoftonline.com",
+        verify: bool | str = True,
         app_factory: Callable[[], TokenProvider] | None = None,
+        instance_discovery: bool = True,
     ) -> None:
         self.tenant_id = tenant_id
         self.client_id = client_id
@@ -113,6 +118,10 @@ class ClientCredentialsAuth(httpx.Auth):
         self.scopes = [resource.rstrip("/") + "/.default"]
         self.authority = f"{authority_host.rstrip('/')}/{tenant_id}"
         self.identity = f"aad:{tenant_id}:{client_id}"
+        #: how msal checks Azure AD's certificate: ``True`` (the system's CAs) or a CA bundle
+        self.verify = verify
+        #: msal checks an unknown authority with Microsoft first (off only in tests offline)
+        self._instance_discovery = instance_discovery
         self._app_factory = app_factory or self._msal_app
         self._app: TokenProvider | None = None
         self._lock = threading.Lock()
@@ -124,6 +133,8 @@ class ClientCredentialsAuth(httpx.Auth):
             self.client_id,
             client_credential=self._secret.reveal(),
             authority=self.authority,
+            http_client=_bundle_session(self.verify) if isinstance(self.verify, str) else None,
+            instance_discovery=self._instance_discovery,
         )
         return app
 
@@ -137,8 +148,10 @@ class ClientCredentialsAuth(httpx.Auth):
                     self._app = self._app_factory()
                 result = self._app.acquire_token_for_client(scopes=self.scopes)
         except OSError as exc:  # requests' ConnectionError, under msal, is an OSError
+            found = connection_failure(exc, httpx.URL(self.authority).host)
+            reason = found[0] if found else type(exc).__name__
             raise SystemUnreachable(
-                f"no token for client {self.client_id}: {type(exc).__name__}",
+                f"no token for client {self.client_id}: {reason}",
                 url=self.authority,
                 system="Azure AD",
             ) from None
@@ -180,3 +193,23 @@ class ClientCredentialsAuth(httpx.Auth):
             f"ClientCredentialsAuth(tenant_id={self.tenant_id!r}, client_id={self.client_id!r}, "
             f"client_secret={self._secret!r})"
         )
+
+
+def _bundle_session(bundle: str) -> Any:
+    """A requests session for msal that checks certificates against the CA ``bundle`` only.
+
+    requests lets ``REQUESTS_CA_BUNDLE`` win over a session's own ``verify`` (psf/requests
+    #3829), so the bundle is put back on each request; proxies still come from the
+    environment. One retry of a failed connection, as msal's own session has."""
+    import requests
+
+    class BundleSession(requests.Session):
+        def merge_environment_settings(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            merged: dict[str, Any] = super().merge_environment_settings(*args, **kwargs)
+            merged["verify"] = bundle
+            return merged
+
+    session = BundleSession()
+    session.verify = bundle
+    session.mount("https://", requests.adapters.HTTPAdapter(max_retries=1))
+    return session

@@ -26,9 +26,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import httpx
 
+from integrator.connectors.configuration import insecure_url_problem
 from integrator.connectors.http.auth import NoAuth
 from integrator.connectors.http.batch import BatchOperation, BatchPart, decode_batch, encode_batch
 from integrator.connectors.http.budget import RequestBudget, shared_budget
@@ -41,13 +43,14 @@ from integrator.connectors.http.retry import RetryPolicy
 from integrator.connectors.http.unavailable import refusal, unreachable_reason
 from integrator.errors import (
     BadResponseError,
+    ConfigError,
     RequestRejected,
     RetriableError,
     SystemUnavailable,
     SystemUnreachable,
 )
 
-__all__ = ["ODataClient", "Settle"]
+__all__ = ["ODataClient", "PageTrail", "Settle"]
 
 Item = TypeVar("Item")
 
@@ -78,11 +81,14 @@ class ODataClient:
         max_connections: int = 52,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        allow_insecure_http: bool = False,
     ) -> None:
         if not base_url.endswith("/"):
             base_url += "/"
         self.base_url = httpx.URL(base_url)
         auth = auth or NoAuth()
+        #: credentials go only over TLS or to this machine, unless the connection allows it
+        self._guard_credentials = not isinstance(auth, NoAuth) and not allow_insecure_http
         identity = str(getattr(auth, "identity", "anonymous"))
         self.budget = budget or shared_budget(self.base_url.netloc.decode(), identity)
         self.retry = retry or RetryPolicy()
@@ -138,8 +144,12 @@ class ODataClient:
         A connection that cannot be made raises ``SystemUnreachable`` once the retry policy's
         ``connect_budget`` is spent (at once for an untrusted TLS certificate); credentials the
         system refuses raise ``CredentialsRefused`` at once. Both name the service root.
+        A request that would carry credentials over plain http to a host that is not this
+        machine raises ``ConfigError`` before the credentials are added (unless the client was
+        made with ``allow_insecure_http``).
         """
         self._check_origin(url)
+        self._check_transport(url)
         service = str(self.base_url)
         last: RetriableError | None = None
         wait: float | None = None
@@ -166,7 +176,9 @@ class ODataClient:
                         timeout=timeout,
                     )
                 except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                    reason, worth_retrying = unreachable_reason(exc, timeout.connect or 0.0)
+                    reason, worth_retrying = unreachable_reason(
+                        exc, timeout.connect or 0.0, self.base_url.host
+                    )
                     unreachable = SystemUnreachable(reason, url=service)
                     if deadline is None:
                         deadline = started + self.retry.connect_budget
@@ -222,6 +234,16 @@ class ODataClient:
                 "; not followed, so that the credentials stay with the service"
             )
 
+    def _check_transport(self, url: str | httpx.URL) -> None:
+        if not self._guard_credentials:
+            return
+        target = self.url(url) if isinstance(url, str) else url
+        if not target.is_absolute_url:
+            target = self.base_url.join(target)
+        problem = insecure_url_problem(str(target))
+        if problem is not None:
+            raise ConfigError(f"not sent, so that the credentials stay secret: {problem}")
+
     def get_json(
         self,
         url: str | httpx.URL,
@@ -239,11 +261,15 @@ class ODataClient:
         *,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        trail: PageTrail | None = None,
     ) -> Iterator[dict[str, Any]]:
         """GET ``url`` and every ``@odata.nextLink`` after it, unchanged; yield each body.
 
-        Each body's ``value`` is checked to be a list.
+        Each body's ``value`` is checked to be a list. A next link to a page this read has
+        already asked for (``trail``, when the caller read pages before, else ``url``) raises
+        ``BadResponseError`` naming it, before it is read again.
         """
+        trail = trail or PageTrail(self, url, params)
         body = self.get_json(url, params=params, headers=headers)
         while True:
             if not isinstance(body.get("value"), list):
@@ -256,9 +282,17 @@ class ODataClient:
                 return
             if not isinstance(next_link, str):
                 raise BadResponseError(f"GET {describe_url(url)}: @odata.nextLink is not a URL")
+            trail.follow(next_link, came_from=url)
             url = next_link
             params = None
             body = self.get_json(httpx.URL(next_link), headers=headers)
+
+    def page_key(self, url: str | httpx.URL, params: Mapping[str, str] | None = None) -> str:
+        """The page ``GET url`` (with ``params``) asks for, in one spelling: the absolute URL
+        with scheme and host in lower case, the port given, and percent-escapes decoded."""
+        target = self._http.build_request("GET", url, params=params).url
+        path = unquote(target.raw_path.decode("ascii", "replace"))
+        return f"{target.scheme}://{target.host}:{target.port or ''}{path}"
 
     def batch(
         self, operations: Sequence[BatchOperation], *, continue_on_error: bool = True
@@ -352,3 +386,28 @@ class ODataClient:
     def close(self) -> None:
         """Close pooled connections."""
         self._http.close()
+
+
+class PageTrail:
+    """The pages one read has asked for, so that a next link back to one of them (a server
+    that would have the read go round forever) is refused instead of followed."""
+
+    def __init__(
+        self, client: ODataClient, first: str | httpx.URL, params: Mapping[str, str] | None = None
+    ) -> None:
+        self._client = client
+        self._seen = {client.page_key(first, params)}
+
+    def follow(self, link: str, *, came_from: str | httpx.URL) -> None:
+        """Record ``link`` (given by the page of ``came_from``) as read next; raise
+        ``BadResponseError`` when this read has asked for that page already."""
+        key = self._client.page_key(link)
+        if key in self._seen:
+            pages = len(self._seen)
+            raise BadResponseError(
+                f"GET {describe_url(self._client.url_text(str(came_from)))}: its "
+                f"@odata.nextLink {describe_url(link)} points back at a page this read has "
+                f"already read ({pages} page{'s' if pages != 1 else ''} read); the read stops "
+                "here instead of going round forever"
+            )
+        self._seen.add(key)

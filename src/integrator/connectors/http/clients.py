@@ -19,7 +19,7 @@ from integrator.connectors.http.connection import HttpConnection
 from integrator.connectors.http.retry import RetryPolicy
 from integrator.errors import ConfigError
 
-__all__ = ["odata_factory", "open_client", "sign_in", "tls_verification"]
+__all__ = ["bundle_path", "odata_factory", "open_client", "sign_in", "tls_verification"]
 
 _AZURE_AD = "https://login.microsoftonline.com"
 
@@ -48,7 +48,7 @@ def open_client(
     """A client for ``connection``'s service, sharing the request budget of its identity and
     host. Secrets and the CA bundle are read now (relative paths from ``root``, the workspace
     folder); ``transport`` replaces the network (tests). Raises ``ConfigError``."""
-    auth = sign_in(connection.auth, connection.url, root)
+    auth = sign_in(connection.auth, connection.url, root, connection.verify)
     budget = connection.budget
     limits = BudgetLimits(budget.requests, budget.window_seconds, budget.concurrent)
     identity = str(getattr(auth, "identity", "anonymous"))
@@ -66,12 +66,17 @@ def open_client(
             max_delay=connection.retry.max_delay_seconds,
         ),
         max_connections=budget.concurrent,
+        allow_insecure_http=connection.allow_insecure_http,
     )
 
 
-def sign_in(auth: Auth, url: str, root: Path | None = None) -> httpx.Auth:
+def sign_in(
+    auth: Auth, url: str, root: Path | None = None, verify: bool | str = True
+) -> httpx.Auth:
     """The ``httpx.Auth`` that signs requests to the service at ``url`` as ``auth`` says; its
-    secret is read now from where ``auth`` names it, and held masked."""
+    secret is read now from where ``auth`` names it, and held masked. A CA bundle ``verify``
+    (the connection's) is trusted for Azure AD too; ``verify: false`` is not: Azure AD's
+    certificate is always checked."""
     if auth.type == "none":
         return NoAuth()
     if auth.type == "token":
@@ -88,7 +93,16 @@ def sign_in(auth: Auth, url: str, root: Path | None = None) -> httpx.Auth:
         client_secret=Secret(auth.client_secret.resolve(root).get_secret_value()),
         resource=resource,
         authority_host=auth.authority or _AZURE_AD,
+        verify=str(bundle_path(verify, root)) if isinstance(verify, str) else True,
     )
+
+
+def bundle_path(verify: str, root: Path | None = None) -> Path:
+    """The CA bundle a ``verify:`` path names (relative paths start at ``root``)."""
+    path = Path(verify).expanduser()
+    if not path.is_absolute() and root is not None:
+        path = root / path
+    return path
 
 
 def tls_verification(verify: bool | str, root: Path | None = None) -> bool | ssl.SSLContext:
@@ -96,9 +110,7 @@ def tls_verification(verify: bool | str, root: Path | None = None) -> bool | ssl
     (relative to ``root``). Raises ``ConfigError`` when the bundle cannot be read."""
     if isinstance(verify, bool):
         return verify
-    path = Path(verify).expanduser()
-    if not path.is_absolute() and root is not None:
-        path = root / path
+    path = bundle_path(verify, root)
     try:
         return ssl.create_default_context(cafile=str(path))
     except (OSError, ssl.SSLError) as exc:

@@ -9,13 +9,14 @@ are (:class:`~integrator.secrets.SecretRef`).
 
 from __future__ import annotations
 
-from pydantic import Field, PositiveFloat, PositiveInt, field_validator
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from integrator.connectors.configuration import (
     Auth,
     ConnectionConfig,
     StrictModel,
     http_url_problem,
+    insecure_url_problem,
 )
 
 __all__ = ["Auth", "Budget", "HttpConnection", "Retry", "Timeouts"]
@@ -59,6 +60,9 @@ class HttpConnection(ConnectionConfig):
     #: verify the server's TLS certificate (``true``), not at all (``false``: never in
     #: production), or against the CA bundle at this path (relative to the workspace)
     verify: bool | str = True
+    #: allow plain ``http://`` to a host that is not this machine (the token and the data
+    #: cross the network unencrypted): only for a network you trust; loopback needs no leave
+    allow_insecure_http: bool = False
     timeouts: Timeouts = Timeouts()
     budget: Budget = Budget()
     retry: Retry = Retry()
@@ -90,3 +94,10 @@ class HttpConnection(ConnectionConfig):
         if isinstance(verify, str) and not verify.strip():
             raise ValueError("verify is true, false, or the path of a CA bundle (PEM)")
         return verify
+
+    @model_validator(mode="after")
+    def _tls_off_loopback(self) -> HttpConnection:
+        problem = insecure_url_problem(self.url, allowed=self.allow_insecure_http)
+        if problem is not None:
+            raise ValueError(problem)
+        return self

@@ -35,6 +35,7 @@ from integrator.connectors.http.metadata import EntitySetMetadata, ServiceMetada
 from integrator.connectors.http.plans import WritePlan
 from integrator.connectors.http.responses import describe_url
 from integrator.connectors.http.service import DUPLICATE_CODES, ServiceDialect, Written
+from integrator.connectors.http.unavailable import reading_metadata
 from integrator.connectors.http.upsert import upsert_records
 from integrator.connectors.http.writes import write_plans
 from integrator.errors import RequestRejected
@@ -107,15 +108,18 @@ class ODataConnector:
     # -- metadata --------------------------------------------------------------------------
 
     def metadata(self) -> ServiceMetadata:
-        """The service's ``$metadata``, fetched once per connector."""
+        """The service's ``$metadata``, fetched once per connector. ``SystemFailing`` when it
+        cannot be read (an error after the retries, a body that is not CSDL)."""
         with self._metadata_lock:
             if self._metadata is None:
-                response = self.client.request(
-                    "GET", "$metadata", headers={"Accept": "application/xml"}
-                )
-                self._metadata = parse_metadata(
-                    response.content, url=describe_url(response.request.url)
-                )
+                client = self.client
+                with reading_metadata(str(client.base_url), client.retry.max_attempts):
+                    response = client.request(
+                        "GET", "$metadata", headers={"Accept": "application/xml"}
+                    )
+                    self._metadata = parse_metadata(
+                        response.content, url=describe_url(response.request.url)
+                    )
             return self._metadata
 
     def entity(self, name: str) -> EntitySetMetadata:

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from integrator.connectors.http.batch import BatchOperation, BatchPart
+from integrator.connectors.http.client import PageTrail
 from integrator.connectors.http.keys import keys_filter
 from integrator.connectors.http.metadata import EntitySetMetadata
 from integrator.connectors.http.responses import describe_url
@@ -92,7 +93,9 @@ def rows_of_part(
     rows = [check_row(r, entity) for r in body["value"]]
     next_link = body.get("@odata.nextLink")
     if isinstance(next_link, str):
-        for more in client.pages(next_link, headers=header):
+        trail = PageTrail(client, path)
+        trail.follow(next_link, came_from=client.url_text(path))
+        for more in client.pages(next_link, headers=header, trail=trail):
             rows.extend(check_row(r, entity) for r in more["value"])
     return rows
 
