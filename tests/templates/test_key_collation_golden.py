@@ -107,4 +107,6 @@ def test_keys_that_differ_by_case_or_trailing_spaces_are_one_contact_person(
 
     history = integrator("history", "--run", str(contacts["id"]), "--workspace", str(root))
     assert history.returncode == 0, history.stderr
-    assert "is the same key as 'CON-09999-DUPDUP'" in " ".join(history.stdout.split())
+    shown = " ".join(history.stdout.split())
+    assert "is the same key as 'CON-09999-DUPDUP'" in shown
+    assert "Fix: Give one of the records another msdynce_contactnumber in Sales" in shown

@@ -60,6 +60,16 @@ def hint_for(error: FailedRecord, project_file: str | None = None) -> str | None
             f"Fill in {field or 'the field'} in Sales, or give the mapping row for it a "
             f"Default{where}."
         )
+    if "is the same key as" in message:
+        why = (
+            ": the destination takes keys that differ only in case or trailing spaces as one"
+            if "ignores case" in message
+            else ""
+        )
+        return (
+            f"Give one of the records another {field or 'key'} in Sales, or remove the "
+            f"duplicate{why}. The record read second is sent again when it changes."
+        )
     if "longer than" in message:
         return f"Add a Truncate to the mapping row for {field}{where}, or shorten it in Sales."
     if "does not exist" in message and field:
