@@ -274,3 +274,10 @@ def _memory_people() -> tuple[sa.Engine, sa.Table]:
 
 
 _SQLITE_ENGINE, _SQLITE_TABLE = _memory_people()
+
+
+def test_dataverse_comparison_ignores_case_and_trailing_spaces_as_sql_server_does() -> None:
+    expr = parse_filter("city eq 'Dublin'")
+    assert evaluate(expr, {"city": "dublin  "}, case_insensitive=True)
+    assert not evaluate(expr, {"city": "  dublin"}, case_insensitive=True)  # leading ones count
+    assert not evaluate(expr, {"city": "Dublin "})  # exact comparison: a space is a space

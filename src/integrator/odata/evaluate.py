@@ -6,8 +6,9 @@ documents ("Records aren't returned if the expression evaluates to false or null
 ``powerapps-docs/developer/data-platform/webapi/query/filter-rows.md``) and what the SQL compiler
 in :mod:`integrator.odata.sql` produces, so ``lastname ne 'x'`` does not select a blank lastname.
 
-Case-insensitive comparison uses Unicode case folding (``str.casefold``), the same rule the
-sandbox's SQLite collation applies. Dataverse query functions are rewritten into comparisons
+Case-insensitive comparison is Dataverse's and F&O's (SQL Server collations): Unicode case
+folding (``str.casefold``) and trailing spaces ignored, the same rule the sandbox's SQLite
+collation applies. Dataverse query functions are rewritten into comparisons
 (:mod:`integrator.odata.functions`) with the property's type taken from the record's value.
 """
 
@@ -146,7 +147,8 @@ class _Evaluator:
         if "datetime" in kinds:
             return _as_datetime(left), _as_datetime(right)
         if isinstance(left, str) and isinstance(right, str) and self.case_insensitive:
-            return left.casefold(), right.casefold()
+            # as a SQL Server collation: case ignored, trailing spaces padded away
+            return left.rstrip(" ").casefold(), right.rstrip(" ").casefold()
         if isinstance(left, bool) or isinstance(right, bool):
             return _as_number(left), _as_number(right)
         return left, right

@@ -45,6 +45,9 @@ class SandboxServer:
         self._socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
+        # listening from here on: a client that connects once the URL is printed waits in the
+        # backlog until uvicorn accepts, instead of being refused while the app starts
+        self._socket.listen(2048)
         self.host = host
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
