@@ -4,16 +4,15 @@ typed in ``run`` and ``history --run N``, and never become a terminal hyperlink 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from integrator.sandbox.stores import SandboxStore
 from integrator.sandbox.testing import SandboxHandle
+from tests import commands
 from tests.golden.dataset import load_sales
 
 CLOSING = "[/red]Narnia"
@@ -24,19 +23,13 @@ OSC8 = "\x1b]8;"
 
 def integrator(*args: str, terminal: bool) -> subprocess.CompletedProcess[str]:
     """The real command; ``terminal`` makes Rich write colours and links as to a terminal."""
-    env = {**os.environ, "COLUMNS": "400"}
-    env.pop("NO_COLOR", None)
-    if terminal:
-        env.update(FORCE_COLOR="1", TERM="xterm-256color")
-    else:
-        env["NO_COLOR"] = "1"
-        env.pop("FORCE_COLOR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "integrator.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    as_terminal: dict[str, str | None] = {
+        "NO_COLOR": None,
+        "FORCE_COLOR": "1",
+        "TERM": "xterm-256color",
+    }
+    return commands.integrator(
+        *args, columns=400, env=as_terminal if terminal else {"FORCE_COLOR": None}
     )
 
 

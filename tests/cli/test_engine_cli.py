@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from integrator.sandbox.testing import SandboxHandle
+from tests.commands import integrator
 from tests.golden.dataset import load_sales
 
 ACCOUNTS = "Accounts (Sales to Fin and Ops)"
 CONTACTS = "Contacts to Contact (Sales to Fin and Ops)"
-
-
-def integrator(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``integrator`` command (not a terminal: no progress, no colours)."""
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "integrator.cli.main", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import pytest
 
 from integrator.engine.lock import ProjectLock
 from integrator.sandbox.testing import SandboxHandle
+from tests import commands
 from tests.golden.dataset import load_sales
 
 ACCOUNTS = "Accounts (Sales to Fin and Ops)"
@@ -33,16 +34,8 @@ SYSTEMS = {
 def integrator(
     *args: str, cwd: Path | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    """Run the ``integrator`` command as a user would (not a terminal: no colours)."""
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80"}
-    return subprocess.run(
-        [sys.executable, "-m", "integrator.cli.main", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=timeout,
-    )
+    """Run the ``integrator`` command as a user would (not a terminal), 80 columns wide."""
+    return commands.integrator(*args, cwd=cwd, timeout=timeout, columns=80)
 
 
 def _json(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:

@@ -4,9 +4,7 @@ through the real command line; a direct workspace run end to end against a sandb
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from typer.testing import CliRunner
 
 from integrator.cli.main import app
 from integrator.sandbox.testing import SandboxHandle
+from tests.commands import integrator
 from tests.golden.dataset import load_sales
 
 ACCOUNTS = "Accounts (Sales to Fin and Ops)"
@@ -160,19 +159,6 @@ def test_template_list_shows_a_broken_workspace_template_with_its_problem(tmp_pa
         "Half done  (workspace: templates/Half done.yaml)  INVALID: 1 problem(s)",
         '    templates/Half done.yaml:1: template "Half done": tasks: at least one task is needed',
     ]
-
-
-def integrator(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``integrator`` command (not a terminal: no progress, no colours)."""
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "integrator.cli.main", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
 
 
 def _json(result: subprocess.CompletedProcess[str]) -> Any:

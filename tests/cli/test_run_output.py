@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from integrator.sandbox.testing import SandboxHandle
+from tests import commands
 from tests.golden.dataset import load_sales
 
 CONTACTS = "Contacts to Contact (Sales to Fin and Ops)"
@@ -22,15 +22,7 @@ INFLUENCER_FIX = (
 
 def integrator(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The command with its output piped, as ``integrator ... | cat`` (no COLUMNS set)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    return subprocess.run(
-        [sys.executable, "-m", "integrator.cli.main", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**env, "NO_COLOR": "1"},
-        timeout=300,
-    )
+    return commands.integrator(*args, cwd=cwd, columns=None)
 
 
 @pytest.fixture

@@ -5,32 +5,19 @@ mapping the templates bind their organization fields to."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from integrator.sandbox.stores.store import SandboxStore
 from integrator.sandbox.testing import SandboxHandle
+from tests.commands import integrator
 from tests.config.helpers import ACCOUNTS, CONTACTS, CUSTOMERS, edit, line_containing
 from tests.golden.dataset import load_sales
 
 #: nothing listens there: the commands below must not need a system to say what they say
 NOWHERE = "http://127.0.0.1:9"
-
-
-def integrator(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the ``integrator`` command as a user would (not a terminal: no progress)."""
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "integrator.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def _init(root: Path, url: str) -> Path:

@@ -3,21 +3,15 @@ workspace made by ``integrator init`` against a service of the test's choosing."
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests import commands
 
 
 def integrator(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the ``integrator`` command (not a terminal: no colours); never a traceback."""
-    result = subprocess.run(
-        [sys.executable, "-m", "integrator.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})},
-        timeout=300,
-    )
+    result = commands.integrator(*args, env=env)
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
     return result
 

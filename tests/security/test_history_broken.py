@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,22 +19,11 @@ from typer.testing import CliRunner
 from integrator.cli.main import app
 from integrator.config.workspace import init_workspace
 from integrator.sandbox.testing import SandboxHandle
+from tests.commands import integrator
 from tests.golden.dataset import check_golden, dump_outputs, load_sales
 
 #: commands that open the history, each of a workspace whose systems are not needed for it
 HISTORY_COMMANDS = [("history",), ("history", "--run", "1"), ("history", "--json"), ("rerun", "1")]
-
-
-def integrator(*args: str) -> subprocess.CompletedProcess[str]:
-    """The real command, as a user runs it (not a terminal)."""
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "integrator.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from integrator.config.workspace import init_workspace
 from integrator.engine.history import HistoryStore
 from integrator.engine.lock import ProjectLock
 from integrator.sandbox.testing import SandboxHandle
+from tests import commands
 from tests.golden.dataset import load_sales
 
 ACCOUNTS = "Accounts (Sales to Fin and Ops)"
@@ -27,14 +27,7 @@ def _mode(path: Path) -> int:
 
 def integrator(*args: str) -> subprocess.CompletedProcess[str]:
     """The real command, run with the usual umask 022 (files 0644 unless made private)."""
-    return subprocess.run(
-        [sys.executable, "-m", "integrator.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=300,
-        preexec_fn=lambda: os.umask(0o022),
-    )
+    return commands.integrator(*args, columns=None, umask=0o022)
 
 
 @pytest.fixture
