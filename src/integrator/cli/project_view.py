@@ -29,7 +29,7 @@ def _schedule_text(project: Project) -> str:
     schedule = project.schedule
     if schedule is None:
         return "Run manually"
-    start = f", starting at {schedule.start.isoformat()}" if schedule.start else ""
+    start = f", starting at {schedule.starting_at.isoformat()}" if schedule.starting_at else ""
     return f"Recur every {schedule.every} {schedule.unit}{start}"
 
 

@@ -160,7 +160,7 @@ connection_set: {_quote(connection_set)}
 def template_text_from_project(project_document: object, template_name: str) -> str:
     """A workspace template's text from a project's parsed document, comments kept."""
     body = _body_without_header(
-        dump_text(project_document), ("template", "connection_set", "schedule")
+        dump_text(project_document), ("template", "connection_set", "schedule", "notify")
     )
     text = f"""\
 # A template saved from a project ("Save as template"). New projects can start from it.

@@ -7,9 +7,10 @@ here, a connection set only names which system each one is."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -22,9 +23,11 @@ __all__ = [
     "ConnectionSet",
     "ConnectionsFile",
     "HistorySettings",
+    "Notify",
     "OrganizationMapping",
     "Project",
     "Schedule",
+    "SmtpSettings",
     "WorkspaceSettings",
 ]
 
@@ -62,11 +65,38 @@ class HistorySettings(_Strict):
         return self
 
 
+class SmtpSettings(_Strict):
+    """``settings.smtp``: the mail server notifications are sent through (SPEC §7)."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    #: upgrade the connection with STARTTLS before logging in (refused if the server cannot)
+    starttls: bool = True
+    username: str | None = None
+    #: the login password, where it is (never the password itself)
+    password: SecretRef | None = None
+    #: the From address
+    sender: str = Field(min_length=3)
+    #: seconds to wait for the server at each step
+    timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _login_is_whole(self) -> SmtpSettings:
+        if (self.username is None) != (self.password is None):
+            raise ValueError(
+                "give both username and password (password: {env: VAR_NAME}), or neither"
+            )
+        if "@" not in self.sender:
+            raise ValueError(f"sender {self.sender!r} is not an e-mail address")
+        return self
+
+
 class WorkspaceSettings(_Strict):
     """``integrator.yaml``: settings of the workspace as a whole."""
 
     version: Literal[1] = 1
     history: HistorySettings = HistorySettings()
+    smtp: SmtpSettings | None = None
 
 
 class OrganizationMapping(_Strict):
@@ -122,11 +152,69 @@ class ConnectionsFile(_Strict):
 
 
 class Schedule(_Strict):
-    """Run the project every ``every`` ``unit`` (from ``start``, when given)."""
+    """Data Integrator's *Recur every* ``every`` ``unit``, *Starting at* ``starting_at``, until
+    the optional ``ending_at``, in ``time_zone`` (an IANA name; default UTC). A date and time
+    written without an offset is a wall-clock time in ``time_zone``."""
 
     every: PositiveInt
     unit: Literal["minutes", "hours", "days", "weeks", "months"]
-    start: datetime | None = None
+    starting_at: datetime | None = None
+    ending_at: datetime | None = None
+    time_zone: str = "UTC"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _start_was_called_start(cls, data: Any) -> Any:
+        # project files written before 0.2 say `start:`
+        if isinstance(data, dict) and "start" in data and "starting_at" not in data:
+            data = {("starting_at" if k == "start" else k): v for k, v in data.items()}
+        return data
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as UTC or Europe/Paris"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Schedule:
+        if self.starting_at is not None and self.ending_at is not None:
+            zone = ZoneInfo(self.time_zone)
+            start = (
+                self.starting_at
+                if self.starting_at.tzinfo
+                else self.starting_at.replace(tzinfo=zone)
+            )
+            end = self.ending_at if self.ending_at.tzinfo else self.ending_at.replace(tzinfo=zone)
+            if end <= start:
+                raise ValueError("ending_at must be after starting_at")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The schedule's time zone."""
+        return ZoneInfo(self.time_zone)
+
+
+class Notify(_Strict):
+    """``notify:`` of a project: who gets an e-mail when one of its runs ends in one of ``on``."""
+
+    emails: tuple[str, ...] = Field(min_length=1)
+    on: tuple[Literal["warning", "error"], ...] = ("warning", "error")
+
+    @field_validator("emails")
+    @classmethod
+    def _addresses(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            local, at, domain = value.partition("@")
+            if not (local and at and domain) or any(c.isspace() for c in value):
+                raise ValueError(f"{value!r} is not an e-mail address")
+        return values
 
 
 class Project(TemplateBody):
@@ -137,3 +225,4 @@ class Project(TemplateBody):
     template: str | None = None
     connection_set: str = Field(default="default", min_length=1)
     schedule: Schedule | None = None
+    notify: Notify | None = None

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -18,8 +19,17 @@ from integrator.config.validate import check_workspace, scope_problems
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import EntityInfo
 from integrator.engine.connections import ConnectorPool, history_url
-from integrator.engine.history import Counts, HistoryStore, RunLog, RunStatus, RunSummary
+from integrator.engine.history import (
+    Counts,
+    EndReason,
+    HistoryStore,
+    RunLog,
+    RunStatus,
+    RunSummary,
+    Trigger,
+)
 from integrator.engine.history.errors import HistoryError, HistoryFull
+from integrator.engine.history.runlog import FinishHook
 from integrator.engine.lock import ProjectLock
 from integrator.engine.plan import plan_projects
 from integrator.engine.read import RunMode
@@ -60,11 +70,20 @@ class Engine:
         connectors: ConnectorPool | None = None,
         progress: ProgressSink | None = None,
         lock_wait: float = 0.0,
+        stop: threading.Event | None = None,
+        on_finish: FinishHook | None = None,
     ) -> None:
+        """``stop``, once set, ends the run in progress after its current batch commits
+        (recorded Interrupted) and starts no other; ``on_finish`` runs in the transaction
+        that records each run's end (default: the workspace's notification outbox)."""
+        from integrator.notify import notification_hook
+
         self.workspace = workspace
         self.connectors = connectors or ConnectorPool(workspace)
         self.progress = progress
         self.lock_wait = lock_wait
+        self.stop = stop
+        self.on_finish = on_finish if on_finish is not None else notification_hook(workspace)
         self._history: HistoryStore | None = None
         self._described: dict[tuple[str, str], EntityInfo | None] = {}
         self._organizations = OrganizationLookup(self.connectors.get)
@@ -152,7 +171,9 @@ class Engine:
         if not any(keys.values()):
             raise NothingToRerun(run_id, previous.project)
         self.validate([previous.project])
-        return self.run_project(previous.project, "rerun", rerun_of=run_id, only_keys=keys)
+        return self.run_project(
+            previous.project, "rerun", rerun_of=run_id, only_keys=keys, trigger="rerun"
+        )
 
     def run_project(
         self,
@@ -162,8 +183,13 @@ class Engine:
         rerun_of: int | None = None,
         only_keys: Mapping[str, list[dict[str, Any]]] | None = None,
         retry_failed: bool = False,
+        trigger: Trigger = "manual",
+        scheduled_for: str | None = None,
     ) -> RunSummary:
         """Run one project under its lock, task after task; returns the finished run.
+
+        ``trigger`` and ``scheduled_for`` (the schedule slot, ISO-8601 UTC) go into the run
+        record.
 
         A task whose stage fails is Error, the tasks after it Not run, the run Error with the
         :class:`~integrator.errors.StageFailed` message. Interrupted, the task in progress and
@@ -177,8 +203,14 @@ class Engine:
             runlog = history.log
             runlog.mark_interrupted(name, INTERRUPTED_MESSAGE)
             run_id = runlog.start_run(
-                name, [t.name for t in project.tasks], mode=mode, rerun_of=rerun_of
+                name,
+                [t.name for t in project.tasks],
+                mode=mode,
+                rerun_of=rerun_of,
+                trigger=trigger,
+                scheduled_for=scheduled_for,
             )
+            after = self.on_finish
             notes: list[str] = []
             try:
                 connection_set = self.workspace.connection_set(project.connection_set)
@@ -223,9 +255,11 @@ class Engine:
                     )
                     notes.extend(report.notices)
                     runlog.finish_task(run_id, position)
-                runlog.finish_run(run_id, message="; ".join(notes) or None)
+                runlog.finish_run(run_id, message="; ".join(notes) or None, after=after)
             except KeyboardInterrupt:
-                runlog.finish_run(run_id, RunStatus.INTERRUPTED, message=STOPPED_MESSAGE)
+                runlog.finish_run(
+                    run_id, RunStatus.INTERRUPTED, message=STOPPED_MESSAGE, after=after
+                )
                 raise KeyboardInterrupt(
                     f"interrupted: run {run_id} of {name} is recorded Interrupted; what it "
                     "committed stays, and the next run goes on from there"
@@ -235,10 +269,16 @@ class Engine:
                 raise self._history_full(runlog, run_id, name, error) from error
             except IntegratorError as error:
                 log.error("run %s of %s failed: %s", run_id, name, error)
-                runlog.finish_run(run_id, RunStatus.ERROR, message=str(error))
+                runlog.finish_run(run_id, RunStatus.ERROR, message=str(error), after=after)
             except Exception as error:
                 # a bug, not an expected failure: still never leave the run Running
-                runlog.finish_run(run_id, RunStatus.ERROR, message=f"internal error: {error!r}")
+                runlog.finish_run(
+                    run_id,
+                    RunStatus.ERROR,
+                    message=f"internal error: {error!r}",
+                    end_reason=EndReason.INTERNAL_ERROR,
+                    after=after,
+                )
                 raise
             summary = history.run(run_id)
             assert summary is not None
@@ -252,7 +292,9 @@ class Engine:
         otherwise it stays Running until the next run of ``name`` (which holds the lock, so
         knows no such run is alive) records it Interrupted. Returns the error to end with."""
         try:
-            runlog.finish_run(run_id, RunStatus.ERROR, message=str(error))
+            runlog.finish_run(
+                run_id, RunStatus.ERROR, message=str(error), end_reason=EndReason.HISTORY_FULL
+            )
         except HistoryError:
             return error.outcome(
                 f"run {run_id} of {name} could not be recorded as ended; the next run of it "

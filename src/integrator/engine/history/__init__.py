@@ -9,6 +9,7 @@ from integrator.engine.history.errors import (
 )
 from integrator.engine.history.models import (
     Counts,
+    EndReason,
     FailureKind,
     PageCommit,
     RecordError,
@@ -17,6 +18,7 @@ from integrator.engine.history.models import (
     RunStatus,
     RunSummary,
     TaskSummary,
+    Trigger,
     Truncation,
     status_for,
 )
@@ -26,6 +28,7 @@ from integrator.engine.history.store import HistoryStore
 
 __all__ = [
     "Counts",
+    "EndReason",
     "FailureKind",
     "HistoryDamaged",
     "HistoryError",
@@ -42,6 +45,7 @@ __all__ = [
     "RunStatus",
     "RunSummary",
     "TaskSummary",
+    "Trigger",
     "Truncation",
     "Waiting",
     "now_iso",

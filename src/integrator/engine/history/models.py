@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 __all__ = [
     "Counts",
+    "EndReason",
     "FailureKind",
     "PageCommit",
     "RecordError",
@@ -16,6 +17,7 @@ __all__ = [
     "RunStatus",
     "RunSummary",
     "TaskSummary",
+    "Trigger",
     "Truncation",
     "status_for",
 ]
@@ -34,8 +36,40 @@ class RunStatus(enum.StrEnum):
     WARNING = "Warning"
     ERROR = "Error"
     INTERRUPTED = "Interrupted"
+    #: stopped by ``integrator cancel`` (or the portal's Cancel) between two batches
+    CANCELLED = "Cancelled"
+    #: a scheduled slot that did not run; the run's message says why
+    SKIPPED = "Skipped"
     #: a task of a run that stopped (failed or was interrupted) before the task started
     NOT_RUN = "Not run"
+
+
+#: who or what started a run: a person (``integrator run``), a schedule, Re-run execution, or a
+#: program through the API
+Trigger = Literal["manual", "schedule", "rerun", "api"]
+
+
+class EndReason(enum.StrEnum):
+    """Why a run ended, beyond its status (kept in the run record for operations)."""
+
+    #: every task ran; the status follows from the counts
+    FINISHED = "finished"
+    #: a stage of a task failed as a whole (a system, a plan): the run is Error
+    STAGE_FAILED = "stage-failed"
+    #: SIGINT or SIGTERM (``integrator serve`` stopping, Ctrl-C)
+    INTERRUPTED = "interrupted"
+    #: ``integrator cancel``
+    CANCELLED = "cancelled"
+    #: its process stopped without recording an end (killed, machine restarted)
+    PROCESS_DIED = "process-died"
+    #: a scheduled slot came due while a run of the project ran and another already waited
+    SKIPPED_BUSY = "skipped-busy"
+    #: scheduled slots that passed while nothing served, folded into the next run
+    SKIPPED_MISSED = "skipped-missed"
+    #: the history could not record more (disk full)
+    HISTORY_FULL = "history-full"
+    #: a bug: the run ended on an unexpected exception
+    INTERNAL_ERROR = "internal-error"
 
 
 @dataclass
@@ -159,6 +193,16 @@ class RunSummary:
     message: str | None
     rerun_of: int | None
     tasks: list[TaskSummary] = field(default_factory=list)
+    #: who or what started it
+    trigger: str = "manual"
+    #: the schedule slot it ran for (ISO-8601 UTC), for a scheduled or skipped run
+    scheduled_for: str | None = None
+    #: why it ended (an :class:`EndReason` value), ``None`` while it runs
+    end_reason: str | None = None
+    #: when its process last said it was alive (ISO-8601 UTC), while it runs
+    heartbeat_at: str | None = None
+    #: when ``integrator cancel`` asked it to stop, if it did
+    cancel_requested_at: str | None = None
 
     @property
     def counts(self) -> Counts:

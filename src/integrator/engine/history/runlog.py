@@ -8,7 +8,7 @@ only the task it was in gets the run's final status.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from integrator.engine.history.clock import now_iso, owner
 from integrator.engine.history.models import (
     Counts,
+    EndReason,
     RecordError,
     RunStatus,
     RunSummary,
@@ -26,7 +27,11 @@ from integrator.engine.history.models import (
 from integrator.engine.history.tables import record_errors, runs, task_runs, truncations
 from integrator.engine.history.truncations import run_truncations
 
-__all__ = ["RunLog"]
+__all__ = ["FinishHook", "RunLog"]
+
+#: called with the transaction that records a run's end and the run's id, after the run row is
+#: updated: what it writes commits with the run's result, or not at all (the outbox)
+FinishHook = Callable[[sa.Connection, int], None]
 
 
 class RunLog:
@@ -38,18 +43,32 @@ class RunLog:
     # -- writing -------------------------------------------------------------------------------
 
     def start_run(
-        self, project: str, tasks: Sequence[str], *, mode: str, rerun_of: int | None = None
+        self,
+        project: str,
+        tasks: Sequence[str],
+        *,
+        mode: str,
+        rerun_of: int | None = None,
+        trigger: str = "manual",
+        scheduled_for: str | None = None,
     ) -> int:
-        """Record a new run of ``project`` (Running) with its tasks (Not run); returns its id."""
+        """Record a new run of ``project`` (Running) with its tasks (Not run); returns its id.
+
+        ``scheduled_for`` is the schedule slot it runs for: a second run (or Skipped entry) for
+        the same slot of the same project is refused by the database (``IntegrityError``)."""
         with self.engine.begin() as conn:
+            started = now_iso()
             run_id = conn.execute(
                 runs.insert().values(
                     project=project,
                     status=RunStatus.RUNNING,
                     mode=mode,
                     rerun_of=rerun_of,
-                    started_at=now_iso(),
+                    started_at=started,
                     owner=owner(),
+                    trigger=trigger,
+                    scheduled_for=scheduled_for,
+                    heartbeat_at=started,
                 )
             ).inserted_primary_key
             assert run_id is not None
@@ -131,11 +150,19 @@ class RunLog:
         return final
 
     def finish_run(
-        self, run_id: int, status: RunStatus | None = None, message: str | None = None
+        self,
+        run_id: int,
+        status: RunStatus | None = None,
+        message: str | None = None,
+        *,
+        end_reason: EndReason | None = None,
+        after: FinishHook | None = None,
     ) -> RunStatus:
         """Close a run; its status follows from its tasks' counts unless ``status`` is given.
 
         A task still Running takes the run's status; the tasks never started stay Not run.
+        ``end_reason`` defaults to *finished* when the status follows from the counts, else to
+        the reason that status implies. ``after`` runs in the same transaction, last.
         """
         with self.engine.begin() as conn:
             rows = conn.execute(sa.select(task_runs).where(task_runs.c.run_id == run_id))
@@ -151,8 +178,15 @@ class RunLog:
             conn.execute(
                 runs.update()
                 .where(runs.c.id == run_id)
-                .values(status=final, finished_at=now_iso(), message=message)
+                .values(
+                    status=final,
+                    finished_at=now_iso(),
+                    message=message,
+                    end_reason=end_reason or _implied_reason(status),
+                )
             )
+            if after is not None:
+                after(conn, run_id)
         return final
 
     def mark_interrupted(self, project: str, message: str) -> list[int]:
@@ -173,7 +207,12 @@ class RunLog:
                 conn.execute(
                     runs.update()
                     .where(runs.c.id.in_(ids))
-                    .values(status=RunStatus.INTERRUPTED, finished_at=now_iso(), message=message)
+                    .values(
+                        status=RunStatus.INTERRUPTED,
+                        finished_at=now_iso(),
+                        message=message,
+                        end_reason=EndReason.PROCESS_DIED,
+                    )
                 )
                 conn.execute(
                     task_runs.update()
@@ -229,26 +268,28 @@ class RunLog:
     def run(self, run_id: int) -> RunSummary | None:
         """One run with its tasks and every failed record, or ``None``."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
-            if row is None:
-                return None
-            summary = _run(row)
-            by_name: dict[str, TaskSummary] = {}
-            for task in conn.execute(
-                sa.select(task_runs)
-                .where(task_runs.c.run_id == run_id)
-                .order_by(task_runs.c.position)
-            ).mappings():
-                summary.tasks.append(
-                    TaskSummary(task["task"], RunStatus(task["status"]), _counts(task))
-                )
-                by_name[task["task"]] = summary.tasks[-1]
-            for error in self._errors(conn, run_id):
-                if error.task in by_name:
-                    by_name[error.task].errors.append(error)
-            for position, items in run_truncations(conn, run_id).items():
-                if position < len(summary.tasks):
-                    summary.tasks[position].truncations = items
+            return self.run_on(conn, run_id)
+
+    def run_on(self, conn: sa.Connection, run_id: int) -> RunSummary | None:
+        """:meth:`run`, read on ``conn`` (inside a :data:`FinishHook`'s transaction, say)."""
+        row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
+        if row is None:
+            return None
+        summary = _run(row)
+        by_name: dict[str, TaskSummary] = {}
+        for task in conn.execute(
+            sa.select(task_runs).where(task_runs.c.run_id == run_id).order_by(task_runs.c.position)
+        ).mappings():
+            summary.tasks.append(
+                TaskSummary(task["task"], RunStatus(task["status"]), _counts(task))
+            )
+            by_name[task["task"]] = summary.tasks[-1]
+        for error in self._errors(conn, run_id):
+            if error.task in by_name:
+                by_name[error.task].errors.append(error)
+        for position, items in run_truncations(conn, run_id).items():
+            if position < len(summary.tasks):
+                summary.tasks[position].truncations = items
         return summary
 
     def failed_records(self, run_id: int) -> list[RecordError]:
@@ -307,4 +348,17 @@ def _run(row: Any) -> RunSummary:
         finished_at=row["finished_at"],
         message=row["message"],
         rerun_of=row["rerun_of"],
+        trigger=row["trigger"],
+        scheduled_for=row["scheduled_for"],
+        end_reason=row["end_reason"],
+        heartbeat_at=row["heartbeat_at"],
+        cancel_requested_at=row["cancel_requested_at"],
     )
+
+
+def _implied_reason(status: RunStatus | None) -> EndReason:
+    return {
+        None: EndReason.FINISHED,
+        RunStatus.INTERRUPTED: EndReason.INTERRUPTED,
+        RunStatus.CANCELLED: EndReason.CANCELLED,
+    }.get(status, EndReason.STAGE_FAILED)

@@ -7,9 +7,11 @@ import sqlalchemy as sa
 __all__ = [
     "checkpoints",
     "metadata",
+    "outbox",
     "record_errors",
     "record_state",
     "runs",
+    "schedules",
     "task_mappings",
     "task_runs",
     "truncations",
@@ -29,6 +31,13 @@ runs = sa.Table(
     sa.Column("finished_at", sa.String(40)),
     sa.Column("message", sa.Text),
     sa.Column("owner", sa.String(200)),
+    sa.Column("trigger", sa.String(20), nullable=False, server_default="manual"),
+    sa.Column("scheduled_for", sa.String(40)),
+    sa.Column("end_reason", sa.String(40)),
+    sa.Column("heartbeat_at", sa.String(40)),
+    sa.Column("cancel_requested_at", sa.String(40)),
+    # one run (or Skipped entry) per schedule slot of a project, whichever process records it
+    sa.Index("ux_runs_project_slot", "project", "scheduled_for", unique=True),
 )
 
 task_runs = sa.Table(
@@ -112,4 +121,42 @@ truncations = sa.Table(
     sa.Column("limit", sa.Integer, nullable=False),
     sa.Column("count", sa.Integer, nullable=False),
     sa.Column("longest", sa.Integer, nullable=False),
+)
+
+#: per scheduled project: its schedule as last seen in the project file (JSON, to notice an
+#: edit), the next slot (ISO-8601 UTC; ``None``: past its end), and the slot claimed and waiting
+#: for a run to start (at most one: a later slot that finds one waiting is recorded Skipped)
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    sa.Column("project", sa.String(200), primary_key=True),
+    sa.Column("spec", sa.Text, nullable=False),
+    sa.Column("next_run_at", sa.String(40)),
+    sa.Column("waiting_slot", sa.String(40)),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+
+#: a notification e-mail per run, written in the transaction that records the run's end and
+#: sent from here: ``pending`` (with its next attempt), ``sent``, or ``failed`` (gave up)
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("runs.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("recipients", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", sa.String(40)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("sent_at", sa.String(40)),
+    sa.Column("created_at", sa.String(40), nullable=False),
 )
