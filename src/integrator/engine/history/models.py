@@ -66,6 +66,9 @@ class EndReason(enum.StrEnum):
     SKIPPED_BUSY = "skipped-busy"
     #: scheduled slots that passed while nothing served, folded into the next run
     SKIPPED_MISSED = "skipped-missed"
+    #: a scheduled run that could not start: its configuration has problems, a system could
+    #: not be reached, or a prerequisite never completed (the message says which)
+    NOT_STARTED = "not-started"
     #: the history could not record more (disk full)
     HISTORY_FULL = "history-full"
     #: a bug: the run ended on an unexpected exception
