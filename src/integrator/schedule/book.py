@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from integrator.config.models import Schedule
 from integrator.config.workspace import Workspace
@@ -131,8 +133,7 @@ class ScheduleBook:
                     "updated_at": stamp,
                 }
                 if current is None:
-                    insert = schedules.insert().values(project=project, **values)
-                    conn.execute(_ignore_duplicate(conn, insert))
+                    _insert_row(conn, {"project": project, **values})
                 else:
                     conn.execute(
                         schedules.update()
@@ -220,13 +221,12 @@ class ScheduleBook:
             return _insert_skipped(conn, project, slot, reason, message)
 
 
-def _ignore_duplicate(conn: sa.Connection, insert: sa.Insert) -> sa.Insert:
+def _insert_row(conn: sa.Connection, values: dict[str, Any]) -> None:
     # another process may have added the row first: its row is as good as ours
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(schedules).values(insert.compile().params).on_conflict_do_nothing()
-    return insert.prefix_with("OR IGNORE")
+        conn.execute(postgresql.insert(schedules).values(values).on_conflict_do_nothing())
+    else:
+        conn.execute(schedules.insert().prefix_with("OR IGNORE").values(values))
 
 
 def _insert_skipped(
