@@ -28,6 +28,7 @@ ORDER = [
     ("upgrade", (0,)),
     ("run", (0,)),
     ("history", (0,)),
+    ("schedule", (0,)),
     ("rerun", (0, 1)),
     ("sandbox seed", (0,)),
 ]

@@ -7,6 +7,7 @@ from integrator.cli import (  # noqa: F401  (each module registers its commands)
     engine_commands,
     project_commands,
     sandbox_commands,
+    schedule_command,
     serve_command,
     transforms_command,
     workspace_commands,
