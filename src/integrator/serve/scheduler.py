@@ -34,7 +34,7 @@ from integrator.engine.liveness import recognise_dead_runs
 from integrator.engine.lock import ProjectLock
 from integrator.engine.run import Engine
 from integrator.errors import ConfigError, IntegratorError, ProjectBusy, SystemUnavailable
-from integrator.schedule.book import ScheduleBook
+from integrator.schedule.book import ScheduleBook, ScheduleRow
 from integrator.serve.watch import WorkspaceWatch
 
 __all__ = ["Scheduler", "SlotRun"]
@@ -77,6 +77,8 @@ class Scheduler:
         self.history = HistoryStore.open(history_url(self.workspace))
         self.book = ScheduleBook(self.history.engine)
         self.active: dict[str, SlotRun] = {}
+        #: the schedules as the last tick left them (for the status page)
+        self.schedules: list[ScheduleRow] = []
         self._lock = threading.Lock()
 
     @property
@@ -109,6 +111,7 @@ class Scheduler:
             self.say(f"run {run_id} had stopped without recording an end: recorded Interrupted")
         self.book.sync(workspace, now)
         self.book.claim_due(now)
+        self.schedules = self.book.rows()
         waiting = self.book.waiting()
         self._forget_finished()
         for project in _plan_order(workspace, waiting):

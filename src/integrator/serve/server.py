@@ -91,10 +91,19 @@ class WorkspaceServer:
         return f"http://{host}:{self.port}"
 
     def status(self) -> dict[str, Any]:
-        """What ``GET /api/status`` answers: the workspace, the runs in progress here."""
+        """What ``GET /api/status`` answers: the workspace, each schedule's next and waiting
+        slot, the runs in progress here."""
         return {
             "workspace": str(self.scheduler.workspace.root),
             "served_since": self.started_at.isoformat(timespec="seconds"),
+            "schedules": [
+                {
+                    "project": row.project,
+                    "next_run_at": _iso(row.next_run_at),
+                    "waiting_slot": _iso(row.waiting_slot),
+                }
+                for row in self.scheduler.schedules
+            ],
             "running": [
                 {"project": r.project, "scheduled_for": r.slot} for r in self.scheduler.running()
             ],
@@ -144,3 +153,7 @@ class WorkspaceServer:
                 "and are recorded Interrupted"
             )
         self.stop.set()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="seconds")
