@@ -84,7 +84,8 @@ def smtp_server(
             assert isinstance(data, LoginPassword)
             pair = (data.login.decode(), data.password.decode())
             handler.logins.append(pair)
-            return AuthResult(success=pair == login)
+            # handled=False: aiosmtpd answers a failure with 535 itself
+            return AuthResult(success=pair == login, handled=False)
 
         kwargs.update(
             authenticator=authenticate,
