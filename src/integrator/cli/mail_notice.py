@@ -40,7 +40,9 @@ def describe_mail(status: MailStatus) -> str:
 def print_mail(console: Console, status: MailStatus | None) -> None:
     """Print :func:`describe_mail`'s line, when the run has a mail."""
     if status is not None:
-        console.print(describe_mail(status), markup=False, highlight=False, soft_wrap=True)
+        console.print(
+            describe_mail(status), markup=False, highlight=False, emoji=False, soft_wrap=True
+        )
 
 
 def send_outbox(
