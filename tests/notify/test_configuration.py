@@ -22,7 +22,4 @@ def test_notify_without_a_mail_server_is_refused(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert f"{file}:{line}" in output
     assert "notifications need a mail server: add settings.smtp" in output
-    assert (
-        not (root / "history.db").exists()
-        or "Contacts" not in integrator("history", "--workspace", str(root)).stdout
-    )
+    assert "nothing was run or written" in output
