@@ -102,8 +102,9 @@ def queue_notification(
     """Write run ``run_id``'s notification to the outbox on ``conn`` (status pending, due now)
     when its project is in ``notified`` and the run's status is in the project's ``notify.on``,
     unless the mail would repeat the last one: every failed record already failed the same way
-    and the project's previous run (Skipped entries aside) had the same status. Returns
-    whether a row was written."""
+    and the project's last run that ended in Warning or Error ended so too (a stage failure,
+    with no failed records, repeats only with the same message). Returns whether a row was
+    written."""
     run = RunLog(conn.engine).run_on(conn, run_id)
     if run is None or (notify := notified.get(run.project)) is None:
         return False
@@ -135,12 +136,14 @@ def _repeats_last_mail(conn: sa.Connection, run: RunSummary) -> bool:
     counts = run.counts
     if not all(error.still_failing for error in errors) or counts.errors > counts.still_failing:
         return False
+    # the last run that had failures to tell: a Completed run in between, its failed records
+    # waiting for their backoff, or an interrupted one, is no news either way
     previous = conn.execute(
         sa.select(runs.c.status, runs.c.message)
         .where(
             runs.c.project == run.project,
             runs.c.id < run.id,
-            runs.c.status.not_in([str(RunStatus.SKIPPED), str(RunStatus.RUNNING)]),
+            runs.c.status.in_([str(RunStatus.WARNING), str(RunStatus.ERROR)]),
         )
         .order_by(runs.c.id.desc())
         .limit(1)
