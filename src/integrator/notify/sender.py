@@ -56,7 +56,8 @@ def send_due(
     (the server refusing, a dropped connection, a timeout, the password's variable unset)
     leaves the row pending with the error and its next attempt after a backoff (1, 2, 4, ...
     minutes, at most an hour); after the 8th it is ``failed``. Never raises for SMTP, network
-    or secret errors (only the history's own errors propagate)."""
+    or secret errors, nor for a bug while sending (kept as that attempt's error): only the
+    history's own errors propagate."""
     moment = now or datetime.now(UTC)
     report = SendReport()
     smtp = workspace.settings.smtp
@@ -73,8 +74,13 @@ def send_due(
                     "(host, port, sender) to send notifications"
                 )
             refused = _deliver(smtp, workspace.root, row)
-        except _SendFailed as failure:
-            error = str(failure)
+        except Exception as failure:
+            if not isinstance(failure, _SendFailed):
+                # a bug: kept as this attempt's error, so `integrator serve` goes on sending
+                log.exception("sending the mail of run %s failed", row["run_id"])
+            error = (
+                str(failure) if isinstance(failure, _SendFailed) else f"internal error: {failure!r}"
+            )
             report.errors.append(error)
             if record_failure(history, row["id"], attempts, moment, error) == FAILED:
                 report.gave_up += 1
