@@ -12,6 +12,7 @@ from rich.text import Text
 
 from integrator.cli.app import app
 from integrator.cli.errors import with_exit_codes
+from integrator.cli.mail_notice import print_mail, send_outbox
 from integrator.cli.notices import print_truncations, with_truncations
 from integrator.cli.progress import progress_display
 from integrator.cli.render import (
@@ -27,6 +28,7 @@ from integrator.engine import run as engine_run
 from integrator.engine.connections import history_url
 from integrator.engine.history import HistoryStore, RunStatus, RunSummary
 from integrator.errors import NothingToRerun, RunNotFound, SystemUnavailable
+from integrator.notify import MailStatus, mail_status
 
 __all__ = ["history", "rerun", "run"]
 
@@ -94,6 +96,7 @@ def run(
     else:
         print_runs(console, summaries, hints=WorkspaceHints.of(workspace, ws))
         print_truncations(console, summaries)
+    send_outbox(ws, summaries, None if json_output else console)
     raise typer.Exit(_exit_code(summaries))
 
 
@@ -130,6 +133,7 @@ def rerun(
     else:
         print_runs(console, [summary], hints=WorkspaceHints.of(workspace, ws))
         print_truncations(console, [summary])
+    send_outbox(ws, [summary], None if json_output else console)
     raise typer.Exit(_exit_code([summary]))
 
 
@@ -151,12 +155,14 @@ def history(
     console = output_console(stderr=json_output)
     ws = load_workspace(workspace, strict=False)
     store = HistoryStore.open(history_url(ws))
+    mail: MailStatus | None = None
     try:
         if run_id is not None:
             detail = store.run(run_id)
             if detail is None:
                 raise RunNotFound(run_id)
             summaries = [detail]
+            mail = mail_status(store, run_id)
         else:
             name = ws.project_name(project) if project else None
             summaries = store.runs(name, limit=limit)
@@ -164,10 +170,13 @@ def history(
         store.close()
     if json_output:
         document = runs_json(summaries, with_errors=run_id is not None)
+        if run_id is not None:
+            document["runs"][0]["mail"] = mail.as_dict() if mail is not None else None
         _emit_json(with_truncations(document, summaries) if run_id is not None else document)
     elif run_id is not None:
         print_run_detail(console, summaries[0], hints=WorkspaceHints.of(workspace, ws))
         print_truncations(console, summaries)
+        print_mail(console, mail)
     elif not summaries:
         console.print("No runs yet.")
     else:

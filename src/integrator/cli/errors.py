@@ -68,7 +68,8 @@ def print_error(error: IntegratorError, *, json_output: bool) -> None:
     """Say what went wrong: in words on stderr, and with ``json_output`` also as the JSON
     document of :func:`error_json` on stdout. An outcome with exit code 0 (not a failure) is
     said on stdout."""
-    console = Console(stderr=error.exit_code != 0, highlight=False, markup=False)
+    # emoji=False: "file.yaml:100: ..." is a line number, not rich's :100: emoji
+    console = Console(stderr=error.exit_code != 0, highlight=False, markup=False, emoji=False)
     if json_output:
         _emit_json(error_json(error))
     if error.exit_code == 0:
@@ -120,7 +121,7 @@ def _print_interrupted(interrupt: KeyboardInterrupt, json_output: bool) -> None:
     text = str(interrupt) or "interrupted"
     if json_output:
         _emit_json({"error": {"code": "interrupted", "message": text}})
-    Console(stderr=True, highlight=False).print(text, markup=False, soft_wrap=True)
+    Console(stderr=True, highlight=False, emoji=False).print(text, markup=False, soft_wrap=True)
 
 
 def _emit_json(document: object) -> None:

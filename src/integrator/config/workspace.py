@@ -37,7 +37,7 @@ from integrator.templates.loader import (
     shipped_template_texts,
 )
 from integrator.templates.model import describe_location
-from integrator.templates.yamldoc import load_text, read_document, schema_problems
+from integrator.templates.yamldoc import line_of, load_text, read_document, schema_problems
 
 __all__ = [
     "HISTORY_FILE",
@@ -248,6 +248,8 @@ def load_workspace(path: Path | str | None = None, *, strict: bool = True) -> Wo
             problems.extend(found)
             if project is not None:
                 projects[name] = project
+                if project.notify is not None and settings is not None and settings.smtp is None:
+                    problems.append(_notify_without_smtp(document, file, name))
 
     templates = list_templates(root)
     for entry in templates:
@@ -268,6 +270,17 @@ def load_workspace(path: Path | str | None = None, *, strict: bool = True) -> Wo
     if strict and problems:
         raise ConfigError(problems)
     return workspace
+
+
+def _notify_without_smtp(document: Any, file: str, name: str) -> ConfigProblem:
+    """The problem of a project that asks for mail in a workspace with no mail server."""
+    return ConfigProblem(
+        file,
+        line_of(document, ("notify",)),
+        f'project "{name}": notify',
+        f"notifications need a mail server: add settings.smtp (host, port, sender) to "
+        f"{SETTINGS_FILE}, or remove notify:",
+    )
 
 
 def init_workspace(path: Path | str, sandbox_url: str, *, direct: bool = False) -> Path:
