@@ -9,7 +9,9 @@ import json
 import signal
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,8 @@ from integrator.engine.history import HistoryStore, RunSummary
 from integrator.sandbox.testing import SandboxHandle
 from tests.commands import integrator
 from tests.golden.dataset import load_sales
+from tests.notify.smtp_servers import Handler, smtp_server
 from tests.serve.servers import ServeProcess, start_serve
-from tests.smtp import SmtpSink
 
 ACCOUNTS = "Accounts (Sales to Fin and Ops)"
 CONTACTS = "Contacts to Contact (Sales to Fin and Ops)"
@@ -43,8 +45,25 @@ def _slot_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@dataclass
+class Smtp:
+    port: int
+    handler: Handler
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [received.message for received in self.handler.received]
+
+
 @pytest.fixture
-def workspace(tmp_path: Path, sandbox: SandboxHandle, smtp: SmtpSink) -> Path:
+def smtp() -> Iterator[Smtp]:
+    handler = Handler()
+    with smtp_server(handler) as port:
+        yield Smtp(port, handler)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, sandbox: SandboxHandle, smtp: Smtp) -> Path:
     load_sales(sandbox.data_dir)
     root = tmp_path / "ws"
     done = integrator("init", str(root), "--sandbox", sandbox.url)
@@ -80,7 +99,7 @@ def _stop(server: ServeProcess) -> str:
 
 
 def test_two_schedules_run_on_time_mail_cancel_and_restart(
-    workspace: Path, sandbox: SandboxHandle, smtp: SmtpSink
+    workspace: Path, sandbox: SandboxHandle, smtp: Smtp
 ) -> None:
     first = (datetime.now(UTC) + timedelta(seconds=12)).replace(microsecond=0)
     for project in ("Accounts", "Contacts to Contact"):
@@ -170,12 +189,6 @@ def test_two_schedules_run_on_time_mail_cancel_and_restart(
     listing = integrator("schedule", "--list", "--json", "--workspace", str(workspace))
     assert listing.returncode == 0, listing.stderr
     assert "Contacts to Contact" in listing.stdout
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    with SmtpSink() as sink:
-        yield sink
 
 
 def test_serve_without_schedules_stops_on_sigint_with_exit_0(tmp_path: Path) -> None:

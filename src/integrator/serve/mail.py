@@ -59,5 +59,12 @@ class MailLoop:
         except IntegratorError as error:
             log.error("sending notifications failed: %s", error)
             return
-        for line in report.lines():
-            self.say(line)
+        if report.sent:
+            self.say(f"notifications: {report.sent} mail(s) sent")
+        for message in report.errors:
+            self.say(f"notifications: {message}")
+        if report.gave_up:
+            self.say(
+                f"notifications: {report.gave_up} mail(s) given up after their last attempt "
+                "(integrator history --run N shows them)"
+            )
