@@ -55,7 +55,7 @@ def cancel(
 
     RUN is a run's number, as `integrator history` lists them.
 
-    Example: integrator cancel 12 --workspace ./p2c
+    Example: integrator cancel 2 --workspace ./p2c
     """
     console = output_console()
     ws = load_workspace(workspace, strict=False)
