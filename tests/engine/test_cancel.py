@@ -3,6 +3,7 @@ whose process died (stale heartbeat and a free project lock)."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -178,3 +179,27 @@ def test_a_run_with_an_old_heartbeat_and_a_free_lock_is_recognised_dead(
     # once its lock is free the other one is dead too; asking again changes nothing
     assert recognise_dead_runs(history, workspace, now=later) == [alive]
     assert recognise_dead_runs(history, workspace, now=later) == []
+
+
+def test_a_failing_heartbeat_never_ends_the_run_and_beats_again_once_the_history_is_back(
+    store: tuple[Workspace, HistoryStore], caplog: pytest.LogCaptureFixture
+) -> None:
+    workspace, history = store
+    run_id = history.log.start_run(ACCOUNTS, ["Accounts"], mode="incremental")
+    database = workspace.root / "history.db"
+    with RunControl(history, run_id, stop=None, heartbeat_seconds=0.05) as control:
+        time.sleep(0.2)
+        conn = sqlite3.connect(database)
+        conn.execute("ALTER TABLE runs RENAME TO runs_away")  # every beat and poll fails now
+        conn.commit()
+        time.sleep(0.3)
+        control.check()  # nothing asked, and the failures are not a reason to stop
+        conn.execute("ALTER TABLE runs_away RENAME TO runs")
+        conn.commit()
+        conn.close()
+        back = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        time.sleep(0.3)
+        beating = history.run(run_id)
+    assert any("heartbeat or cancel poll failed" in r.getMessage() for r in caplog.records)
+    assert beating is not None and beating.heartbeat_at is not None
+    assert beating.heartbeat_at > back

@@ -45,10 +45,9 @@ def _start_run(ws: Path, log: Path) -> subprocess.Popen[bytes]:
 
 def _running_with_a_committed_batch(ws: Path, project: str) -> tuple[int, int] | None:
     """(run id, records read) of ``project``'s Running run once it committed a batch."""
-    try:
-        conn = harness.history_db(ws)
-    except Exception:
+    if not (ws / "history.db").exists():  # connecting would create it
         return None
+    conn = harness.history_db(ws)
     try:
         row = conn.execute(
             "SELECT runs.id, SUM(task_runs.read) FROM runs JOIN task_runs"
