@@ -30,6 +30,7 @@ ORDER = [
     ("history", (0,)),
     ("schedule", (0,)),
     ("rerun", (0, 1)),
+    ("cancel", (0,)),  # run 2 has ended: it says so
     ("sandbox seed", (0,)),
 ]
 #: examples that do not end by themselves (serve) or are run by their own tests (demo)

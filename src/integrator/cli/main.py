@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from integrator.cli import (  # noqa: F401  (each module registers its commands)
+    cancel_command,
     demo_command,
     engine_commands,
     project_commands,

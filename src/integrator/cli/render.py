@@ -13,6 +13,7 @@ from integrator.cli.failures import print_failed_records, print_failure_causes
 from integrator.cli.plain import PlainTable
 from integrator.cli.suggest import WorkspaceHints
 from integrator.engine.history import RunStatus, RunSummary
+from integrator.engine.liveness import last_sign_of_life, looks_dead
 
 __all__ = [
     "PIPE_WIDTH",
@@ -20,6 +21,7 @@ __all__ = [
     "print_history",
     "print_run_detail",
     "print_runs",
+    "run_status_text",
     "runs_json",
     "status_text",
 ]
@@ -33,6 +35,8 @@ _STYLE = {
     RunStatus.ERROR: "red",
     RunStatus.INTERRUPTED: "magenta",
     RunStatus.RUNNING: "cyan",
+    RunStatus.CANCELLED: "magenta",
+    RunStatus.SKIPPED: "dim",
 }
 
 
@@ -54,6 +58,20 @@ def status_text(status: RunStatus) -> Text:
     return Text(str(status), style=_STYLE.get(status, ""))
 
 
+def run_status_text(run: RunSummary) -> Text:
+    """The run's status; a Running run whose heartbeat stopped says since when (its process
+    may have died: the next run of the project, or ``integrator serve``, records it)."""
+    if looks_dead(run):
+        since = _time(last_sign_of_life(run))
+        return Text(f"Running (no heartbeat since {since})", style="yellow")
+    return status_text(run.status)
+
+
+def _time(moment: str) -> str:
+    """An ISO-8601 UTC timestamp as ``YYYY-MM-DD HH:MM:SS``."""
+    return moment.replace("T", " ")[:19]
+
+
 def runs_json(summaries: Sequence[RunSummary], *, with_errors: bool = True) -> dict[str, Any]:
     """The ``--json`` document: ``{"runs": [{"project", "status", "tasks": [...]}]}``."""
     return {
@@ -67,6 +85,11 @@ def runs_json(summaries: Sequence[RunSummary], *, with_errors: bool = True) -> d
                 "finished_at": run.finished_at,
                 "message": run.message,
                 "rerun_of": run.rerun_of,
+                "trigger": run.trigger,
+                "scheduled_for": run.scheduled_for,
+                "end_reason": run.end_reason,
+                "heartbeat_at": run.heartbeat_at,
+                "cancel_requested_at": run.cancel_requested_at,
                 "tasks": [
                     {
                         "name": task.name,
@@ -158,18 +181,27 @@ def print_history(console: Console, summaries: Sequence[RunSummary]) -> None:
     table.add_column("Run", justify="right")
     table.add_column("Project")
     table.add_column("Started (UTC)")
+    table.add_column("Started by")
     table.add_column("Status")
     table.add_column("Task")
     for name in ("Read", "Inserted", "Updated", "Unchanged", "Errors"):
         table.add_column(name, justify="right")
     for run in summaries:
-        for index, task in enumerate(run.tasks or []):
+        first = (
+            str(run.id),
+            run.project,
+            _time(run.started_at),
+            run.trigger,
+            run_status_text(run),
+        )
+        if run.status == RunStatus.SKIPPED or not run.tasks:
+            # a skipped slot ran nothing: its reason stands where the tasks would be
+            table.add_row(*first, run.message or "", *[""] * 5)
+            continue
+        for index, task in enumerate(run.tasks):
             counts = task.counts
             table.add_row(
-                str(run.id) if index == 0 else "",
-                run.project if index == 0 else "",
-                run.started_at.replace("T", " ")[:19] if index == 0 else "",
-                status_text(run.status) if index == 0 else Text(""),
+                *(first if index == 0 else ("", "", "", "", Text(""))),
                 task.name,
                 str(counts.read),
                 str(counts.inserted),
@@ -194,12 +226,40 @@ def print_run_detail(
     table = _counts_table()
     _add_run(table, run)
     console.print(table)
-    line = Text.assemble("Status: ", status_text(run.status))
+    line = Text.assemble("Status: ", run_status_text(run))
     if run.message:
         line.append(f" ({run.message})")
     console.print(line)
+    _print_record(console, run)
     errors = [e for t in run.tasks for e in t.errors]
     if errors:
         print_failed_records(console, errors)
         console.print(f"{_failed(len(errors))}, by cause:")
         print_failure_causes(console, errors, project_file=hints.project_file(run.project))
+
+
+_TRIGGERS = {
+    "manual": "manual (integrator run)",
+    "schedule": "schedule",
+    "rerun": "rerun (Re-run execution)",
+    "api": "api",
+}
+
+
+def _print_record(console: Console, run: RunSummary) -> None:
+    """What operations need of a run: who started it, its slot, why it ended, its heartbeat
+    while it runs, and a cancel request."""
+    lines = [f"Started by: {_TRIGGERS.get(run.trigger, run.trigger)}"]
+    if run.rerun_of is not None:
+        lines[0] += f", of run {run.rerun_of}"
+    if run.scheduled_for is not None:
+        lines.append(f"Scheduled for: {run.scheduled_for}")
+    if run.finished_at is not None:
+        reason = f" ({run.end_reason})" if run.end_reason else ""
+        lines.append(f"Ended: {run.finished_at}{reason}")
+    elif run.heartbeat_at is not None:
+        lines.append(f"Last heartbeat: {run.heartbeat_at}")
+    if run.cancel_requested_at is not None:
+        lines.append(f"Cancel requested at: {run.cancel_requested_at}")
+    for text in lines:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)

@@ -19,6 +19,7 @@ from integrator.config.validate import check_workspace, scope_problems
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import EntityInfo
 from integrator.engine.connections import ConnectorPool, history_url
+from integrator.engine.control import HEARTBEAT_SECONDS, RunControl, RunStopped
 from integrator.engine.history import (
     Counts,
     EndReason,
@@ -72,10 +73,12 @@ class Engine:
         lock_wait: float = 0.0,
         stop: threading.Event | None = None,
         on_finish: FinishHook | None = None,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
     ) -> None:
         """``stop``, once set, ends the run in progress after its current batch commits
         (recorded Interrupted) and starts no other; ``on_finish`` runs in the transaction
-        that records each run's end (default: the workspace's notification outbox)."""
+        that records each run's end (default: the workspace's notification outbox); a running
+        run writes its heartbeat every ``heartbeat_seconds``."""
         from integrator.notify import notification_hook
 
         self.workspace = workspace
@@ -83,6 +86,7 @@ class Engine:
         self.progress = progress
         self.lock_wait = lock_wait
         self.stop = stop
+        self.heartbeat_seconds = heartbeat_seconds
         self.on_finish = on_finish if on_finish is not None else notification_hook(workspace)
         self._history: HistoryStore | None = None
         self._described: dict[tuple[str, str], EntityInfo | None] = {}
@@ -147,12 +151,22 @@ class Engine:
 
         ``retry_failed`` retries every failed record now, not only those whose backoff is over.
         A ``KeyboardInterrupt`` (SIGINT, or SIGTERM as the CLI turns it) records the run in
-        progress Interrupted before it propagates.
+        progress Interrupted before it propagates. A run stopped by ``integrator cancel`` or
+        the stop event ends the list: no further project starts (the summaries so far are
+        returned).
         """
         self.validate(projects)
         order = self.plan(projects)
         mode: RunMode = "all-data" if all_data else "incremental"
-        return [self.run_project(name, mode, retry_failed=retry_failed) for name in order]
+        summaries: list[RunSummary] = []
+        for name in order:
+            if self.stop is not None and self.stop.is_set():
+                break
+            summary = self.run_project(name, mode, retry_failed=retry_failed)
+            summaries.append(summary)
+            if summary.end_reason in (EndReason.CANCELLED, EndReason.INTERRUPTED):
+                break
+        return summaries
 
     def rerun(self, run_id: int) -> RunSummary:
         """Re-run execution: run ``run_id``'s failed records again, and only those.
@@ -193,11 +207,15 @@ class Engine:
 
         A task whose stage fails is Error, the tasks after it Not run, the run Error with the
         :class:`~integrator.errors.StageFailed` message. Interrupted, the task in progress and
-        the run are recorded Interrupted, then the interrupt propagates.
+        the run are recorded Interrupted, then the interrupt propagates. Asked to stop (the
+        stop event, or ``integrator cancel``), the run stops after its current batch commits
+        or before its next task: it and the task in progress are recorded Interrupted or
+        Cancelled, the tasks not reached stay Not run, and the summary is returned.
         """
         project = self.workspace.project(name)
         lock = ProjectLock(self.workspace.root / ".integrator" / "locks", name)
         lock.acquire(wait=self.lock_wait)
+        control: RunControl | None = None
         try:
             history = self.history
             runlog = history.log
@@ -212,6 +230,9 @@ class Engine:
             )
             after = self.on_finish
             notes: list[str] = []
+            control = RunControl(
+                history, run_id, stop=self.stop, heartbeat_seconds=self.heartbeat_seconds
+            ).start()
             try:
                 connection_set = self.workspace.connection_set(project.connection_set)
                 systems = TaskSystems(
@@ -224,6 +245,7 @@ class Engine:
                     read = [t.source_entity for t in project.tasks]
                     notes.extend(sales_upgrade_notes(systems.source, read, self.workspace.root))
                 for position, task in enumerate(project.tasks):
+                    control.check()
                     runlog.start_task(run_id, position)
                     compile_task = partial(
                         build_plan,
@@ -247,6 +269,7 @@ class Engine:
                         run_id=run_id,
                         position=position,
                         progress=self.progress,
+                        check=control.check,
                     )
                     report = runner.run(
                         mode,
@@ -256,6 +279,15 @@ class Engine:
                     notes.extend(report.notices)
                     runlog.finish_task(run_id, position)
                 runlog.finish_run(run_id, message="; ".join(notes) or None, after=after)
+            except RunStopped as stopped:
+                log.info("run %s of %s stopped: %s", run_id, name, stopped)
+                runlog.finish_run(
+                    run_id,
+                    stopped.status,
+                    message=str(stopped),
+                    end_reason=stopped.end_reason,
+                    after=after,
+                )
             except KeyboardInterrupt:
                 runlog.finish_run(
                     run_id, RunStatus.INTERRUPTED, message=STOPPED_MESSAGE, after=after
@@ -284,6 +316,8 @@ class Engine:
             assert summary is not None
             return summary
         finally:
+            if control is not None:
+                control.close()
             lock.release()
 
     @staticmethod

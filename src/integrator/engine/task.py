@@ -90,7 +90,10 @@ class TaskRunner:
         position: int,
         progress: ProgressSink | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        check: Callable[[], None] | None = None,
     ) -> None:
+        """``check`` is called after each committed page; what it raises (the engine's
+        :class:`~integrator.engine.control.RunStopped`) ends the task there."""
         self.plan = plan
         self.systems = systems
         self.history = history
@@ -98,6 +101,7 @@ class TaskRunner:
         self.position = position
         self.progress = progress
         self.clock = clock
+        self.check = check
         self.shape = TaskShape(plan.name, tuple(leg.leg.title for leg in plan.legs), plan.codec)
         self._total: int | None = None
         self._report = TaskReport()
@@ -257,6 +261,8 @@ class TaskRunner:
         )
         self._report.counts.add(result.counts)
         self._emit(finished=False)
+        if self.check is not None:  # only now: the page is committed, so it is kept
+            self.check()
         return [*mapped.ids, *mapped.left, *mapped.deleted]
 
     def _emit(self, *, finished: bool) -> None:
