@@ -47,8 +47,8 @@ class ServeProcess:
 
 def start_serve(workspace: Path, *args: str, timeout: float = 60) -> ServeProcess:
     """Start ``integrator serve --workspace WORKSPACE --port 0 ARGS`` and wait until it says
-    where it listens."""
-    handle, name = tempfile.mkstemp(prefix="serve-", suffix=".log")
+    where it listens. Its output goes to a file beside the workspace."""
+    handle, name = tempfile.mkstemp(prefix="serve-", suffix=".log", dir=workspace.parent)
     log = Path(name)
     environment = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "integrator.cli.main", "serve"]

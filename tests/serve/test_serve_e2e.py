@@ -212,3 +212,46 @@ def test_serve_refuses_an_address_others_could_reach(tmp_path: Path) -> None:
     refused = integrator("serve", "--host", "0.0.0.0", "--workspace", str(root), timeout=30)
     assert refused.returncode == 2
     assert "loopback" in refused.stderr
+
+
+def test_sigterm_mid_run_commits_records_interrupted_and_exits_0(
+    workspace: Path, sandbox: SandboxHandle
+) -> None:
+    # far enough ahead that the server sees the schedule before its first slot
+    first = (datetime.now(UTC) + timedelta(seconds=12)).replace(microsecond=0)
+    scheduled = integrator(
+        "schedule",
+        "Accounts",
+        "--every",
+        "1h",
+        "--starting-at",
+        first.strftime("%Y-%m-%dT%H:%M:%S"),
+        "--workspace",
+        str(workspace),
+    )
+    assert scheduled.returncode == 0, scheduled.stderr
+    history = HistoryStore.open(f"sqlite:///{workspace / 'history.db'}")
+    sandbox.set_faults(latency_ms=2000, services=["sales"])
+    server = start_serve(workspace)
+    try:
+        running = _wait_for(
+            "the scheduled run to start",
+            lambda: next((r for r in _runs(history, ACCOUNTS) if r.finished_at is None), None),
+            60,
+        )
+        server.process.send_signal(signal.SIGTERM)
+        output = server.wait(timeout=60)
+    finally:
+        server.kill()
+    assert server.process.returncode == 0, output
+    assert "SIGTERM: stopping" in output
+    stopped = history.run(running.id)
+    history.close()
+    assert stopped is not None
+    assert (stopped.status, stopped.end_reason) == ("Interrupted", "interrupted"), stopped
+    assert stopped.scheduled_for == _slot_iso(first)
+    sandbox.clear_faults()
+    # the next run goes on from there
+    again = integrator("run", "Accounts", "--json", "--workspace", str(workspace))
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["runs"][0]["status"] in ("Completed", "Warning")

@@ -199,11 +199,13 @@ class Engine:
         retry_failed: bool = False,
         trigger: Trigger = "manual",
         scheduled_for: str | None = None,
+        lock: ProjectLock | None = None,
     ) -> RunSummary:
         """Run one project under its lock, task after task; returns the finished run.
 
         ``trigger`` and ``scheduled_for`` (the schedule slot, ISO-8601 UTC) go into the run
-        record.
+        record. ``lock`` is the project's lock when the caller already holds it (the
+        scheduler, which takes it before it takes the slot); it stays the caller's to release.
 
         A task whose stage fails is Error, the tasks after it Not run, the run Error with the
         :class:`~integrator.errors.StageFailed` message. Interrupted, the task in progress and
@@ -213,8 +215,10 @@ class Engine:
         Cancelled, the tasks not reached stay Not run, and the summary is returned.
         """
         project = self.workspace.project(name)
-        lock = ProjectLock(self.workspace.root / ".integrator" / "locks", name)
-        lock.acquire(wait=self.lock_wait)
+        held = lock
+        if held is None:
+            lock = ProjectLock(self.workspace.root / ".integrator" / "locks", name)
+            lock.acquire(wait=self.lock_wait)
         control: RunControl | None = None
         try:
             history = self.history
@@ -318,7 +322,8 @@ class Engine:
         finally:
             if control is not None:
                 control.close()
-            lock.release()
+            if held is None and lock is not None:
+                lock.release()
 
     @staticmethod
     def _history_full(runlog: RunLog, run_id: int, name: str, error: HistoryFull) -> HistoryFull:

@@ -41,6 +41,7 @@ __all__ = ["Scheduler", "SlotRun"]
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class SlotRun:
     """A run this process started for a schedule slot."""

@@ -72,20 +72,21 @@ class RunLog:
                 )
             ).inserted_primary_key
             assert run_id is not None
-            conn.execute(
-                task_runs.insert(),
-                [
-                    {
-                        "run_id": run_id[0],
-                        "position": position,
-                        "task": task,
-                        "status": RunStatus.NOT_RUN,
-                        "still_failing": 0,
-                        **Counts().as_dict(),
-                    }
-                    for position, task in enumerate(tasks)
-                ],
-            )
+            if tasks:  # an empty list would insert one row of defaults
+                conn.execute(
+                    task_runs.insert(),
+                    [
+                        {
+                            "run_id": run_id[0],
+                            "position": position,
+                            "task": task,
+                            "status": RunStatus.NOT_RUN,
+                            "still_failing": 0,
+                            **Counts().as_dict(),
+                        }
+                        for position, task in enumerate(tasks)
+                    ],
+                )
         return int(run_id[0])
 
     def start_task(self, run_id: int, position: int) -> None:
