@@ -7,23 +7,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from integrator.sandbox.testing import SandboxHandle
 from tests.commands import integrator
-from tests.golden.dataset import load_sales
 
 ACCOUNTS = "Accounts (Sales to Fin and Ops)"
 CONTACTS = "Contacts to Contact (Sales to Fin and Ops)"
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, sandbox: SandboxHandle) -> Path:
-    load_sales(sandbox.data_dir)
-    root = tmp_path / "ws"
-    done = integrator("init", str(root), "--sandbox", sandbox.url)
-    assert done.returncode == 0, done.stderr
-    return root
 
 
 def _json(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:

@@ -8,11 +8,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from integrator.sandbox.testing import SandboxHandle
 from tests import commands
-from tests.golden.dataset import load_sales
 
 CONTACTS = "Contacts to Contact (Sales to Fin and Ops)"
 INFLUENCER_FIX = (
@@ -23,15 +19,6 @@ INFLUENCER_FIX = (
 def integrator(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The command with its output piped, as ``integrator ... | cat`` (no COLUMNS set)."""
     return commands.integrator(*args, cwd=cwd, columns=None)
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, sandbox: SandboxHandle) -> Path:
-    load_sales(sandbox.data_dir)
-    root = tmp_path / "ws"
-    done = integrator("init", str(root), "--sandbox", sandbox.url)
-    assert done.returncode == 0, done.stderr
-    return root
 
 
 def run_id_of(output: str, project: str) -> int:

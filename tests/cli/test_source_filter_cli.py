@@ -13,18 +13,8 @@ import pytest
 from integrator.odata.filter import evaluate, parse_filter
 from integrator.sandbox.testing import SandboxHandle
 from tests.cli.test_engine_cli import ACCOUNTS, CONTACTS, integrator
-from tests.golden.dataset import load_sales
 
 SHIPPED = "source_filter: msdynce_isactivecustomer eq false and msdynce_iscompanyanaccount eq true"
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, sandbox: SandboxHandle) -> Path:
-    load_sales(sandbox.data_dir)
-    root = tmp_path / "ws"
-    done = integrator("init", str(root), "--sandbox", sandbox.url)
-    assert done.returncode == 0, done.stderr
-    return root
 
 
 def _set_filter(workspace: Path, text: str) -> tuple[Path, int]:

@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from integrator.sandbox.testing import SandboxHandle
 from tests.commands import integrator
-from tests.golden.dataset import load_sales
 
 ACCOUNTS = "Accounts (Sales to Fin and Ops)"
 CONTACTS = "Contacts to Contact (Sales to Fin and Ops)"
@@ -22,15 +20,6 @@ OPS = "ops@contoso.com"
 #: ``configure(port, starttls=..., login=..., on=...)``: writes settings.smtp for the server on
 #: ``port`` and ``notify:`` on the Contacts project (``on`` also on Accounts when given)
 Configure = Callable[..., Path]
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, sandbox: SandboxHandle) -> Path:
-    load_sales(sandbox.data_dir)
-    root = tmp_path / "ws"
-    done = integrator("init", str(root), "--sandbox", sandbox.url)
-    assert done.returncode == 0, done.stderr
-    return root
 
 
 @pytest.fixture

@@ -53,6 +53,8 @@ def test_a_bad_value_names_file_and_line_and_writes_nothing(workspace_root: Path
 
 def test_other_keys_too(workspace_root: Path) -> None:
     path = workspace_root / FILE
+    with (workspace_root / "integrator.yaml").open("a") as settings:  # notify: needs a server
+        settings.write("smtp: {host: 127.0.0.1, sender: integrator@contoso.com}\n")
     set_project_key(
         load_workspace(workspace_root), ACCOUNTS, "notify", {"emails": ["ops@contoso.com"]}
     )

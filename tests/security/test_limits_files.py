@@ -11,21 +11,10 @@ from pathlib import Path
 import pytest
 
 from integrator.mapping.valuefiles import load_value_file, use_workspace_root
-from integrator.sandbox.testing import SandboxHandle
 from integrator.templates.yamldoc import MAX_YAML_BYTES
 from tests.cli.test_engine_cli import CONTACTS, integrator
-from tests.golden.dataset import load_sales
 
 ROLES_MAP = "map: {'1': DecisionMaker, '2': Employee, '3': Influencer}"
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, sandbox: SandboxHandle) -> Path:
-    load_sales(sandbox.data_dir)
-    root = tmp_path / "ws"
-    done = integrator("init", str(root), "--sandbox", sandbox.url)
-    assert done.returncode == 0, done.stderr
-    return root
 
 
 def _use_file(workspace: Path, file: str) -> tuple[Path, int]:

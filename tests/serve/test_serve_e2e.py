@@ -20,7 +20,6 @@ import pytest
 from integrator.engine.history import HistoryStore, RunSummary
 from integrator.sandbox.testing import SandboxHandle
 from tests.commands import integrator
-from tests.golden.dataset import load_sales
 from tests.notify.smtp_servers import Handler, smtp_server
 from tests.serve.servers import ServeProcess, start_serve
 
@@ -63,11 +62,9 @@ def smtp() -> Iterator[Smtp]:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, sandbox: SandboxHandle, smtp: Smtp) -> Path:
-    load_sales(sandbox.data_dir)
-    root = tmp_path / "ws"
-    done = integrator("init", str(root), "--sandbox", sandbox.url)
-    assert done.returncode == 0, done.stderr
+def mailing_workspace(workspace: Path, smtp: Smtp) -> Path:
+    """The golden workspace, whose Contacts to Contact project mails ops@contoso.com."""
+    root = workspace
     with (root / "integrator.yaml").open("a") as settings:
         settings.write(
             f"smtp: {{host: 127.0.0.1, port: {smtp.port}, starttls: false, "
@@ -99,8 +96,9 @@ def _stop(server: ServeProcess) -> str:
 
 
 def test_two_schedules_run_on_time_mail_cancel_and_restart(
-    workspace: Path, sandbox: SandboxHandle, smtp: Smtp
+    mailing_workspace: Path, sandbox: SandboxHandle, smtp: Smtp
 ) -> None:
+    workspace = mailing_workspace
     first = (datetime.now(UTC) + timedelta(seconds=12)).replace(microsecond=0)
     for project in ("Accounts", "Contacts to Contact"):
         scheduled = integrator(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +11,7 @@ from rich.text import Text
 
 from integrator.cli.app import app
 from integrator.cli.errors import with_exit_codes
+from integrator.cli.options import WorkspaceOption
 from integrator.cli.render import output_console, print_runs, status_text
 from integrator.cli.suggest import WorkspaceHints
 from integrator.config.workspace import Workspace, load_workspace
@@ -30,14 +30,7 @@ _POLL_SECONDS = 0.2
 @with_exit_codes()
 def cancel(
     run_id: Annotated[int, typer.Argument(help="The running run to stop, by number.")],
-    workspace: Annotated[
-        Path | None,
-        typer.Option(
-            "--workspace",
-            "-w",
-            help="The workspace folder (default: found from the current directory upwards).",
-        ),
-    ] = None,
+    workspace: WorkspaceOption = None,
     wait: Annotated[
         float,
         typer.Option(

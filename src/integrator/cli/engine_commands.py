@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import orjson
@@ -14,6 +13,7 @@ from integrator.cli.app import app
 from integrator.cli.errors import with_exit_codes
 from integrator.cli.mail_notice import print_mail, send_outbox
 from integrator.cli.notices import print_truncations, with_truncations
+from integrator.cli.options import JsonOption, WorkspaceOption
 from integrator.cli.progress import progress_display
 from integrator.cli.render import (
     output_console,
@@ -31,16 +31,6 @@ from integrator.errors import NothingToRerun, RunNotFound, SystemUnavailable
 from integrator.notify import MailStatus, mail_status
 
 __all__ = ["history", "rerun", "run"]
-
-WorkspaceOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        help="The workspace folder (default: found from the current directory upwards).",
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document, no colours.")]
 
 
 def _emit_json(document: object) -> None:

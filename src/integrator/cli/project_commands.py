@@ -11,10 +11,10 @@ import typer
 
 from integrator.cli.app import app
 from integrator.cli.errors import with_exit_codes
+from integrator.cli.options import WorkspaceOption
 from integrator.cli.project_view import print_project, project_json
 from integrator.cli.render import output_console
 from integrator.cli.suggest import suggested_command, workspace_argument
-from integrator.cli.workspace_commands import WorkspaceOption
 from integrator.config import load_workspace
 from integrator.config.new_project import create_project
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,6 +17,7 @@ from rich.text import Text
 
 from integrator.cli.app import app
 from integrator.cli.errors import with_exit_codes
+from integrator.cli.options import WorkspaceOption
 from integrator.cli.plain import PlainTable
 from integrator.cli.render import output_console, status_text
 from integrator.config.edit import set_project_key
@@ -219,7 +219,7 @@ def _print_listing(console: Console, listing: list[dict[str, Any]]) -> None:
     if waiting_note:
         console.print(
             "* computed from now: `integrator serve` has not picked this schedule up yet "
-            "(it does within a minute of starting, or of the file's change)"
+            "(it does as soon as it runs, and within seconds of a change to the file)"
         )
 
 
@@ -268,14 +268,7 @@ def schedule_command(
         bool,
         typer.Option("--list", help="List every project's schedule, latest run and next run."),
     ] = False,
-    workspace: Annotated[
-        Path | None,
-        typer.Option(
-            "--workspace",
-            "-w",
-            help="The workspace folder (default: found from the current directory upwards).",
-        ),
-    ] = None,
+    workspace: WorkspaceOption = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="With --list: print one JSON document.")
     ] = False,

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from integrator.cli.app import app
-from integrator.cli.engine_commands import WorkspaceOption
 from integrator.cli.errors import with_exit_codes
+from integrator.cli.options import WorkspaceOption
 from integrator.config.workspace import load_workspace
 
 __all__ = ["serve"]

@@ -10,6 +10,7 @@ import typer
 
 from integrator.cli.app import app
 from integrator.cli.errors import with_exit_codes
+from integrator.cli.options import WorkspaceOption
 from integrator.cli.suggest import suggested_command
 from integrator.config import (
     init_workspace,
@@ -28,15 +29,6 @@ template_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(template_app, name="template")
-
-WorkspaceOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        help="The workspace folder (default: found from the current folder upwards).",
-    ),
-]
 
 
 @app.command("init")

@@ -196,7 +196,8 @@ class Scheduler:
                 # another process recorded a run for this slot first
                 self.say(f"{project}: the slot {_shown(slot)} already has its run")
                 return
-            self.say(f"{project}: run {summary.id} ended {summary.status}{_counts(summary)}")
+            said = f": {summary.message}" if summary.message else ""
+            self.say(f"{project}: run {summary.id} ended {summary.status}{_counts(summary)}{said}")
         except Exception:  # a bug: keep serving the other projects
             log.exception("the scheduled run of %s for %s failed", project, slot)
         finally:
