@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.test_run_output import integrator, workspace  # noqa: F401  (fixture)
+from tests.commands import integrator
 
 ACCOUNTS = "Accounts (Sales to Fin and Ops)"
 LINE = "Accounts, CDS → Destination, AddressCity: 1 value truncated to 60 characters (longest 7"
@@ -19,7 +19,7 @@ def _accounts_task(document: dict) -> dict:  # type: ignore[type-arg]
     return {"id": run["id"], **task}
 
 
-def test_run_and_history_say_how_many_values_truncate_cut(workspace: Path) -> None:  # noqa: F811
+def test_run_and_history_say_how_many_values_truncate_cut(workspace: Path) -> None:
     done = integrator("run", ACCOUNTS, "--workspace", str(workspace), "--json")
     assert done.returncode == 0, done.stderr
     task = _accounts_task(json.loads(done.stdout))
