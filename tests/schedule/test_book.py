@@ -162,6 +162,31 @@ def test_slots_missed_while_nothing_served_fold_into_one_run(
     assert len(skipped_rows(store)) == 1, "a second tick adds nothing"
 
 
+def test_a_slot_that_waited_through_a_downtime_gives_way_to_the_newest(
+    workspace_root: Path, store: HistoryStore
+) -> None:
+    book = ScheduleBook(store.engine)
+    book.sync(schedule(workspace_root, ACCOUNTS, EVERY_MINUTE), at(0))
+    book.claim_due(at(0.1))  # slot 0 waits; then nothing serves until 5.5
+    book.claim_due(at(5.5))
+    assert book.waiting() == {ACCOUNTS: stamp(5)}, "the newest slot runs, not the old one"
+    skipped = [(r[2], r[3], r[4]) for r in skipped_rows(store) if r[1] == "Skipped"]
+    assert skipped == [
+        (
+            stamp(1),
+            "skipped-missed",
+            f"4 slot(s) from {stamp(1)} to {stamp(4)} passed while nothing was serving; "
+            f"they fold into the run for {stamp(5)}",
+        ),
+        (
+            stamp(0),
+            "skipped-missed",
+            f"the run due at {stamp(0)} waited while nothing was serving; it folds into the "
+            f"run for {stamp(5)}",
+        ),
+    ]
+
+
 def test_the_book_survives_reopening(
     workspace_root: Path, store: HistoryStore, history_url: str
 ) -> None:

@@ -20,6 +20,7 @@ from tests.schedule.conftest import ACCOUNTS, schedule
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 MISSED = re.compile(r"^(\d+) slot\(s\) from (\S+) to (\S+) passed")
+WAITED = re.compile(r"^the run due at (\S+) waited while nothing was serving")
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +88,9 @@ def test_every_slot_is_run_waiting_or_skipped_once(
         ).all()
     for slot, reason, message in skipped:
         if reason == "skipped-busy":
+            accounted.append(slot)
+        elif (waited := WAITED.match(message)) is not None:
+            assert waited.group(1) == slot
             accounted.append(slot)
         else:
             count, first, last = MISSED.match(message).groups()  # type: ignore[union-attr]

@@ -37,7 +37,8 @@ def serve(
     Each project's schedule (`integrator schedule`) starts its runs on time: one at a time per
     project, a slot that comes due while the previous run still runs waits for it, slots
     missed while nothing served fold into one run. SIGINT or SIGTERM stops it cleanly: a run
-    in progress commits its batch and is recorded Interrupted; exit code 0.
+    in progress commits its batch and is recorded Interrupted; exit code 0 (1 when a part of
+    the server failed).
 
     Example: integrator serve --workspace ./p2c --port 8780
     """
@@ -55,6 +56,6 @@ def serve(
             "waiting for one"
         )
     _say("stop with Ctrl-C or SIGTERM")
-    server.serve()
+    clean = server.serve()
     _say("integrator serve: stopped")
-    raise typer.Exit(0)
+    raise typer.Exit(0 if clean else 1)

@@ -158,7 +158,10 @@ class ScheduleBook:
         count, first, last = slots_in(schedule, due - _TICK, now, anchor=row.anchor)
         nxt = first_slot_after(schedule, now, anchor=row.anchor)
         old_waiting = iso(row.waiting_slot) if row.waiting_slot else None
-        waiting = old_waiting if old_waiting or last is None else iso(last)
+        # several slots due at once: nothing served for a while, so a slot that waited since
+        # then is as stale as the ones that passed; the newest slot replaces it
+        stale = old_waiting is not None and count > 1
+        waiting = iso(last) if last is not None and (old_waiting is None or stale) else old_waiting
         with self.engine.begin() as conn:
             claimed = conn.execute(
                 schedules.update()
@@ -191,7 +194,17 @@ class ScheduleBook:
                     f"{missed} slot(s) from {iso(first)} to {iso(before_last)} passed while "
                     f"nothing was serving; they fold into the run for {iso(last)}",
                 )
-            if old_waiting is not None:
+            if stale:
+                assert old_waiting is not None
+                _insert_skipped(
+                    conn,
+                    row.project,
+                    old_waiting,
+                    EndReason.SKIPPED_MISSED,
+                    f"the run due at {old_waiting} waited while nothing was serving; it folds "
+                    f"into the run for {iso(last)}",
+                )
+            elif old_waiting is not None:
                 _insert_skipped(
                     conn,
                     row.project,

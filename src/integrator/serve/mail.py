@@ -8,6 +8,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+import sqlalchemy as sa
+
 from integrator.config.workspace import Workspace
 from integrator.engine.connections import history_url
 from integrator.engine.history import HistoryStore
@@ -56,8 +58,10 @@ class MailLoop:
     def _send(self, history: HistoryStore) -> None:
         try:
             report = send_due(history, self.workspace())
-        except IntegratorError as error:
+        except (IntegratorError, sa.exc.SQLAlchemyError) as error:
+            # the history database briefly unreachable or locked: the next pass tries again
             log.error("sending notifications failed: %s", error)
+            self.say(f"notifications: could not read the outbox, trying again: {error}")
             return
         if report.sent:
             self.say(f"notifications: {report.sent} mail(s) sent")

@@ -96,10 +96,11 @@ class Scheduler:
             while not self.stop.is_set():
                 try:
                     self.tick()
-                except IntegratorError as error:
-                    # the history database briefly unreachable, say: try again next tick
+                except (IntegratorError, sa.exc.SQLAlchemyError) as error:
+                    # the history database briefly unreachable or locked: try again next tick
+                    # (anything else is a bug: it ends the thread, and serve with exit 1)
                     log.error("schedule tick failed: %s", error)
-                    self.say(f"schedules: {error}")
+                    self.say(f"schedules: the tick failed, trying again: {error}")
                 self.stop.wait(self.tick_seconds)
         finally:
             self.join()

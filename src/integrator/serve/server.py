@@ -110,8 +110,10 @@ class WorkspaceServer:
             "stopping": self.stop.is_set(),
         }
 
-    def serve(self) -> None:
-        """Serve until SIGINT or SIGTERM (or :meth:`shutdown`), then stop cleanly."""
+    def serve(self) -> bool:
+        """Serve until SIGINT or SIGTERM (or :meth:`shutdown`), then stop cleanly. Returns
+        ``False`` when it stopped because a part of the server (the scheduler, the mail loop,
+        the HTTP server) failed; its error is on stderr."""
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
@@ -124,12 +126,15 @@ class WorkspaceServer:
                 daemon=True,
             ),
         ]
+        failed = False
         try:
             for thread in threads:
                 thread.start()
             while not self.stop.wait(0.5):
-                if not all(t.is_alive() for t in threads):
-                    self.say("integrator serve: a part of the server stopped; stopping")
+                dead = [t.name for t in threads if not t.is_alive()]
+                if dead:
+                    self.say(f"integrator serve: its {dead[0]} part failed (above); stopping")
+                    failed = True
                     self.stop.set()
         finally:
             self.stop.set()
@@ -140,6 +145,7 @@ class WorkspaceServer:
             self.scheduler.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+        return not failed
 
     def shutdown(self) -> None:
         """Stop as SIGTERM does (from another thread)."""
