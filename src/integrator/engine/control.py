@@ -88,7 +88,8 @@ class RunControl:
         self._thread: threading.Thread | None = None
 
     def start(self) -> RunControl:
-        """Start the heartbeat thread (its first beat is at once); returns ``self``."""
+        """Start the heartbeat thread (its first beat one interval after the run's start,
+        which recorded the first heartbeat); returns ``self``."""
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._beat, name=f"run-{self.run_id}-heartbeat", daemon=True
@@ -125,7 +126,9 @@ class RunControl:
 
     def _beat(self) -> None:
         poll = min(self.heartbeat_seconds, _POLL_SECONDS)
-        next_beat = 0.0
+        # not at once: the run's start wrote the first heartbeat, and a write as the run
+        # starts would only contend with the engine's own first writes
+        next_beat = self.heartbeat_seconds
         elapsed = 0.0
         while not self._ended.is_set():
             try:
