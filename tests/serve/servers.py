@@ -45,15 +45,25 @@ class ServeProcess:
             self.process.wait(timeout=30)
 
 
-def start_serve(workspace: Path, *args: str, timeout: float = 60) -> ServeProcess:
-    """Start ``integrator serve --workspace WORKSPACE --port 0 ARGS`` and wait until it says
-    where it listens. Its output goes to a file beside the workspace."""
+def start_serve(
+    workspace: Path, *args: str, timeout: float = 60, no_auth: bool = True
+) -> ServeProcess:
+    """Start ``integrator serve --workspace WORKSPACE --port 0 [--no-auth] ARGS`` and wait
+    until it says where it listens. Its output goes to a file beside the workspace."""
     handle, name = tempfile.mkstemp(prefix="serve-", suffix=".log", dir=workspace.parent)
     log = Path(name)
     environment = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "integrator.cli.main", "serve"]
     process = subprocess.Popen(
-        [*command, "--workspace", str(workspace), "--port", "0", *args],
+        [
+            *command,
+            "--workspace",
+            str(workspace),
+            "--port",
+            "0",
+            *(["--no-auth"] if no_auth else []),
+            *args,
+        ],
         stdout=handle,
         stderr=subprocess.STDOUT,
         text=True,

@@ -88,6 +88,8 @@ class Engine:
         self.stop = stop
         self.heartbeat_seconds = heartbeat_seconds
         self.on_finish = on_finish if on_finish is not None else notification_hook(workspace)
+        #: called with each run's id as soon as the run is recorded (the portal answers then)
+        self.on_run_start: Callable[[int], None] | None = None
         self._history: HistoryStore | None = None
         self._described: dict[tuple[str, str], EntityInfo | None] = {}
         self._organizations = OrganizationLookup(self.connectors.get)
@@ -168,11 +170,11 @@ class Engine:
                 break
         return summaries
 
-    def rerun(self, run_id: int) -> RunSummary:
-        """Re-run execution: run ``run_id``'s failed records again, and only those.
-
-        Raises :class:`RunNotFound` when there is no such run and :class:`NothingToRerun` (no
-        run is added) when it has no failed records."""
+    def prepare_rerun(self, run_id: int) -> dict[str, list[dict[str, Any]]]:
+        """The source keys of ``run_id``'s failed records, per task, once the project is
+        checked. Raises :class:`RunNotFound` when there is no such run,
+        :class:`NothingToRerun` when it has no failed records, and what :meth:`validate`
+        raises; nothing is written."""
         previous = self.history.run(run_id)
         if previous is None:
             raise RunNotFound(run_id)
@@ -185,8 +187,19 @@ class Engine:
         if not any(keys.values()):
             raise NothingToRerun(run_id, previous.project)
         self.validate([previous.project])
+        return keys
+
+    def rerun(self, run_id: int, *, lock: ProjectLock | None = None) -> RunSummary:
+        """Re-run execution: run ``run_id``'s failed records again, and only those (``lock``:
+        the project's lock when the caller holds it).
+
+        Raises :class:`RunNotFound` when there is no such run and :class:`NothingToRerun` (no
+        run is added) when it has no failed records."""
+        keys = self.prepare_rerun(run_id)
+        previous = self.history.run(run_id)
+        assert previous is not None
         return self.run_project(
-            previous.project, "rerun", rerun_of=run_id, only_keys=keys, trigger="rerun"
+            previous.project, "rerun", rerun_of=run_id, only_keys=keys, trigger="rerun", lock=lock
         )
 
     def run_project(
@@ -232,6 +245,8 @@ class Engine:
                 trigger=trigger,
                 scheduled_for=scheduled_for,
             )
+            if self.on_run_start is not None:
+                self.on_run_start(run_id)
             after = self.on_finish
             notes: list[str] = []
             control = RunControl(

@@ -24,24 +24,38 @@ from typing import Any
 import uvicorn
 
 from integrator.errors import UsageError
-from integrator.serve.app import create_app
+from integrator.portal import PortalContext, create_portal
+from integrator.portal.auth import PortalCredentials
+from integrator.portal.launcher import RunLauncher
 from integrator.serve.mail import MailLoop
 from integrator.serve.scheduler import Scheduler
 
-__all__ = ["WorkspaceServer", "loopback_only"]
+__all__ = ["WorkspaceServer", "check_host", "is_loopback"]
 
 
-def loopback_only(host: str) -> None:
-    """Refuse a ``host`` that is not a loopback address: nothing signs a user in yet (SPEC
-    §8's portal brings sign-in), so the server must not be reachable from elsewhere."""
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (or ``localhost``)."""
     try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
-        loopback = False
-    if not loopback:
+        return False
+
+
+def check_host(host: str, *, no_auth: bool, credentials: PortalCredentials) -> None:
+    """Refuse to serve on ``host`` when others could reach a portal nobody signs in to:
+    ``--no-auth`` binds to a loopback address only, and so does a portal with no password or
+    token set yet."""
+    if is_loopback(host):
+        return
+    if no_auth:
         raise UsageError(
-            f"--host {host}: integrator serve binds to a loopback address only "
-            "(127.0.0.1, ::1 or localhost) until the portal's sign-in exists"
+            f"--host {host}: --no-auth serves on a loopback address only (127.0.0.1, ::1 "
+            "or localhost); set a password (integrator serve --set-password) to serve others"
+        )
+    if not credentials.configured:
+        raise UsageError(
+            f"--host {host}: no password or token is set for the portal yet, so it serves on "
+            "a loopback address only; set one with `integrator serve --set-password`"
         )
 
 
@@ -57,14 +71,22 @@ class WorkspaceServer:
         port: int = 8780,
         tick_seconds: float = 1.0,
         say: Callable[[str], None] = print,
+        no_auth: bool = False,
     ) -> None:
-        loopback_only(host)
+        credentials = PortalCredentials.load(root)
+        check_host(host, no_auth=no_auth, credentials=credentials)
         self.stop = threading.Event()
         self.say = say
         self.started_at = datetime.now(UTC)
         self.mail = MailLoop(lambda: self.scheduler.workspace, stop=self.stop, say=say)
         self.scheduler = Scheduler(
             root, stop=self.stop, tick_seconds=tick_seconds, say=say, on_run_end=self.mail.wake
+        )
+        launcher = RunLauncher(
+            lambda: self.portal.workspace(), stop=self.stop, on_run_end=self.mail.wake, say=say
+        )
+        self.portal = PortalContext(
+            root, credentials=credentials, launcher=launcher, stop=self.stop, no_auth=no_auth
         )
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -80,7 +102,10 @@ class WorkspaceServer:
         self.host = host
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
-            create_app(self.status), log_level="warning", access_log=False, lifespan="off"
+            create_portal(self.portal, self.status),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
         )
         self._web = uvicorn.Server(config)
 
@@ -106,6 +131,10 @@ class WorkspaceServer:
             ],
             "running": [
                 {"project": r.project, "scheduled_for": r.slot} for r in self.scheduler.running()
+            ]
+            + [
+                {"project": r.project, "run_id": r.run_id, "scheduled_for": None}
+                for r in self.portal.launcher.running()
             ],
             "stopping": self.stop.is_set(),
         }
@@ -141,8 +170,10 @@ class WorkspaceServer:
             self._web.should_exit = True
             for thread in threads:
                 thread.join()
+            self.portal.launcher.join()
             self._socket.close()
             self.scheduler.close()
+            self.portal.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return not failed

@@ -1,0 +1,18 @@
+"""The JSON API under ``/api/`` (SPEC §8), which the pages use too; errors are
+``{"error": {"code", "message"}}``."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from integrator.portal.api import connections, mapping, projects, runs, templates
+
+__all__ = ["ROUTES"]
+
+ROUTES: list[BaseRoute] = [
+    *projects.routes,
+    *mapping.routes,
+    *runs.routes,
+    *connections.routes,
+    *templates.routes,
+]
