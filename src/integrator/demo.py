@@ -94,8 +94,11 @@ def run_demo(
     contacts: int = 2000,
     random_seed: int = 2026,
     console: Console | None = None,
+    portal_port: int | None = None,
 ) -> DemoResult:
-    """Run the demo in ``directory`` (a new temporary folder when ``None``)."""
+    """Run the demo in ``directory`` (a new temporary folder when ``None``). With
+    ``portal_port``, then serve the portal on the demo's workspace at that loopback port (no
+    sign-in), the sandbox still running, until SIGINT or SIGTERM."""
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 130)
     base = directory or Path(tempfile.mkdtemp(prefix="integrator-demo-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -130,17 +133,47 @@ def run_demo(
             result.rerun = _fix_and_rerun(console, engine, result.runs, server.url, hints)
         finally:
             engine.close()
+        if portal_port is not None:
+            _serve_portal(console, workspace_dir, portal_port)
     finally:
         server.stop()
+    if portal_port is not None:
+        return result
     console.rule()
     console.print(
         "Explore it yourself:\n"
         f"  {suggested_command('history', workspace=str(workspace_dir))}\n"
         f"  integrator sandbox serve --data {data_dir} --port 8700   "
-        "(then edit connections.yaml to that URL and `integrator run`)",
+        "(then edit connections.yaml to that URL and `integrator run`)\n"
+        "Open the portal on the demo's workspace (Data Integrator's pages, in a browser):\n"
+        "  integrator demo --portal   the same demo, then the portal at "
+        f"http://127.0.0.1:{DEMO_PORTAL_PORT}/ with its sandbox running, until Ctrl-C\n"
+        f"  {suggested_command('serve', '--no-auth', workspace=str(workspace_dir))}   this "
+        "workspace's history and mappings (its sandbox has stopped)",
         markup=False,
     )
     return result
+
+
+#: where ``integrator demo --portal`` serves the portal
+DEMO_PORTAL_PORT = 8780
+
+
+def _serve_portal(console: Console, workspace_dir: Path, port: int) -> None:
+    """Serve the portal on the demo's workspace (no sign-in, loopback) until stopped."""
+    from integrator.serve.server import WorkspaceServer
+
+    def say(line: str) -> None:
+        console.print(line, markup=False, highlight=False)
+
+    portal = WorkspaceServer(workspace_dir, port=port, no_auth=True, say=say)
+    console.rule("The portal")
+    console.print(
+        f"Open {portal.url}/ in a browser: the demo's projects, their mappings and its "
+        "execution history, no sign-in (this machine only). Ctrl-C ends the demo.",
+        markup=False,
+    )
+    portal.serve()
 
 
 def _fix_and_rerun(
