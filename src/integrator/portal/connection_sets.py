@@ -130,8 +130,8 @@ def _entity_to_ask(workspace: Workspace, set_name: str, system: str) -> str:
 
 def try_connection(workspace: Workspace, set_name: str, system: str) -> ConnectionTest:
     """Reach ``system`` of the connection set ``set_name`` as a run would (its metadata of one
-    entity the projects use) and say how it went. Raises :class:`ConfigError` when the set has
-    no such connection (:class:`UsageError`)."""
+    entity the projects use) and say how it went. Raises :class:`UsageError` (answered 404)
+    when there is no such set or it has no such connection."""
     connection_set = find_connection_set(workspace, set_name)
     connection = connection_set.connection(system)  # type: ignore[arg-type]
     if system not in _SYSTEMS or connection is None:
