@@ -28,7 +28,8 @@ from integrator.engine.history import HistoryStore, RunStatus
 from integrator.engine.history.clock import iso
 from integrator.errors import UsageError
 from integrator.schedule import describe, first_slot_after
-from integrator.schedule.book import ScheduleBook, ScheduleRow, schedule_spec
+from integrator.schedule.book import ScheduleBook, ScheduleRow
+from integrator.schedule.settings import next_run, schedule_value
 
 __all__ = ["schedule_command"]
 
@@ -82,33 +83,20 @@ def _zone(text: str) -> str:
     return text
 
 
-def _next_minute(zone: str) -> datetime:
-    """The next whole minute as a wall-clock time in ``zone`` (naive), for a schedule set now."""
-    now = datetime.now(UTC)
-    start = now.replace(second=0, microsecond=0)
-    if start < now:
-        start += timedelta(minutes=1)
-    return start.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
-
-
 def _new_schedule(
     every: str, starting_at: str | None, until: str | None, time_zone: str | None
 ) -> dict[str, Any]:
     count, unit = parse_every(every)
     zone = _zone(time_zone or "UTC")
-    start = _moment("--starting-at", starting_at) or _next_minute(zone)
+    start = _moment("--starting-at", starting_at)
     end = _moment("--until", until)
-    value: dict[str, Any] = {"every": count, "unit": unit, "starting_at": start.isoformat()}
-    if end is not None:
-        value["ending_at"] = end.isoformat()
-    if time_zone is not None:
-        value["time_zone"] = zone
+    value = schedule_value(count, unit, start, end, zone if time_zone is not None else None)
     try:
         Schedule.model_validate(value)
     except ValidationError as error:
         if end is not None and "ending_at" in str(error):
             raise UsageError(
-                f"--until {until} is not after the start ({start.isoformat()})"
+                f"--until {until} is not after the start ({value['starting_at']})"
             ) from None
         raise
     return value
@@ -188,15 +176,10 @@ def _listing(ws: Workspace) -> list[dict[str, Any]]:
 def _add_next(
     entry: dict[str, Any], schedule: Schedule, row: ScheduleRow | None, now: datetime
 ) -> None:
-    if row is not None and row.spec == schedule_spec(schedule):
-        entry["picked_up"] = True
-        entry["next_run_at"] = iso(row.next_run_at) if row.next_run_at else None
-        entry["waiting_slot"] = iso(row.waiting_slot) if row.waiting_slot else None
-    else:
-        coming = first_slot_after(
-            schedule, now - _TICK, anchor=now.replace(second=0, microsecond=0)
-        )
-        entry["next_run_at"] = iso(coming) if coming else None
+    coming = next_run(schedule, row, now)
+    entry["picked_up"] = coming.picked_up
+    entry["next_run_at"] = iso(coming.at) if coming.at else None
+    entry["waiting_slot"] = iso(coming.waiting) if coming.waiting else None
 
 
 def _print_listing(console: Console, listing: list[dict[str, Any]]) -> None:

@@ -14,7 +14,7 @@ from integrator.config.workspace import Workspace
 from integrator.errors import ConfigError
 from integrator.templates.loader import TemplateEntry, shipped_template_texts
 
-__all__ = ["create_project"]
+__all__ = ["check_new_project_name", "create_project"]
 
 _UNUSABLE = '/\\:*?"<>|'
 
@@ -30,14 +30,7 @@ def create_project(
     name, when there is no such template (naming the known ones) or its file is invalid, or
     when the workspace has no such connection set (naming the known ones).
     """
-    project = name.strip()
-    if not project or project.startswith(".") or any(c in project for c in _UNUSABLE):
-        raise ConfigError(f'"{name}" cannot be a project name (no / \\ : * ? " < > |)')
-    taken = [n for n in workspace.project_files if n.casefold() == project.casefold()]
-    if taken:
-        raise ConfigError(
-            f'a project named "{taken[0]}" already exists ({workspace.project_files[taken[0]]})'
-        )
+    project = check_new_project_name(workspace, name)
     entry = _template_entry(workspace, template)
     workspace.connection_set(connection_set)  # raises, naming the known ones
     target = workspace.root / PROJECTS_DIR / f"{project}.yaml"
@@ -47,6 +40,20 @@ def create_project(
     )
     workspace.project_files[project] = f"{PROJECTS_DIR}/{target.name}"
     return target
+
+
+def check_new_project_name(workspace: Workspace, name: str) -> str:
+    """``name`` stripped, when a new project may be called so; raises :class:`ConfigError`
+    when it is taken (case-insensitive) or cannot be a file name."""
+    project = name.strip()
+    if not project or project.startswith(".") or any(c in project for c in _UNUSABLE):
+        raise ConfigError(f'"{name}" cannot be a project name (no / \\ : * ? " < > |)')
+    taken = [n for n in workspace.project_files if n.casefold() == project.casefold()]
+    if taken:
+        raise ConfigError(
+            f'a project named "{taken[0]}" already exists ({workspace.project_files[taken[0]]})'
+        )
+    return project
 
 
 def _template_entry(workspace: Workspace, name: str) -> TemplateEntry:
