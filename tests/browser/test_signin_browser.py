@@ -112,3 +112,21 @@ def test_the_keyboard_alone_signs_in(page: Page, portal_server: ServedPortal) ->
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert _path(page) == "/"
+
+
+def test_the_sign_in_page_loads_its_styles_and_htmx_without_errors(
+    page: Page, portal_server: ServedPortal
+) -> None:
+    from playwright.sync_api import expect
+
+    failures: list[str] = []
+    page.on("console", lambda m: failures.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: failures.append(str(e)))
+    page.on(
+        "response",
+        lambda r: failures.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    page.goto(portal_server.url + "/signin", wait_until="load")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate("typeof htmx") == "object"  # vendored, served from /static
+    assert failures == []
