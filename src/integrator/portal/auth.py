@@ -2,7 +2,9 @@
 hashes: a token is 32 random bytes, so a fast hash is enough), kept in the workspace's
 ``.integrator/portal.json`` (mode 600) with the key that signs session cookies.
 
-Nothing in the file can be turned back into the password or a token.
+Nothing in the file can be turned back into the password or a token. A running ``integrator
+serve`` follows the file: a token made or a password set by another process counts at once,
+and a new password signs out every session made before it.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ class PortalCredentials:
     token_hashes: list[dict[str, str]] = field(default_factory=list)
     session_secret: str = field(default_factory=lambda: secrets.token_hex(32))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    #: the file as last read or written here (inode, size, mtime), to notice another
+    #: process's change
+    _seen: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def path(self) -> Path:
@@ -54,8 +59,50 @@ class PortalCredentials:
 
     @property
     def configured(self) -> bool:
-        """Whether anyone can sign in: a password or at least one token is set."""
+        """Whether anyone can sign in: a password or at least one token is set (as the file
+        is now)."""
+        self.refresh()
         return self.password_hash is not None or bool(self.token_hashes)
+
+    @property
+    def has_password(self) -> bool:
+        """Whether a password is set (as the file is now)."""
+        self.refresh()
+        return self.password_hash is not None
+
+    @property
+    def session_key_id(self) -> str:
+        """A name for the current session key (not the key): a session made under another
+        one, before the password changed, is not signed in."""
+        self.refresh()
+        return hashlib.sha256(b"session-key:" + self.session_secret.encode()).hexdigest()[:16]
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            status = self.path.stat()
+        except OSError:
+            return None
+        return (status.st_ino, status.st_size, status.st_mtime_ns)
+
+    def refresh(self) -> None:
+        """Read the file again when another process changed it since it was last read or
+        written here (``integrator serve --new-token`` or ``--set-password`` while serving).
+        A file that cannot be read keeps what was read before."""
+        seen = self._stat()
+        if seen is None or seen == self._seen:
+            return
+        with self._lock:
+            try:
+                data: Any = json.loads(self.path.read_text())
+                password_hash = data.get("password_hash")
+                token_hashes = list(data.get("tokens", []))
+                session_secret = str(data["session_secret"])
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                return
+            self.password_hash = password_hash
+            self.token_hashes = token_hashes
+            self.session_secret = session_secret
+            self._seen = seen
 
     @classmethod
     def load(cls, root: Path) -> PortalCredentials:
@@ -66,6 +113,7 @@ class PortalCredentials:
         path = credentials.path
         if not path.exists():
             return credentials
+        credentials._seen = credentials._stat()
         try:
             data: Any = json.loads(path.read_text())
             credentials.password_hash = data.get("password_hash")
@@ -96,6 +144,7 @@ class PortalCredentials:
         with os.fdopen(descriptor, "w") as handle:
             json.dump(document, handle, indent=2)
         os.replace(temporary, self.path)
+        self._seen = self._stat()
 
     def set_password(self, password: str) -> None:
         """Set the password (at least :data:`MIN_PASSWORD_LENGTH` characters) and write it
@@ -110,6 +159,7 @@ class PortalCredentials:
 
     def verify_password(self, password: str) -> bool:
         """Whether ``password`` is the portal's password (``False`` when none is set)."""
+        self.refresh()
         if self.password_hash is None:
             return False
         try:
@@ -132,6 +182,7 @@ class PortalCredentials:
 
     def verify_token(self, token: str) -> bool:
         """Whether ``token`` is one of the portal's bearer tokens."""
+        self.refresh()
         wanted = _token_hash(token)
         return any(hmac.compare_digest(wanted, t.get("sha256", "")) for t in self.token_hashes)
 

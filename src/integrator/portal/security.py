@@ -99,7 +99,13 @@ class PortalGuard:
                 scope, receive, send
             )
             return
-        session_user = request.session.get("user") if "session" in scope else None
+        session = request.session if "session" in scope else {}
+        # a session made before the password last changed is over
+        session_user = (
+            session.get("user")
+            if session.get("key") == context.credentials.session_key_id
+            else None
+        )
         scope["portal.signed_in"] = bool(context.no_auth or by_token or session_user)
         scope["portal.by_token"] = by_token
         if not scope["portal.signed_in"] and not path.startswith(_PUBLIC):

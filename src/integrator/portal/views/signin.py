@@ -37,7 +37,7 @@ async def signin_page(request: Request) -> Response:
         "signin.html",
         {
             "next": _next(request.query_params.get("next")),
-            "configured": portal.credentials.password_hash is not None,
+            "configured": portal.credentials.has_password,
             "error": None,
         },
     )
@@ -58,13 +58,14 @@ async def signin(request: Request) -> Response:
             "signin.html",
             {
                 "next": target,
-                "configured": portal.credentials.password_hash is not None,
+                "configured": portal.credentials.has_password,
                 "error": "That password is not right.",
             },
             status_code=401,
         )
     request.session.clear()  # a new session: nothing from before signing in carries over
     request.session["user"] = "admin"
+    request.session["key"] = portal.credentials.session_key_id
     return RedirectResponse(target, status_code=303)
 
 
