@@ -4,6 +4,7 @@ skipped, with the reason, when Chromium or Playwright is missing."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,12 +21,16 @@ _HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark this folder's tests ``browser``; skip them when the browser cannot be driven."""
+    """Mark this folder's tests ``browser``; skip them when the browser cannot be driven
+    (fail instead where ``INTEGRATOR_BROWSER_REQUIRED`` is set, as ``.ci/run`` does)."""
     reason = None
     for item in items:
         if _HERE in item.path.parents:
             item.add_marker(pytest.mark.browser)
             reason = reason or unavailable()
+            if reason and os.environ.get("INTEGRATOR_BROWSER_REQUIRED"):
+                # .ci/run installs Chromium: there, a browser test that cannot run is a failure
+                raise pytest.UsageError(f"the browser tests must run here, but {reason}")
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
 
