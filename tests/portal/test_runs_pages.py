@@ -150,6 +150,11 @@ def test_ten_thousand_failed_records_are_shown_by_cause_and_one_page_at_a_time(
     assert "REC-09999" in last and "Records 9901–10000 of 10000" in last
     assert "Next records" not in last and "Previous records" in last
 
+    scattered = recorded_run(portal.context.history, failed=120, causes=120)
+    page = _text(portal.get(f"/runs/{scattered}"))
+    assert "120 records failed; the 50 largest of 120 causes." in page
+    assert page.count('<li>\n      <p class="cause">') == 50
+
 
 def test_the_history_filters_by_status_and_pages_by_fifty(portal: PortalClient) -> None:
     history = portal.context.history

@@ -151,12 +151,14 @@ def failure_causes(
     """The causes of run ``run_id``'s failures, largest first (at most ``limit``), and how
     many causes there are in all. The fix names ``project_file`` where a mapping row is to
     change."""
-    columns = (record_errors.c.task, record_errors.c.leg, record_errors.c.field)
-    group = (*columns, record_errors.c.message)
-    where = record_errors.c.run_id == run_id
-    total_query = sa.select(sa.func.count()).select_from(
-        sa.select(*group).where(where).group_by(*group).subquery()
+    group = (
+        record_errors.c.task,
+        record_errors.c.leg,
+        record_errors.c.field,
+        record_errors.c.message,
     )
+    where = record_errors.c.run_id == run_id
+    # every cause in one GROUP BY (a few rows, unless each record failed in a way of its own)
     query = (
         sa.select(
             *group, sa.func.count().label("n"), sa.func.min(record_errors.c.id).label("first")
@@ -164,26 +166,37 @@ def failure_causes(
         .where(where)
         .group_by(*group)
         .order_by(sa.desc("n"), sa.asc("first"))
-        .limit(limit)
-    )
-    rank = sa.func.row_number().over(partition_by=group, order_by=record_errors.c.id).label("rank")
-    ranked = sa.select(*group, record_errors.c.record_key, rank).where(where).subquery()
-    samples_query = (
-        sa.select(
-            ranked.c.task, ranked.c.leg, ranked.c.field, ranked.c.message, ranked.c.record_key
-        )
-        .where(ranked.c.rank <= SAMPLE_KEYS)
-        .order_by(ranked.c.rank)
     )
     with engine.connect() as conn:
-        total = int(conn.execute(total_query).scalar_one())
-        rows = list(conn.execute(query).mappings())
-        samples: dict[tuple[Any, ...], list[str]] = {}
-        for task, leg, field, message, key in conn.execute(samples_query):
-            samples.setdefault((task, leg, field, message), []).append(str(key))
+        every = list(conn.execute(query).mappings())
+        rows = every[:limit]
+        samples: dict[int, tuple[str, ...]] = {}
+        for row in rows:
+            field_is = (
+                record_errors.c.field.is_(None)
+                if row["field"] is None
+                else record_errors.c.field == row["field"]
+            )
+            # in the order they failed, from the cause's first; asking no more than the cause
+            # has lets the scan stop at its last one
+            found = conn.execute(
+                sa.select(record_errors.c.record_key)
+                .where(
+                    where,
+                    record_errors.c.id >= row["first"],
+                    record_errors.c.task == row["task"],
+                    record_errors.c.leg == row["leg"],
+                    field_is,
+                    record_errors.c.message == row["message"],
+                )
+                .order_by(record_errors.c.id)
+                .limit(min(SAMPLE_KEYS, int(row["n"])))
+            )
+            samples[row["first"]] = tuple(str(key) for (key,) in found)
+    total = len(every)
     causes: list[Cause] = []
     for row in rows:
-        keys = tuple(samples.get((row["task"], row["leg"], row["field"], row["message"]), []))
+        keys = samples[row["first"]]
         example = RecordError(
             task=row["task"],
             leg=row["leg"],
