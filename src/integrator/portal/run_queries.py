@@ -30,7 +30,6 @@ __all__ = [
     "failure_causes",
     "list_runs",
     "run_overview",
-    "status_counts",
 ]
 
 #: record keys named per cause
@@ -254,15 +253,6 @@ def failed_records_page(
             for row in conn.execute(query).mappings()
         ]
     return records, total
-
-
-def status_counts(engine: sa.Engine, since: str | None) -> dict[str, int]:
-    """How many runs started at or after ``since`` ended (or are) in each status."""
-    query = sa.select(runs.c.status, sa.func.count()).group_by(runs.c.status)
-    if since is not None:
-        query = query.where(runs.c.started_at >= since)
-    with engine.connect() as conn:
-        return {str(status): int(n) for status, n in conn.execute(query)}
 
 
 def daily_counts(engine: sa.Engine, since: str | None) -> dict[str, dict[str, int]]:

@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from integrator.engine.history import RunStatus
 from integrator.portal.context import PortalContext
 from integrator.portal.responses import page
-from integrator.portal.run_queries import bound, daily_counts, status_counts
+from integrator.portal.run_queries import RunFilter, bound, count_runs, daily_counts
 
 __all__ = ["DEFAULT_FRAME", "Frame", "routes"]
 
@@ -155,13 +155,15 @@ async def dashboard(request: Request) -> Response:
     first = frame.first_day(today)
     since = bound(first.isoformat())
 
-    def load() -> tuple[dict[str, int], dict[str, dict[str, int]], int]:
+    def load() -> tuple[dict[str, dict[str, int]], int]:
         engine = portal.history.engine
-        by_status = status_counts(engine, since)
-        all_time = sum(status_counts(engine, None).values())
-        return by_status, daily_counts(engine, since), all_time
+        return daily_counts(engine, since), count_runs(engine, RunFilter())
 
-    by_status, days, all_time = await run_in_threadpool(load)
+    days, all_time = await run_in_threadpool(load)
+    by_status: dict[str, int] = {}
+    for counts in days.values():
+        for status, n in counts.items():
+            by_status[status] = by_status.get(status, 0) + n
     shown = [str(s) for s in MAIN_STATUSES] + [
         str(s) for s in OTHER_STATUSES if by_status.get(str(s))
     ]
