@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -13,6 +12,7 @@ from integrator.cli.failures import print_failed_records, print_failure_causes
 from integrator.cli.plain import PlainTable
 from integrator.cli.suggest import WorkspaceHints
 from integrator.engine.history import RunStatus, RunSummary
+from integrator.engine.history.documents import runs_json
 from integrator.engine.liveness import last_sign_of_life, looks_dead
 
 __all__ = [
@@ -70,39 +70,6 @@ def run_status_text(run: RunSummary) -> Text:
 def _time(moment: str) -> str:
     """An ISO-8601 UTC timestamp as ``YYYY-MM-DD HH:MM:SS``."""
     return moment.replace("T", " ")[:19]
-
-
-def runs_json(summaries: Sequence[RunSummary], *, with_errors: bool = True) -> dict[str, Any]:
-    """The ``--json`` document: ``{"runs": [{"project", "status", "tasks": [...]}]}``."""
-    return {
-        "runs": [
-            {
-                "id": run.id,
-                "project": run.project,
-                "status": str(run.status),
-                "mode": run.mode,
-                "started_at": run.started_at,
-                "finished_at": run.finished_at,
-                "message": run.message,
-                "rerun_of": run.rerun_of,
-                "trigger": run.trigger,
-                "scheduled_for": run.scheduled_for,
-                "end_reason": run.end_reason,
-                "heartbeat_at": run.heartbeat_at,
-                "cancel_requested_at": run.cancel_requested_at,
-                "tasks": [
-                    {
-                        "name": task.name,
-                        "status": str(task.status),
-                        "counts": task.counts.as_dict(),
-                        **({"errors": [e.as_dict() for e in task.errors]} if with_errors else {}),
-                    }
-                    for task in run.tasks
-                ],
-            }
-            for run in summaries
-        ]
-    }
 
 
 def _counts_table() -> PlainTable:

@@ -1,0 +1,150 @@
+"""How long the portal's run pages take to render on a large history.
+
+Builds a workspace (``integrator init``, no system needed: the pages read only the history),
+records one run of 10,000 failed records (in pages of 1,000, as the engine commits them) and a
+few hundred other runs through the history store's own API, then times each page through
+Starlette's TestClient (in-process: the figures are the portal's work, not a network's) and
+prints the median of 5 after one warm-up request::
+
+    python -m benchmarks.portal_render                 # 300 runs, 10,000 failed records
+    python -m benchmarks.portal_render --runs 5000 --failed 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from integrator.engine.history import Counts, HistoryStore, RecordError, RunStatus
+from integrator.engine.history.runlog import RunLog
+from integrator.portal import PortalContext, create_portal
+from integrator.portal.auth import PortalCredentials
+
+PROJECT = "Contacts to Contact (Sales to Fin and Ops)"
+#: the causes the failed records share, as a real run's do (a few, one large)
+CAUSES = (
+    ("CDS → Destination", "DecisionMakingRoleCode", "DecisionMakingRoleCode '{}' does not exist"),
+    ("Source → CDS", "EMailAddress1", "EMailAddress1 is required"),
+    ("Source → CDS", "Telephone1", "Telephone1 is longer than 50 characters"),
+)
+PAGE = 1000
+REPEATS = 5
+
+
+def record_run(log: RunLog, history: HistoryStore, *, failed: int, inserted: int) -> int:
+    """One finished run of :data:`PROJECT` with ``failed`` records failed, written as the
+    engine writes one: start, a batch per page, finish."""
+    run_id = log.start_run(PROJECT, ["Contacts"], mode="incremental", trigger="manual")
+    log.start_task(run_id, 0)
+    done = 0
+    while done < max(failed, 1):
+        size = min(PAGE, failed - done) if failed else 0
+        errors = []
+        for n in range(done, done + size):
+            leg, field, message = CAUSES[0 if n % 10 < 8 else 1 + n % 2]
+            errors.append(
+                RecordError(
+                    task="Contacts",
+                    leg=leg,
+                    key=f"CON-{n:06d}",
+                    field=field,
+                    message=message.format("Influencer"),
+                    source_key={"contactid": f"CON-{n:06d}"},
+                )
+            )
+        counts = Counts(read=size + inserted, inserted=inserted, errors=size)
+        with history.engine.begin() as conn:
+            log.add_batch(conn, run_id, 0, counts, errors)
+        inserted = 0
+        done += size or 1
+    log.finish_task(run_id, 0)
+    log.finish_run(run_id)
+    return run_id
+
+
+def build(root: Path, *, runs: int, failed: int) -> int:
+    """The workspace at ``root`` with ``runs`` small runs and one of ``failed`` failed records;
+    returns that run's id."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "integrator.cli.main",
+            "init",
+            str(root),
+            "--sandbox",
+            "http://127.0.0.1:9",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    from integrator.config.workspace import load_workspace
+    from integrator.engine.connections import history_url
+
+    history = HistoryStore.open(history_url(load_workspace(root)))
+    try:
+        for n in range(runs):
+            run_id = history.log.start_run(
+                PROJECT, ["Contacts"], mode="incremental", trigger="schedule"
+            )
+            status = (RunStatus.COMPLETED, RunStatus.WARNING, RunStatus.ERROR)[n % 3]
+            counts = Counts(read=10, inserted=10 - n % 3, errors=n % 3)
+            with history.engine.begin() as conn:
+                history.log.add_batch(conn, run_id, 0, counts, [])
+            history.log.finish_task(run_id, 0, status)
+            history.log.finish_run(run_id, status)
+        return record_run(history.log, history, failed=failed, inserted=5)
+    finally:
+        history.close()
+
+
+def median_ms(client: TestClient, path: str) -> float:
+    """The median time of :data:`REPEATS` GETs of ``path`` (after one warm-up), in ms."""
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code, response.text[:500])
+    times = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=300, help="small runs in the history")
+    parser.add_argument("--failed", type=int, default=10_000, help="failed records of one run")
+    options = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="integrator-portal-bench-") as directory:
+        root = Path(directory) / "ws"
+        started = time.perf_counter()
+        big = build(root, runs=options.runs, failed=options.failed)
+        print(
+            f"history: {options.runs + 1} runs, run {big} with {options.failed} failed records "
+            f"(built in {time.perf_counter() - started:.1f} s)"
+        )
+        context = PortalContext(root, credentials=PortalCredentials.load(root), no_auth=True)
+        with TestClient(create_portal(context), base_url="http://127.0.0.1") as client:
+            pages = {
+                f"GET /runs/{big} (run page, {options.failed} failed records)": f"/runs/{big}",
+                f"GET /runs/{big}?page=50 (a later page of records)": f"/runs/{big}?page=50",
+                "GET / (dashboard, last 4 weeks)": "/",
+                "GET /runs (execution history, first 50)": "/runs",
+                "GET /runs?status=Error (filtered)": "/runs?status=Error",
+                f"GET /api/runs/{big} (JSON with every failed record)": f"/api/runs/{big}",
+            }
+            for label, path in pages.items():
+                print(f"{median_ms(client, path):8.1f} ms  {label}")
+        context.close()
+
+
+if __name__ == "__main__":
+    main()
