@@ -1,12 +1,15 @@
 """How long the portal's run pages take to render on a large history.
 
-Builds a workspace (``integrator init``, no system needed: the pages read only the history),
-records one run of 10,000 failed records (in pages of 1,000, as the engine commits them) and a
-few hundred other runs through the history store's own API, then times each page through
-Starlette's TestClient (in-process: the figures are the portal's work, not a network's) and
-prints the median of 5 after one warm-up request::
+Builds a workspace (``integrator init``, no system needed: the pages read only the files and
+the history), adds projects up to ``--projects`` (Data Integrator's limit of scheduled projects
+per tenant is 50), records one run of 10,000 failed records (in pages of 1,000, as the engine
+commits them) and a few hundred other runs through the history store's own API, then times each
+page through Starlette's TestClient (in-process: the figures are the portal's work, not a
+network's) and prints the median of 5 after one warm-up request, and its ratio to the baseline
+measured in the same run: a GET of a static file through the same stack (sign-in check, session,
+routing), the cost every request pays::
 
-    python -m benchmarks.portal_render                 # 300 runs, 10,000 failed records
+    python -m benchmarks.portal_render                 # 50 projects, 300 runs, 10,000 failed
     python -m benchmarks.portal_render --runs 5000 --failed 20000
 """
 
@@ -18,9 +21,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
-from starlette.testclient import TestClient
+warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+from starlette.testclient import TestClient  # noqa: E402
 
 from integrator.engine.history import Counts, HistoryStore, RecordError, RunStatus
 from integrator.engine.history.runlog import RunLog
@@ -69,7 +74,22 @@ def record_run(log: RunLog, history: HistoryStore, *, failed: int, inserted: int
     return run_id
 
 
-def build(root: Path, *, runs: int, failed: int) -> int:
+def add_projects(root: Path, count: int) -> None:
+    """Copies of the Contacts project until the workspace has ``count`` projects, each with a
+    schedule (as the projects page shows NEXT SYNC for each)."""
+    from integrator.config.edit import set_project_key
+    from integrator.config.new_project import create_project
+    from integrator.config.workspace import load_workspace
+
+    workspace = load_workspace(root)
+    for n in range(len(workspace.project_files), count):
+        create_project(workspace, f"Contacts copy {n:03d}", PROJECT, "default")
+    workspace = load_workspace(root)
+    for name in workspace.project_files:
+        set_project_key(workspace, name, "schedule", {"every": 15, "unit": "minutes"})
+
+
+def build(root: Path, *, runs: int, failed: int, projects: int = 3) -> int:
     """The workspace at ``root`` with ``runs`` small runs and one of ``failed`` failed records;
     returns that run's id."""
     subprocess.run(
@@ -88,6 +108,7 @@ def build(root: Path, *, runs: int, failed: int) -> int:
     from integrator.config.workspace import load_workspace
     from integrator.engine.connections import history_url
 
+    add_projects(root, projects)
     history = HistoryStore.open(history_url(load_workspace(root)))
     try:
         for n in range(runs):
@@ -122,18 +143,23 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300, help="small runs in the history")
     parser.add_argument("--failed", type=int, default=10_000, help="failed records of one run")
+    parser.add_argument("--projects", type=int, default=50, help="projects in the workspace")
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="integrator-portal-bench-") as directory:
         root = Path(directory) / "ws"
         started = time.perf_counter()
-        big = build(root, runs=options.runs, failed=options.failed)
+        big = build(root, runs=options.runs, failed=options.failed, projects=options.projects)
         print(
-            f"history: {options.runs + 1} runs, run {big} with {options.failed} failed records "
-            f"(built in {time.perf_counter() - started:.1f} s)"
+            f"workspace: {options.projects} projects; history: {options.runs + 1} runs, run "
+            f"{big} with {options.failed} failed records (built in "
+            f"{time.perf_counter() - started:.1f} s)"
         )
         context = PortalContext(root, credentials=PortalCredentials.load(root), no_auth=True)
         with TestClient(create_portal(context), base_url="http://127.0.0.1") as client:
+            baseline = median_ms(client, "/static/portal.css")
+            print(f"{baseline:8.1f} ms  baseline: GET /static/portal.css (every request's cost)")
             pages = {
+                f"GET /projects (projects page, {options.projects} projects)": "/projects",
                 f"GET /runs/{big} (run page, {options.failed} failed records)": f"/runs/{big}",
                 f"GET /runs/{big}?page=50 (a later page of records)": f"/runs/{big}?page=50",
                 "GET / (dashboard, last 4 weeks)": "/",
@@ -142,7 +168,8 @@ def main(argv: list[str] | None = None) -> None:
                 f"GET /api/runs/{big} (JSON with every failed record)": f"/api/runs/{big}",
             }
             for label, path in pages.items():
-                print(f"{median_ms(client, path):8.1f} ms  {label}")
+                took = median_ms(client, path)
+                print(f"{took:8.1f} ms  {took / baseline:6.1f}× baseline  {label}")
         context.close()
 
 
