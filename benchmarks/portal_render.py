@@ -23,14 +23,15 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-
-warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
-from starlette.testclient import TestClient  # noqa: E402
+from typing import TYPE_CHECKING
 
 from integrator.engine.history import Counts, HistoryStore, RecordError, RunStatus
 from integrator.engine.history.runlog import RunLog
 from integrator.portal import PortalContext, create_portal
 from integrator.portal.auth import PortalCredentials
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 PROJECT = "Contacts to Contact (Sales to Fin and Ops)"
 #: the causes the failed records share, as a real run's do (a few, one large)
@@ -154,6 +155,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{big} with {options.failed} failed records (built in "
             f"{time.perf_counter() - started:.1f} s)"
         )
+        with warnings.catch_warnings():  # Starlette's TestClient asks for httpx2
+            warnings.simplefilter("ignore")
+            from starlette.testclient import TestClient
+
         context = PortalContext(root, credentials=PortalCredentials.load(root), no_auth=True)
         with TestClient(create_portal(context), base_url="http://127.0.0.1") as client:
             baseline = median_ms(client, "/static/portal.css")
