@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -344,6 +344,7 @@ def update_project_tasks(
     tasks: list[dict[str, Any]],
     *,
     expected_version: str | None,
+    check: Callable[[ProposedTasks], Sequence[ConfigProblem]] | None = None,
 ) -> Path:
     """Make ``tasks`` (dicts with the keys the YAML has) the task list of ``project``'s file,
     keeping comments, key order and the layout of every unchanged task and row (see the
@@ -352,11 +353,13 @@ def update_project_tasks(
     Validated as a project before anything is written: a problem raises
     :class:`ConfigError` with each one (file, line, path) and the file stays as it was.
     Raises :class:`EditConflict` when ``expected_version`` is given and the file is no
-    longer at it."""
+    longer at it. ``check``, when given, checks the valid proposal further (against the
+    systems' metadata) while the edit lock is held: what it returns is refused the same way."""
     with EDIT_LOCK:
         check_version(workspace, project, expected_version)
         proposed = propose_project_tasks(workspace, project, tasks)
-        if proposed.problems:
-            raise ConfigError(proposed.problems)
+        problems = proposed.problems or (list(check(proposed)) if check is not None else [])
+        if problems:
+            raise ConfigError(problems)
         write_workspace_file(proposed.path, proposed.text)
         return proposed.path
