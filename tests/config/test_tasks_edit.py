@@ -130,3 +130,19 @@ def test_a_stale_version_is_refused_with_the_change_in_a_diff(workspace: Path) -
         update_project_tasks(ws, CONTACTS, second, expected_version=version)
     assert "+    source_filter: statecode eq 0" in raised.value.diff
     assert (workspace / FILE).read_text() == saved
+
+
+def test_a_moved_row_is_removed_where_it_was_and_written_where_it_is_now(
+    workspace: Path,
+) -> None:
+    before = (workspace / FILE).read_text()
+    tasks = _tasks(workspace)
+    leg = tasks[0]["cds_to_destination"]
+    fax = next(r for r in leg if r["destination"] == "PrimaryFaxNumber")
+    leg.remove(fax)
+    leg.append({"destination": "PrimaryFaxNumber", "source": "PhoneCell"})
+    update_project_tasks(load_workspace(workspace), CONTACTS, tasks, expected_version=None)
+    assert _changed_lines(before, (workspace / FILE).read_text()) == [
+        "-      - {destination: PrimaryFaxNumber, source: Fax}",
+        "+      - {destination: PrimaryFaxNumber, source: PhoneCell}",
+    ]

@@ -117,6 +117,25 @@ def _keyed(items: Sequence[Any]) -> list[tuple[Any, int] | None]:
     return keys
 
 
+def _increasing(values: Sequence[int]) -> set[int]:
+    """The values of a longest strictly increasing subsequence of ``values``."""
+    best: list[list[int]] = []  # best[k]: the run of length k + 1 ending lowest so far
+    for value in values:
+        low, high = 0, len(best)
+        while low < high:
+            middle = (low + high) // 2
+            if best[middle][-1] < value:
+                low = middle + 1
+            else:
+                high = middle
+        run = [*(best[low - 1] if low else []), value]
+        if low == len(best):
+            best.append(run)
+        else:
+            best[low] = run
+    return set(best[-1]) if best else set()
+
+
 @dataclass
 class _Edit:
     start: int
@@ -235,11 +254,12 @@ class _Patch:
     def merge_seq(self, seq: CommentedSeq, new: Sequence[Mapping[str, Any]]) -> None:
         old_keys = _keyed(seq)
         new_keys = _keyed(new)
-        position = {key: i for i, key in enumerate(old_keys) if key is not None}
-        kept = [position[key] for key in new_keys if key in position]
-        if kept != sorted(kept):
-            raise _CannotPatch("items reordered")
-        wanted = {key for key in new_keys if key is not None}
+        found = {key: i for i, key in enumerate(old_keys) if key is not None}
+        # items that moved are removed where they were and written anew where they are now;
+        # the longest run still in the old order stays in place
+        staying = _increasing([found[key] for key in new_keys if key in found])
+        position = {key: i for key, i in found.items() if i in staying}
+        wanted = set(position)
         for index, key in enumerate(old_keys):
             if key is None or key not in wanted:
                 start, end, _ = self.item_span(seq, index)
