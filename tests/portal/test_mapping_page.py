@@ -255,3 +255,16 @@ def test_with_the_systems_down_the_grid_still_shows_from_the_file(
     assert "PrimaryAccountRole = DecisionMakingRoleCode" in page
     assert "The field lists are unavailable:" in page
     assert "Not checked against the systems:" in page
+
+
+def test_choosing_a_transform_shows_its_arguments_and_keeps_what_was_typed(
+    portal: PortalClient,
+) -> None:
+    page = portal.get(TO_DESTINATION).text
+    row = _index_of(page, "PrimaryAddressCountryRegionISOCode")
+    editor = _act(portal, page, f"edit:{row}")
+    chosen = _act(portal, editor.text, f"edit:{row}", edit_transform="Truncate", edit_value="CAN")
+    assert 'name="edit_arg_length"' in chosen.text
+    assert 'id="edit-value" name="edit_value" value="CAN"' in chosen.text
+    applied = _act(portal, chosen.text, f"apply:{row}", edit_arg_length="3")
+    assert "PrimaryAddressCountryRegionISOCode CAN Truncate length: 3" in _text(applied.text)

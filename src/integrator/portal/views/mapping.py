@@ -265,6 +265,7 @@ def _build(
     editing: int | None = None,
     editing_transform: str | None = None,
     adding: Mapping[str, str] | None = None,
+    edit_typed: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The template's values for ``draft`` of task ``index`` of ``found``."""
     task = found.tasks[index]
@@ -325,6 +326,7 @@ def _build(
         "edit_transform": edit_transform,
         "edit_args": edit_args,
         "adding": dict(adding or {}),
+        "edit_typed": dict(edit_typed or {}),
         "catalog": catalog,
         "action": f"/projects/{quote(found.project, safe='')}/tasks/{index}/mapping",
         "reload_url": _page_url(found.project, index, draft.leg),
@@ -421,13 +423,18 @@ async def mapping_action(request: Request) -> Response:
         editing: int | None = None
         editing_transform: str | None = None
         adding: dict[str, str] = {}
+        edit_typed: dict[str, str] = {}
         verb = op.partition(":")[0]
         at = _at(op, draft.rows)
         if verb == "edit" and at is not None:
             editing = at
             if form.get("edit_for") == str(at) and "edit_transform" in form:
-                # the transform chosen in the open editor changed: show its arguments
+                # the transform chosen in the open editor changed: show its arguments,
+                # keeping what was typed in the editor so far
                 editing_transform = str(form.get("edit_transform") or "")
+                edit_typed = {
+                    k: str(form.get(k) or "") for k in ("edit_value", "edit_source") if k in form
+                }
         elif verb == "apply" and at is not None:
             row = draft.rows[at]
             keep = form.get("edit_keep") == "1"
@@ -481,7 +488,9 @@ async def mapping_action(request: Request) -> Response:
                 _page_url(found.project, index, draft.leg, saved="1"), status_code=303
             )
         return (
-            _build(portal, found, index, draft, outcome, editing, editing_transform, adding),
+            _build(
+                portal, found, index, draft, outcome, editing, editing_transform, adding, edit_typed
+            ),
             200,
         )
 
