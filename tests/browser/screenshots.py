@@ -47,7 +47,8 @@ def shots(failed_run_id: int | None) -> list[Shot]:
         Shot("connection-set.png", "/connections/default"),
     ]
     if failed_run_id is not None:
-        listed.insert(5, Shot("run-failed-records.png", f"/runs/{failed_run_id}"))
+        # the first screen of it: the causes with their fix, then the records (100 a page)
+        listed.insert(5, Shot("run-failed-records.png", f"/runs/{failed_run_id}", False))
     return listed
 
 

@@ -33,12 +33,27 @@ SANDBOX_PATHS = {
 
 def write_workspace_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` writable by its owner only (0644 at most, whatever the
-    umask), so a workspace integrator writes is one a search from below it will trust."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        if hasattr(os, "fchmod"):  # an existing file keeps its mode otherwise
-            os.fchmod(handle.fileno(), os.fstat(handle.fileno()).st_mode & 0o755)
-        handle.write(text)
+    umask), so a workspace integrator writes is one a search from below it will trust.
+
+    The file is replaced whole (a temporary file beside it, then a rename): a reader (``serve``
+    reloading the workspace, a run starting) sees the old text or the new, never half of it,
+    and a crash mid-write leaves the old file."""
+    try:
+        mode = path.stat().st_mode & 0o755
+    except FileNotFoundError:
+        mode = 0o644
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def make_workspace_folder(path: Path) -> None:

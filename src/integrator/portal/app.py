@@ -23,6 +23,7 @@ from integrator.errors import (
     NothingToRerun,
     ProjectBusy,
     SystemUnavailable,
+    UnavailableSystems,
     UsageError,
 )
 from integrator.portal.context import STATIC_DIR, PortalContext
@@ -87,7 +88,7 @@ async def _integrator_error(request: Request, exc: Exception) -> Response:
         return _failure(request, 409, "busy", str(exc))
     if isinstance(exc, NothingToRerun):
         return _failure(request, 409, "nothing-to-rerun", str(exc))
-    if isinstance(exc, SystemUnavailable):
+    if isinstance(exc, SystemUnavailable | UnavailableSystems):
         return _failure(request, 503, "system-unavailable", str(exc))
     if isinstance(exc, UsageError):
         return _failure(request, 404, "not-found", str(exc))

@@ -19,7 +19,7 @@ from integrator.connectors.base import EntityInfo
 from integrator.engine.connections import history_url
 from integrator.engine.history import HistoryStore
 from integrator.engine.run import Engine
-from integrator.errors import ConfigError, ConfigProblem, SystemUnavailable
+from integrator.errors import ConfigError, ConfigProblem, SystemUnavailable, UnavailableSystems
 from integrator.portal.auth import PortalCredentials
 from integrator.portal.launcher import RunLauncher
 from integrator.serve.watch import WorkspaceWatch
@@ -118,7 +118,7 @@ class PortalContext:
                 self._metadata_engine().validate([project])
             except ConfigError as error:
                 return Validation(problems=list(error.problems))
-            except SystemUnavailable as error:
+            except (SystemUnavailable, UnavailableSystems) as error:
                 return Validation(unavailable=str(error))
         return Validation()
 
