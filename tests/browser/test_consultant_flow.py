@@ -81,7 +81,9 @@ def test_change_a_mapping_save_run_read_the_failures_and_rerun(
 
     # remove the row the seed document says to remove when the role does not exist in F&O
     page.get_by_role("button", name="Remove DecisionMakingRoleCode").click()
-    expect(page.get_by_text("Removed the row of DecisionMakingRoleCode (not saved yet).")).to_be_visible()
+    expect(
+        page.get_by_text("Removed the row of DecisionMakingRoleCode (not saved yet).")
+    ).to_be_visible()
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text(f"Saved to projects/{CONTACTS}.yaml")).to_be_visible()
     expect(page.locator("main table").first).not_to_contain_text("DecisionMakingRoleCode")

@@ -18,7 +18,14 @@ from integrator.config.workspace import Workspace, _parse
 from integrator.errors import ConfigError, ConfigProblem, IntegratorError
 from integrator.templates.yamldoc import dump_text, load_text, read_document
 
-__all__ = ["EDIT_LOCK", "EditConflict", "check_version", "project_version", "set_project_key"]
+__all__ = [
+    "EDIT_LOCK",
+    "EditConflict",
+    "check_version",
+    "project_version",
+    "read_project_document",
+    "set_project_key",
+]
 
 #: a new key goes after the last of these the file has (else at the end): where people look
 _AFTER = ("connection_set", "template")
@@ -124,6 +131,23 @@ def check_version(workspace: Workspace, project: str, expected_version: str | No
     raise EditConflict(file, current, diff)
 
 
+def read_project_document(
+    workspace: Workspace, project: str
+) -> tuple[str, str, Path, CommentedMap]:
+    """``project``'s name, file (relative to the workspace), path and round-trip document, read
+    from disk now. Raises :class:`ConfigError` for an unknown project, a file that does not
+    load, or one that is not a YAML mapping."""
+    name = workspace.project_name(project)
+    file = workspace.project_files[name]
+    path = workspace.root / file
+    document, problems = read_document(path, file)
+    if problems:
+        raise ConfigError(problems)
+    if not isinstance(document, CommentedMap):
+        raise ConfigError(ConfigProblem(file, None, "", "the file is not a YAML mapping"))
+    return name, file, path, document
+
+
 def set_project_key(
     workspace: Workspace,
     project: str,
@@ -142,14 +166,7 @@ def set_project_key(
     """
     with EDIT_LOCK:  # the version check and the write, one edit at a time
         check_version(workspace, project, expected_version)
-        name = workspace.project_name(project)
-        file = workspace.project_files[name]
-        path = workspace.root / file
-        document, problems = read_document(path, file)
-        if problems:
-            raise ConfigError(problems)
-        if not isinstance(document, CommentedMap):
-            raise ConfigError(ConfigProblem(file, None, "", "the file is not a YAML mapping"))
+        name, file, path, document = read_project_document(workspace, project)
         if value is None:
             if key in document:
                 _remove(document, key)

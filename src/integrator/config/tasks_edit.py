@@ -24,12 +24,12 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarbool import ScalarBoolean
 
-from integrator.config.edit import EDIT_LOCK, check_version
+from integrator.config.edit import EDIT_LOCK, check_version, read_project_document
 from integrator.config.files import write_workspace_file
 from integrator.config.models import Project
 from integrator.config.workspace import Workspace, _parse
 from integrator.errors import ConfigError, ConfigProblem
-from integrator.templates.yamldoc import dump_text, load_text, read_document, round_trip_yaml
+from integrator.templates.yamldoc import dump_text, load_text, round_trip_yaml
 
 __all__ = ["ProposedTasks", "plain", "propose_project_tasks", "update_project_tasks"]
 
@@ -341,14 +341,7 @@ def propose_project_tasks(
     nothing is written), checked as a project: ``problems`` hold each one with file, line
     and path. Raises :class:`ConfigError` for an unknown project or a file that does not read
     as a YAML mapping."""
-    name = workspace.project_name(project)
-    file = workspace.project_files[name]
-    path = workspace.root / file
-    document, problems = read_document(path, file)
-    if problems:
-        raise ConfigError(problems)
-    if not isinstance(document, CommentedMap):
-        raise ConfigError(ConfigProblem(file, None, "", "the file is not a YAML mapping"))
+    name, file, path, document = read_project_document(workspace, project)
     text = path.read_text(encoding="utf-8")
     new_text = _tasks_text(document, text, [plain(t) for t in tasks])
     reloaded, problems = load_text(new_text, file)

@@ -16,7 +16,7 @@ from integrator.engine.history import RecordError, RunStatus, RunSummary, TaskSu
 from integrator.engine.history.clock import iso
 
 # the run log's row readers: one reading of a row, whichever module lists runs
-from integrator.engine.history.runlog import _counts, _run
+from integrator.engine.history.runlog import _counts, _run, record_error_fields
 from integrator.engine.history.tables import record_errors, runs, task_runs
 from integrator.p2c.hints import hint_for
 
@@ -243,14 +243,7 @@ def failed_records_page(
             ).scalar_one()
         )
         records = [
-            RecordError(
-                task=row["task"],
-                leg=row["leg"],
-                key=row["record_key"],
-                field=row["field"],
-                message=row["message"],
-            )
-            for row in conn.execute(query).mappings()
+            RecordError(**record_error_fields(row)) for row in conn.execute(query).mappings()
         ]
     return records, total
 

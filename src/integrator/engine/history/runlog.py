@@ -306,11 +306,7 @@ class RunLog:
         )
         return [
             RecordError(
-                task=row["task"],
-                leg=row["leg"],
-                key=row["record_key"],
-                field=row["field"],
-                message=row["message"],
+                **record_error_fields(row),
                 source_key=json.loads(row["source_key"]) if row["source_key"] else None,
                 transient=bool(row["transient"]),
                 still_failing=bool(row["still_failing"]),
@@ -326,6 +322,18 @@ class RunLog:
         with self.engine.connect() as conn:
             value = conn.execute(query).scalar_one_or_none()
         return int(value) if value is not None else None
+
+
+def record_error_fields(row: Any) -> dict[str, Any]:
+    """A ``record_errors`` row's task, leg, key, field and message, as :class:`RecordError`
+    takes them."""
+    return {
+        "task": row["task"],
+        "leg": row["leg"],
+        "key": row["record_key"],
+        "field": row["field"],
+        "message": row["message"],
+    }
 
 
 def _counts(row: Any) -> Counts:

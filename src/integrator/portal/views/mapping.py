@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -32,8 +32,7 @@ from integrator.errors import (
     SystemUnavailable,
     UsageError,
 )
-from integrator.mapping.catalog import TransformDoc, describe_step, transform_catalog
-from integrator.mapping.rows import TransformSpec
+from integrator.mapping.catalog import transform_catalog
 from integrator.portal.api.mapping import (
     TaskList,
     read_task_list,
@@ -42,169 +41,21 @@ from integrator.portal.api.mapping import (
 )
 from integrator.portal.context import PortalContext
 from integrator.portal.responses import page
+from integrator.portal.views.mapping_draft import (
+    Draft,
+    argument_text,
+    chosen_step,
+    rebuild_row,
+    row_view,
+    step_params,
+    step_type,
+)
 from integrator.templates.model import LEG_TITLES
-from integrator.templates.yamldoc import round_trip_yaml
 
 __all__ = ["routes"]
 
 SYSTEM_NAMES = {"sales": "Sales", "cds": "CDS", "finops": "F&O"}
 ERRORS_BANNER = "This project has mapping errors."
-
-
-# -- the draft ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Draft:
-    """What the page edits: one leg's rows and the task's source filter, and the file's
-    version they started from."""
-
-    leg: str
-    rows: list[dict[str, Any]]
-    source_filter: str
-    version: str
-    query: str = ""
-
-
-def _is_default(step: Any) -> bool:
-    return isinstance(step, dict) and str(step.get("type", "")).casefold() == "default"
-
-
-def _step_type(step: Any) -> str:
-    return step if isinstance(step, str) else str(step.get("type", ""))
-
-
-def _step_params(step: Any) -> dict[str, Any]:
-    return {} if isinstance(step, str) else {k: v for k, v in step.items() if k != "type"}
-
-
-def _default_value(row: Mapping[str, Any]) -> Any:
-    for step in reversed(row.get("transforms") or []):
-        if _is_default(step) and "value" in step:
-            return step["value"]
-    return None
-
-
-def _parse_argument(text: str) -> Any:
-    """An argument typed in a field: YAML (``60``, ``[a, b]``, ``{'1': A}``), else text."""
-    try:
-        value = round_trip_yaml().load(text)
-    except Exception:
-        return text
-    from integrator.config.tasks_edit import plain
-
-    return text if value is None else plain(value)
-
-
-def _argument_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _chosen_step(form: FormData, prefix: str, catalog: Mapping[str, TransformDoc]) -> Any:
-    """The transform step chosen in the ``prefix`` fields (``None``: none chosen)."""
-    name = str(form.get(f"{prefix}_transform") or "")
-    doc = catalog.get(name)
-    if doc is None:
-        return None
-    params: dict[str, Any] = {}
-    for argument in doc.arguments:
-        text = str(form.get(f"{prefix}_arg_{argument.name}") or "").strip()
-        if text:
-            params[argument.name] = _parse_argument(text)
-    return {"type": doc.name, **params} if params else doc.name
-
-
-def _value_of(text: str, original: Any) -> Any:
-    """A template value typed as ``text``: the original value when it reads the same (a
-    number stays a number, ``'Yes'`` keeps its quotes), else the text."""
-    if original is not None and _argument_text(original) == text:
-        return original
-    return text
-
-
-def _rebuild(
-    row: Mapping[str, Any], source: str | None, step: Any, keep: bool, value: str
-) -> dict[str, Any]:
-    """``row`` with its source, transform and template value as the editor gives them;
-    ``keep`` keeps its non-Default steps as they are (a chain the editor does not edit)."""
-    original = list(row.get("transforms") or [])
-    others = [s for s in original if not _is_default(s)]
-    if not keep:
-        chosen = [step] if step is not None else []
-        same = (
-            len(others) == 1
-            and len(chosen) == 1
-            and _step_type(others[0]) == _step_type(chosen[0])
-            and _step_params(others[0]) == _step_params(chosen[0])
-        )
-        if same:
-            chosen = others  # unchanged: written as it was (``Truncate``, not ``{type: ...}``)
-        others = chosen
-    defaults = [s for s in original if _is_default(s)]
-    text = value.strip()
-    if not text:
-        new_defaults: list[Any] = []
-    elif defaults:
-        new_defaults = [{**defaults[-1], "value": _value_of(text, defaults[-1].get("value"))}]
-    else:
-        new_defaults = [{"type": "Default", "value": text}]
-    default_first = bool(original) and _is_default(original[0]) and bool(others)
-    transforms = [*new_defaults, *others] if default_first else [*others, *new_defaults]
-    rebuilt: dict[str, Any] = {"destination": row["destination"]}
-    if source:
-        rebuilt["source"] = source
-    if transforms:
-        rebuilt["transforms"] = transforms
-    extra = {k: v for k, v in row.items() if k not in ("destination", "source", "transforms")}
-    return {**rebuilt, **extra}
-
-
-# -- what the page shows -----------------------------------------------------------------------
-
-
-@dataclass
-class RowView:
-    """One row of the grid."""
-
-    index: int
-    destination: str
-    source: str | None
-    map_type: str
-    value: Any
-    chain: str
-    json: str
-    issues: list[str] = field(default_factory=list)
-    hidden: bool = False
-    #: the non-Default steps, when the editor can offer them as one transform
-    step: Any = None
-    several_steps: bool = False
-
-
-def _row_view(index: int, row: Mapping[str, Any], query: str) -> RowView:
-    transforms = list(row.get("transforms") or [])
-    others = [s for s in transforms if not _is_default(s)]
-    chain = " → ".join(
-        describe_step(TransformSpec.model_validate(s)) for s in others if _step_type(s)
-    )
-    source = row.get("source")
-    value = _default_value(row)
-    text = " ".join(str(x) for x in (row.get("destination"), source, value, chain) if x)
-    return RowView(
-        index=index,
-        destination=str(row.get("destination", "")),
-        source=None if source is None else str(source),
-        map_type="Fn" if transforms else "=",
-        value=value,
-        chain=chain,
-        json=json.dumps(dict(row), ensure_ascii=False, separators=(",", ":")),
-        hidden=bool(query) and query.casefold() not in text.casefold(),
-        step=others[0] if len(others) == 1 else None,
-        several_steps=len(others) > 1,
-    )
 
 
 def _legs(task: Mapping[str, Any]) -> list[str]:
@@ -274,7 +125,7 @@ def _build(
     from_system, from_entity, to_system, to_entity = _leg_ends(document, task, draft.leg)
     from_fields, from_unavailable = _fields(portal, from_system, from_entity)
     to_fields, to_unavailable = _fields(portal, to_system, to_entity)
-    rows = [_row_view(i, row, draft.query) for i, row in enumerate(draft.rows)]
+    rows = [row_view(i, row, draft.query) for i, row in enumerate(draft.rows)]
     prefix = f'project "{found.project}", task {task.get("name")}, leg {LEG_TITLES[draft.leg]}'
     leg_issues: list[str] = []
     for problem in outcome.problems or []:
@@ -293,10 +144,10 @@ def _build(
     edit_transform = (
         editing_transform
         if editing_transform is not None
-        else (_step_type(edit_row.step) if edit_row is not None and edit_row.step else "")
+        else (step_type(edit_row.step) if edit_row is not None and edit_row.step else "")
     )
     edit_args = (
-        {k: _argument_text(v) for k, v in _step_params(edit_row.step).items()}
+        {k: argument_text(v) for k, v in step_params(edit_row.step).items()}
         if edit_row is not None and edit_row.step and editing_transform is None
         else {}
     )
@@ -438,9 +289,9 @@ async def mapping_action(request: Request) -> Response:
         elif verb == "apply" and at is not None:
             row = draft.rows[at]
             keep = form.get("edit_keep") == "1"
-            step = None if keep else _chosen_step(form, "edit", catalog)
+            step = None if keep else chosen_step(form, "edit", catalog)
             source = str(form.get("edit_source") or "").strip() or None
-            draft.rows[at] = _rebuild(row, source, step, keep, str(form.get("edit_value") or ""))
+            draft.rows[at] = rebuild_row(row, source, step, keep, str(form.get("edit_value") or ""))
         elif verb == "remove" and at is not None:
             removed = draft.rows.pop(at)
             outcome.notice = f"Removed the row of {removed.get('destination')} (not saved yet)."
@@ -453,8 +304,8 @@ async def mapping_action(request: Request) -> Response:
                 outcome.notice = "Choose the destination field of the new row."
             else:
                 source = str(form.get("add_source") or "").strip() or None
-                step = _chosen_step(form, "add", catalog)
-                new = _rebuild(
+                step = chosen_step(form, "add", catalog)
+                new = rebuild_row(
                     {"destination": destination},
                     source,
                     step,
