@@ -5,18 +5,15 @@ history), its schedule and notification settings, Save as template and Delete.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import available_timezones
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from integrator.cli.project_view import SYSTEM_NAMES
-from integrator.config.edit import EditConflict, project_version
+from integrator.config.edit import EditConflict
 from integrator.config.new_project import check_new_project_name, create_project
 from integrator.config.projects_admin import (
     delete_project,
@@ -31,8 +28,8 @@ from integrator.portal.connection_sets import connection_set_json
 from integrator.portal.context import PortalContext
 from integrator.portal.project_overview import exact_project, overview
 from integrator.portal.responses import page, problem_json
+from integrator.portal.views.project_schedule import UNITS, ZONES, schedule_form, schedule_from_form
 from integrator.schedule import describe
-from integrator.schedule.settings import schedule_value
 
 __all__ = ["routes"]
 
@@ -42,10 +39,6 @@ TABS = {
     "scheduling": "Scheduling",
     "history": "Execution history",
 }
-UNITS = ("minutes", "hours", "days", "weeks", "months")
-#: the zones offered first in the Time zone list (all others follow, by name)
-_COMMON_ZONES = ("UTC", "Europe/London", "Europe/Paris", "America/New_York", "America/Chicago")
-_ZONES: list[str] = [*_COMMON_ZONES, *sorted(available_timezones() - set(_COMMON_ZONES))]
 
 
 def _portal(request: Request) -> PortalContext:
@@ -182,33 +175,6 @@ async def create_project_action(request: Request) -> Response:
 # -- a project's page ----------------------------------------------------------------------------
 
 
-def _start_parts(moment: datetime | None) -> tuple[str, str]:
-    if moment is None:
-        return "", ""
-    return moment.date().isoformat(), moment.time().strftime("%H:%M")
-
-
-def _schedule_form(workspace: Workspace, name: str) -> dict[str, Any]:
-    """The Scheduling tab's fields as the project file has them now."""
-    project = workspace.project(name)
-    schedule, notify = project.schedule, project.notify
-    start_date, start_time = _start_parts(schedule.starting_at if schedule else None)
-    end_date, end_time = _start_parts(schedule.ending_at if schedule else None)
-    return {
-        "recur": schedule is not None,
-        "every": schedule.every if schedule else 1,
-        "unit": schedule.unit if schedule else "hours",
-        "start_date": start_date,
-        "start_time": start_time,
-        "end_date": end_date,
-        "end_time": end_time,
-        "time_zone": schedule.time_zone if schedule else "UTC",
-        "notify": notify is not None,
-        "emails": ", ".join(notify.emails) if notify else "",
-        "version": project_version(workspace, name),
-    }
-
-
 def _project_page_values(portal: PortalContext, name: str, tab: str) -> dict[str, Any]:
     workspace = portal.workspace()
     project = workspace.project(name)
@@ -243,9 +209,9 @@ def _project_page_values(portal: PortalContext, name: str, tab: str) -> dict[str
             connection_set_json(project.connection_set, connection_set) if connection_set else None
         ),
         "schedule_text": describe(project.schedule),
-        "form": _schedule_form(workspace, name),
+        "form": schedule_form(workspace, name),
         "units": UNITS,
-        "zones": _ZONES,
+        "zones": ZONES,
         "smtp": workspace.settings.smtp is not None,
         "recent_runs": latest,
         "dependents": dependents_of(workspace, name),
@@ -269,54 +235,6 @@ async def project_page(request: Request) -> Response:
         else None
     )
     return page(request, "projects/show.html", values)
-
-
-# -- Scheduling ---------------------------------------------------------------------------------
-
-
-def _moment(day: str, clock: str, label: str) -> datetime | None:
-    """``day`` and ``clock`` (from date and time inputs) as one naive wall-clock time."""
-    if not day.strip():
-        if clock.strip():
-            raise ValueError(f"{label}: give a date with the time")
-        return None
-    try:
-        when = date.fromisoformat(day.strip())
-        at = time.fromisoformat(clock.strip()) if clock.strip() else time(0, 0)
-    except ValueError:
-        raise ValueError(f"{label}: {day} {clock} is not a date and time") from None
-    return datetime.combine(when, at)
-
-
-def schedule_from_form(form: FormData) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The ``schedule:`` and ``notify:`` values the Scheduling tab's ``form`` asks for
-    (``None``: Run manually / no notifications). Raises ``ValueError`` saying which field is
-    wrong."""
-    schedule: dict[str, Any] | None = None
-    if form.get("recurrence") == "recur":
-        try:
-            every = int(str(form.get("every", "")).strip())
-        except ValueError:
-            raise ValueError("Recur every: write a whole number of at least 1") from None
-        if every < 1:
-            raise ValueError("Recur every: write a whole number of at least 1")
-        unit = str(form.get("unit", ""))
-        if unit not in UNITS:
-            raise ValueError(f"Recur every: choose one of {', '.join(UNITS)}")
-        start = _moment(
-            str(form.get("start_date", "")), str(form.get("start_time", "")), "Starting at"
-        )
-        end = _moment(str(form.get("end_date", "")), str(form.get("end_time", "")), "Ending at")
-        zone = str(form.get("time_zone") or "UTC")
-        schedule = schedule_value(every, unit, start, end, None if zone == "UTC" else zone)
-    notify: dict[str, Any] | None = None
-    if form.get("notify"):
-        emails = [e.strip() for e in str(form.get("emails", "")).replace(";", ",").split(",")]
-        emails = [e for e in emails if e]
-        if not emails:
-            raise ValueError("Notifications: write at least one e-mail address")
-        notify = {"emails": emails}
-    return schedule, notify
 
 
 async def save_schedule(request: Request) -> Response:
