@@ -9,7 +9,13 @@ network's) and prints the median of 5 after one warm-up request, and its ratio t
 measured in the same run: a GET of a static file through the same stack (sign-in check, session,
 routing), the cost every request pays::
 
+With ``--browser``, the same pages are also served over loopback HTTP by uvicorn and opened
+in Debian's Chromium (headless, 1366×768): the figure is the navigation's ``loadEventEnd``
+(request sent to page loaded: the portal's work, the transfer, parsing, styles and htmx), the
+baseline an empty page in the same layout (a 404 page)::
+
     python -m benchmarks.portal_render                 # 50 projects, 300 runs, 10,000 failed
+    python -m benchmarks.portal_render --browser       # and in Chromium
     python -m benchmarks.portal_render --runs 5000 --failed 20000
 """
 
@@ -23,7 +29,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from integrator.engine.history import Counts, HistoryStore, RecordError, RunStatus
 from integrator.engine.history.runlog import RunLog
@@ -140,11 +146,74 @@ def median_ms(client: TestClient, path: str) -> float:
     return statistics.median(times)
 
 
+def browser_ms(page: Any, url: str) -> float:
+    """The median, over :data:`REPEATS` loads after one warm-up, of ``url``'s navigation from
+    the request to the load event, in ms (the browser's own clock)."""
+    times = []
+    for n in range(REPEATS + 1):
+        response = page.goto(url, wait_until="load")
+        assert response is not None and response.status in (200, 404), (url, response)
+        timing = page.evaluate(
+            "() => { const t = performance.getEntriesByType('navigation')[0];"
+            " return t.loadEventEnd - t.requestStart; }"
+        )
+        if n:
+            times.append(float(timing))
+    return statistics.median(times)
+
+
+def measure_in_browser(app: Any, pages: dict[str, str]) -> None:
+    """Serve ``app`` with uvicorn on a free loopback port and time ``pages`` in Chromium."""
+    import asyncio
+    import socket
+    import threading
+
+    import uvicorn
+
+    from tests.browser.chromium import chromium, new_context, unavailable
+
+    reason = unavailable()
+    if reason:
+        print(f"not measured in a browser: {reason}")
+        return
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(64)
+    port = listening.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    )
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=[listening])), daemon=True
+    )
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with chromium() as browser:
+            context = new_context(browser)
+            page = context.new_page()
+            baseline = browser_ms(page, base + "/no-such-page")
+            print(f"{baseline:8.1f} ms  baseline: an empty page in the layout (in Chromium)")
+            for label, path in pages.items():
+                if path.startswith("/api/"):
+                    continue
+                took = browser_ms(page, base + path)
+                print(f"{took:8.1f} ms  {took / baseline:6.1f}× baseline  {label} (in Chromium)")
+            context.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        listening.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300, help="small runs in the history")
     parser.add_argument("--failed", type=int, default=10_000, help="failed records of one run")
     parser.add_argument("--projects", type=int, default=50, help="projects in the workspace")
+    parser.add_argument(
+        "--browser", action="store_true", help="also time the pages in Debian's Chromium"
+    )
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="integrator-portal-bench-") as directory:
         root = Path(directory) / "ws"
@@ -160,7 +229,8 @@ def main(argv: list[str] | None = None) -> None:
             from starlette.testclient import TestClient
 
         context = PortalContext(root, credentials=PortalCredentials.load(root), no_auth=True)
-        with TestClient(create_portal(context), base_url="http://127.0.0.1") as client:
+        app = create_portal(context)
+        with TestClient(app, base_url="http://127.0.0.1") as client:
             baseline = median_ms(client, "/static/portal.css")
             print(f"{baseline:8.1f} ms  baseline: GET /static/portal.css (every request's cost)")
             pages = {
@@ -175,6 +245,8 @@ def main(argv: list[str] | None = None) -> None:
             for label, path in pages.items():
                 took = median_ms(client, path)
                 print(f"{took:8.1f} ms  {took / baseline:6.1f}× baseline  {label}")
+        if options.browser:
+            measure_in_browser(app, pages)
         context.close()
 
 
