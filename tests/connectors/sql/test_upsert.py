@@ -433,3 +433,52 @@ def test_look_alikes_that_the_database_accepts_are_written(sqlite_db: Database) 
     assert set(_errors(results)) == {"P010", "P250"}
     assert sqlite_db.rows("SELECT count(*) FROM parties") == [(298,)]
     assert writes < 40
+
+
+def test_sqlite_carries_on_after_each_refused_row_sending_no_row_twice(
+    sqlite_db: Database,
+) -> None:
+    _customers(sqlite_db)
+    connector = sqlite_db.connector(batch_size=1000)
+    batch = [_good(n) for n in range(1000)]
+    refused = {5, 250, 251, 600, 998}
+    for n in refused:
+        batch[n] = {**batch[n], "CustomerGroupId": "99"}
+    batch[700] = {**batch[700], "note": "reject"}  # an AFTER trigger refuses this one
+
+    results, writes = _count_writes(connector, "customers", batch)
+
+    errors = _errors(results)
+    assert set(errors) == {f"C{n:05d}" for n in refused | {700}}
+    assert errors["C00700"] == ("note", "note 'reject' is not allowed here")
+    assert sqlite_db.rows("SELECT count(*) FROM customers") == [(994,)]
+    # the refused rows' triggers left nothing behind: the audit holds the written rows only
+    assert sqlite_db.rows("SELECT count(*) FROM audit") == [(994,)]
+    # per group of columns (the row with a note is a group of its own): one executemany, then
+    # one more from the row after each refused row; nothing is sent twice
+    assert writes == (1 + len(refused)) + 1
+    again, writes_again = _count_writes(connector, "customers", batch)
+    assert _errors(again) == errors
+    assert writes_again == len(refused) + 1  # only the refused rows are written again
+
+
+def test_sqlite_tables_where_rows_can_vanish_are_isolated_the_sure_way(
+    sqlite_db: Database,
+) -> None:
+    sqlite_db.run(
+        "CREATE TABLE plain (id INTEGER PRIMARY KEY, label TEXT);"
+        "CREATE TABLE quiet (id INTEGER PRIMARY KEY, label TEXT);"
+        "CREATE TRIGGER quiet_drop BEFORE INSERT ON quiet WHEN NEW.label = 'drop'"
+        " BEGIN SELECT RAISE(IGNORE); END;"
+        "CREATE TABLE lenient (id INTEGER PRIMARY KEY, label TEXT UNIQUE ON CONFLICT IGNORE);"
+        "CREATE TABLE halfway (id INTEGER PRIMARY KEY, label TEXT NOT NULL ON CONFLICT FAIL);"
+        "CREATE VIEW plain_view AS SELECT id, label FROM plain;"
+    )
+    connector = sqlite_db.connector()
+
+    modes = {
+        name: connector._model(name).continues_after_refusal
+        for name in ("plain", "quiet", "lenient", "halfway")
+    }
+
+    assert modes == {"plain": True, "quiet": False, "lenient": False, "halfway": False}

@@ -23,7 +23,13 @@ from sqlalchemy.engine import Connection
 from integrator.connectors.sql.errors import is_row_error
 from integrator.errors import RequestRejected
 
-__all__ = ["Refused", "RowsSkipped", "write_isolating_refusals"]
+__all__ = [
+    "Refused",
+    "RowsSkipped",
+    "transaction_lost",
+    "transaction_lost_error",
+    "write_isolating_refusals",
+]
 
 Item = TypeVar("Item")
 
@@ -92,12 +98,10 @@ class _Isolation(Generic[Item]):
         try:
             self.attempt(group)
         except (RowsSkipped, sa.exc.StatementError) as error:
-            if isinstance(error, sa.exc.StatementError) and _transaction_lost(self.connection):
-                raise RequestRejected(
-                    f"{self.entity}: the database ended the whole transaction "
-                    f"({str(error.orig).strip()}); nothing of this batch was written",
-                    code="transaction-rolled-back",
-                ) from None
+            if isinstance(error, sa.exc.StatementError):
+                lost = transaction_lost_error(self.connection, self.entity, error)
+                if lost is not None:
+                    raise lost from None
             savepoint.rollback()
             if isinstance(error, sa.exc.StatementError) and not is_row_error(error):
                 raise
@@ -125,7 +129,21 @@ class _Isolation(Generic[Item]):
         self.pending = [(apart, True), *regrouped] if apart else regrouped
 
 
-def _transaction_lost(connection: Connection) -> bool:
+def transaction_lost_error(
+    connection: Connection, entity: str, error: sa.exc.StatementError
+) -> RequestRejected | None:
+    """What to raise when ``error`` made the database end the whole transaction (SQLite
+    ``RAISE(ROLLBACK)``, taking the savepoints with it); ``None`` when it did not."""
+    if not transaction_lost(connection):
+        return None
+    return RequestRejected(
+        f"{entity}: the database ended the whole transaction ({str(error.orig).strip()}); "
+        "nothing of this batch was written",
+        code="transaction-rolled-back",
+    )
+
+
+def transaction_lost(connection: Connection) -> bool:
     """True when the database itself rolled the transaction back (SQLite ``RAISE(ROLLBACK)``),
     taking the savepoints with it."""
     if connection.dialect.name != "sqlite":

@@ -8,6 +8,7 @@ columns as floats (sqlite3 cannot bind ``Decimal``).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,10 @@ class TableModel:
     foreign_keys: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     #: the SQLAlchemy dialect name (``sqlite``, ``postgresql``, ...)
     dialect: str = ""
+    #: SQLite: a refused row undoes only its own statement and no row vanishes or half-happens
+    #: without an error (a table whose definition and triggers use no IGNORE or FAIL conflict
+    #: handling), so a bulk write may carry on after a refused row (``continuing.py``)
+    continues_after_refusal: bool = False
 
     @functools.cached_property
     def writable(self) -> dict[str, tuple[FieldType, sa.types.TypeEngine[Any]]]:
@@ -149,7 +154,40 @@ def reflect_table(engine: Engine, options: SqlOptions, entity: str) -> TableMode
         checks=checks,
         foreign_keys=foreign_keys,
         dialect=engine.dialect.name,
+        continues_after_refusal=sqlite and _continues_after_refusal(engine, entity, options),
     )
+
+
+#: conflict handling under which a row is dropped, or half of a statement kept, without an error
+_SILENT_CONFLICT = re.compile(r"\b(IGNORE|FAIL)\b", re.IGNORECASE)
+
+
+def _continues_after_refusal(engine: Engine, entity: str, options: SqlOptions) -> bool:
+    """Whether ``entity`` is a SQLite table whose definition and triggers name no ``IGNORE``
+    or ``FAIL`` (``RAISE(IGNORE)``, ``ON CONFLICT IGNORE``, ``OR FAIL``...): then a refused row
+    of an ``executemany`` undoes its own statement only and every other row counts."""
+    master = sa.table(
+        "sqlite_master",
+        sa.column("type"),
+        sa.column("name"),
+        sa.column("tbl_name"),
+        sa.column("sql"),
+        schema=options.db_schema,
+    )
+    query = sa.select(master.c.type, master.c.sql).where(
+        sa.or_(
+            sa.and_(
+                master.c.type.in_(["table", "view"]),
+                sa.collate(master.c.name, "NOCASE") == entity,
+            ),
+            sa.and_(master.c.type == "trigger", sa.collate(master.c.tbl_name, "NOCASE") == entity),
+        )
+    )
+    with engine.connect() as connection:
+        found = [(str(kind), sql) for kind, sql in connection.execute(query)]
+    kinds = {kind for kind, _ in found}
+    text = "\n".join(sql or "" for _, sql in found)
+    return kinds <= {"table", "trigger"} and "table" in kinds and not _SILENT_CONFLICT.search(text)
 
 
 def _sqlite_friendly_types(table: sa.Table) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from integrator.connectors.base import Outcome, Record, RecordResult
+from integrator.connectors.sql.continuing import write_continuing
 from integrator.connectors.sql.errors import explain
 from integrator.connectors.sql.isolate import RowsSkipped, write_isolating_refusals
 from integrator.connectors.sql.schema import TableModel
@@ -198,6 +199,12 @@ def _write_isolating_bad_rows(
         fault = (problem.field, repr(write.values.get(problem.field)))
         return fault, _alike(write, problem.field, model)
 
+    if model.continues_after_refusal:
+        # SQLite: one executemany per group, carrying on after each refused row; what it
+        # cannot settle is isolated below
+        writes = write_continuing(
+            connection, model.table, model.info.name, key, writes, written=written, refused=refused
+        )
     write_isolating_refusals(
         connection,
         model.info.name,
