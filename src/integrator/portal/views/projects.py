@@ -308,10 +308,10 @@ async def save_as_template(request: Request) -> Response:
 # -- Delete ---------------------------------------------------------------------------------------
 
 
-async def delete_page(request: Request) -> Response:
-    portal = _portal(request)
-    workspace = portal.workspace()
-    name = exact_project(workspace, request.path_params["name"])
+def _delete_confirmation(
+    request: Request, workspace: Workspace, name: str, problem: str | None = None
+) -> Response:
+    """The Delete confirmation page; with ``problem``, the refusal (409) saying why."""
     return page(
         request,
         "projects/delete.html",
@@ -319,9 +319,16 @@ async def delete_page(request: Request) -> Response:
             "name": name,
             "file": workspace.project_files[name],
             "dependents": dependents_of(workspace, name),
-            "problem": None,
+            "problem": problem,
         },
+        status_code=200 if problem is None else 409,
     )
+
+
+async def delete_page(request: Request) -> Response:
+    workspace = _portal(request).workspace()
+    name = exact_project(workspace, request.path_params["name"])
+    return _delete_confirmation(request, workspace, name)
 
 
 async def delete_action(request: Request) -> Response:
@@ -331,17 +338,7 @@ async def delete_action(request: Request) -> Response:
     try:
         await run_in_threadpool(delete_project, workspace, name)
     except ConfigError as error:
-        return page(
-            request,
-            "projects/delete.html",
-            {
-                "name": name,
-                "file": workspace.project_files[name],
-                "dependents": dependents_of(workspace, name),
-                "problem": str(error),
-            },
-            status_code=409,
-        )
+        return _delete_confirmation(request, workspace, name, str(error))
     return RedirectResponse(f"/projects?deleted={path_segment(name)}", 303)
 
 
