@@ -9,7 +9,11 @@ as ``WHERE`` conditions, so the rows the stores would refuse are never sent and 
 runs whole. Country names are resolved once per distinct value with integrator's own resolver
 (the same ISO data; the floor is about storage, not about country tables). Writes are upserts
 (``ON CONFLICT DO UPDATE ... WHERE`` something changed), so the floor is also correct on a
-second run. The store's triggers run as they do for integrator.
+second run. The store's triggers run as they do for integrator, and the connection registers
+the stores' own ``NOCASE`` collation (Unicode case folding, trailing spaces ignored) as every
+connection to a store file must: under SQLite's built-in one the floor would search and extend
+the stores' key indexes in another order than they were built in, and would do less work than
+any correct writer of those files.
 
 What the floor does not do, and integrator does: history, per-record error reports, record
 states, checkpoints, and any of it through a generic connector protocol.
@@ -26,6 +30,7 @@ from typing import Any
 
 from integrator.mapping.country import resolve_country
 from integrator.mapping.registry import is_blank
+from integrator.sandbox.stores.collation import register_text_functions
 
 __all__ = ["floor_job", "run_floor"]
 
@@ -201,6 +206,7 @@ def run_floor(data_dir: Path | str) -> dict[str, Any]:
     """
     data = Path(data_dir)
     conn = sqlite3.connect(data / "sales.db", isolation_level=None)
+    register_text_functions(conn)
     report: dict[str, Any] = {"tasks": {}}
     try:
         conn.execute(f"ATTACH DATABASE '{data / 'cds.db'}' AS cds")
