@@ -82,6 +82,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="Stop a step (other than seeding and integrator's initial run) that runs longer, "
         "and report it as such, its figures lower bounds.",
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=None,
+        help="A PostgreSQL server (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test): "
+        "Scenario A also runs integrator with its history there (in a schema of its own, "
+        "dropped after).",
+    )
     parser.add_argument("--note", default="", help="A note printed at the top of the report.")
     parser.add_argument(
         "--render",
@@ -164,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 log=_log,
                 step_timeout=args.step_timeout,
                 save=save,
+                postgres_url=args.postgres,
             )
         if position == 0 and "b" in wanted:
             results["scenario_b"] = scenario_b(

@@ -184,6 +184,8 @@ def _engine_table(size: dict[str, Any]) -> list[str]:
         ("dlt, initial", "dlt"),
         ("integrator, no change", "no_change"),
         (f"integrator, {_n(changed)} contacts changed (1%)", "one_percent"),
+        ("integrator, initial run, history on PostgreSQL", "initial_pg"),
+        ("integrator, no change, history on PostgreSQL", "no_change_pg"),
     ]
     for label, key in names:
         f = size.get(key)
@@ -257,6 +259,19 @@ def _scenario_a(a: dict[str, Any]) -> list[str]:
                 ratios.append(
                     f"- {label} run / initial run: **{mark}{_ratio(_wall(size, key), initial)}**"
                 )
+        if "initial_pg" in size:
+            ratios.append(
+                "- initial run with the history on PostgreSQL / on SQLite: "
+                f"**{_ratio(_wall(size, 'initial_pg'), initial)}** (CPU of integrator's "
+                f"process: {_ratio(size['initial_pg']['cpu_seconds'], initial_cpu)}; the "
+                "server's own CPU is not in it)"
+            )
+        if "no_change_pg" in size and "initial_pg" in size:
+            mark = _bound(size["no_change_pg"])
+            ratios.append(
+                "- no-change run / initial run, history on PostgreSQL: "
+                f"**{mark}{_ratio(_wall(size, 'no_change_pg'), _wall(size, 'initial_pg'))}**"
+            )
         lines += ["Ratios (wall time):", "", *ratios, ""]
         if "dlt_error" in size:
             lines += [f"**dlt failed at this size:** {size['dlt_error']} (see the run's log).", ""]

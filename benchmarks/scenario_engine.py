@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import cProfile
 import io
+import json
 import pstats
 import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from integrator.config.workspace import init_workspace, load_workspace
 from integrator.engine.connections import ConnectorPool
@@ -29,8 +32,10 @@ from integrator.sandbox.stores.seed import seed_sales
 __all__ = [
     "change_contacts_job",
     "copy_stores",
+    "drop_postgres_schema",
     "engine_run_job",
     "new_workspace",
+    "postgres_schema_url",
     "run_summary",
     "seed_job",
 ]
@@ -74,11 +79,46 @@ def copy_stores(source: Path, target: Path) -> None:
         shutil.copyfile(source / name, target / name)
 
 
-def new_workspace(root: Path) -> Path:
+def new_workspace(root: Path, history_url: str | None = None) -> Path:
     """A fresh workspace (the three P2C projects) at ``root``; its SQL connectors are plugged
-    in by :func:`engine_run_job`, so the URL it names is never used."""
+    in by :func:`engine_run_job`, so the URL it names is never used. With ``history_url``, its
+    history is kept in that database (``integrator.yaml``'s ``history.database_url``)."""
     shutil.rmtree(root, ignore_errors=True)
-    return init_workspace(root, "http://127.0.0.1:9")
+    workspace = init_workspace(root, "http://127.0.0.1:9")
+    if history_url is not None:
+        settings = workspace / "integrator.yaml"
+        text = settings.read_text()
+        settings.write_text(
+            text.replace("database_url: null", f"database_url: {json.dumps(history_url)}", 1)
+        )
+    return workspace
+
+
+def postgres_schema_url(url: str, schema: str) -> str:
+    """``url`` (a PostgreSQL server) with a new, empty ``schema`` first on its search path:
+    the schema is dropped if present and created. The history's tables are made there."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    finally:
+        engine.dispose()
+    return (
+        sa.make_url(url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+
+
+def drop_postgres_schema(url: str, schema: str) -> None:
+    """Drop ``schema`` (and what it holds) on the server at ``url``."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        engine.dispose()
 
 
 def run_summary(runs: list[Any]) -> list[dict[str, Any]]:

@@ -14,7 +14,12 @@ from typing import Any
 
 from benchmarks.measure import Measurement, measure
 from benchmarks.peer_dlt import DLT_TABLES
-from benchmarks.scenario_engine import copy_stores, new_workspace
+from benchmarks.scenario_engine import (
+    copy_stores,
+    drop_postgres_schema,
+    new_workspace,
+    postgres_schema_url,
+)
 
 __all__ = ["continue_scenario_a", "profile_scenario_a", "scenario_a_size", "scenario_b"]
 
@@ -69,9 +74,11 @@ def scenario_a_size(
     log: Log,
     step_timeout: float | None = None,
     save: Callable[[dict[str, Any]], None] = _nothing,
+    postgres_url: str | None = None,
 ) -> dict[str, Any]:
     """Scenario A at one size: integrator's initial run, the floor, dlt, then integrator's
-    no-change and 1%-changed runs (and cProfile runs with ``profile``).
+    no-change and 1%-changed runs (and cProfile runs with ``profile``). With ``postgres_url``,
+    also an initial and a no-change run keeping the history on that PostgreSQL server.
 
     ``step_timeout`` (seconds) stops any step but the seeding and the initial run that takes
     longer; it is reported as such, its figures lower bounds. ``save`` gets the figures after
@@ -92,6 +99,9 @@ def scenario_a_size(
     out["checksums"] = {"integrator": measure("checksum", data_dir=str(integ)).result}
     save(out)
     continue_scenario_a(root, out, with_dlt=with_dlt, log=log, step_timeout=step_timeout, save=save)
+    if postgres_url is not None:
+        postgres_history_runs(root, out, postgres_url, log=log, step_timeout=step_timeout)
+        save(out)
     if profile:
         profile_scenario_a(root, out, log=log)
         save(out)
@@ -160,6 +170,41 @@ def continue_scenario_a(
     out["one_percent"] = {**_engine_step(step), "contacts_changed": changed}
     save(out)
     shutil.rmtree(integ, ignore_errors=True)
+
+
+def postgres_history_runs(
+    root: Path,
+    out: dict[str, Any],
+    postgres_url: str,
+    *,
+    log: Log,
+    step_timeout: float | None = None,
+) -> None:
+    """integrator's initial and no-change runs on a fresh copy of ``root/base``, the history
+    in a schema of its own on the PostgreSQL server at ``postgres_url`` (dropped after); the
+    rows written are checked against the SQLite-history run's (``same_rows``)."""
+    contacts = out["contacts"]
+    schema = f"integrator_bench_{contacts}"
+    url = postgres_schema_url(postgres_url, schema)
+    data = root / "pg-history"
+    copy_stores(root / "base", data)
+    workspace = new_workspace(root / "ws-pg", history_url=url)
+    try:
+        log(f"A {contacts}: integrator initial run, history on PostgreSQL")
+        out["initial_pg"] = _engine_step(
+            measure("engine_run", workspace=str(workspace), data_dir=str(data))
+        )
+        out["checksums"]["integrator_pg_history"] = measure("checksum", data_dir=str(data)).result
+        _same_rows(out)
+        log(f"A {contacts}: integrator run with no change, history on PostgreSQL")
+        out["no_change_pg"] = _engine_step(
+            measure(
+                "engine_run", timeout=step_timeout, workspace=str(workspace), data_dir=str(data)
+            )
+        )
+    finally:
+        drop_postgres_schema(postgres_url, schema)
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def _same_rows(out: dict[str, Any]) -> None:

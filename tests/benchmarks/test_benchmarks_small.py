@@ -18,6 +18,7 @@ from benchmarks.__main__ import main
 from benchmarks.measure import measure
 from benchmarks.peer_dlt import dlt_version
 from benchmarks.report import targets
+from tests.connectors.databases import POSTGRES_URL, postgres_missing
 
 SMALL, SMALLER, PROTOCOL, STEPS = 2_000, 1_000, 1_000, 300
 
@@ -36,6 +37,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "--protocol-contacts", str(PROTOCOL), "--connector-steps-contacts", str(STEPS),
             "--work-dir", str(root / "work"), "--output", str(output),
             "--results", str(results),
+            *([] if postgres_missing() else ["--postgres", POSTGRES_URL]),
         ]
     )  # fmt: skip
     assert code == 0
@@ -50,6 +52,21 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def _size(bench: dict[str, Any], contacts: int) -> dict[str, Any]:
     size: dict[str, Any] = bench["results"]["scenario_a"]["sizes"][str(contacts)]
     return size
+
+
+def test_with_a_postgresql_server_the_history_there_changes_no_row(
+    bench: dict[str, Any],
+) -> None:
+    missing = postgres_missing()
+    if missing:
+        pytest.skip(missing)
+    for contacts in (SMALLER, SMALL):
+        size = _size(bench, contacts)
+        assert size["same_rows"]["integrator_pg_history"] is True
+        assert size["initial_pg"]["runs"] == size["initial"]["runs"]
+        for run in size["no_change_pg"]["runs"]:
+            assert run["tasks"][0]["inserted"] == run["tasks"][0]["updated"] == 0
+    assert "- initial run with the history on PostgreSQL / on SQLite: **" in bench["report"]
 
 
 def test_scenario_a_measures_every_run_at_both_sizes(bench: dict[str, Any]) -> None:

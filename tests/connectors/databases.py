@@ -16,7 +16,14 @@ import sqlalchemy as sa
 
 from integrator.connectors.sql import SqlConnector
 
-__all__ = ["POSTGRES_URL", "Database", "postgres_database", "postgres_engine", "sqlite_database"]
+__all__ = [
+    "POSTGRES_URL",
+    "Database",
+    "postgres_database",
+    "postgres_engine",
+    "postgres_missing",
+    "sqlite_database",
+]
 
 #: the local server; ``INTEGRATOR_TEST_POSTGRES_URL`` points the tests elsewhere
 POSTGRES_URL = os.environ.get(
@@ -25,7 +32,7 @@ POSTGRES_URL = os.environ.get(
 
 
 @functools.cache
-def _postgres_missing() -> str | None:
+def postgres_missing() -> str | None:
     """Why the server cannot be used (asked once per test session), or ``None``."""
     engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
     try:
@@ -41,7 +48,7 @@ def _postgres_missing() -> str | None:
 
 def postgres_engine() -> sa.Engine:
     """An engine on the local PostgreSQL; skips the test with the reason when it is absent."""
-    missing = _postgres_missing()
+    missing = postgres_missing()
     if missing is not None:
         pytest.skip(missing)
     return sa.create_engine(POSTGRES_URL)
