@@ -27,16 +27,14 @@ from sqlalchemy.engine import Connection
 from integrator.connectors.base import Outcome, Record, RecordResult
 from integrator.connectors.sql.continuing import write_continuing
 from integrator.connectors.sql.errors import explain
+from integrator.connectors.sql.existing import fetch_existing, folded_key
 from integrator.connectors.sql.isolate import RowsSkipped, write_isolating_refusals
 from integrator.connectors.sql.schema import TableModel
-from integrator.connectors.sql.values import ValueProblem, to_db
+from integrator.connectors.sql.values import ValueProblem
 from integrator.connectors.values import same_value
 from integrator.errors import RequestRejected
 
-__all__ = ["upsert_batch"]
-
-#: keys per ``IN (...)`` when fetching existing rows, well under every driver's parameter limit
-_FETCH_CHUNK = 500
+__all__ = ["folded_key", "upsert_batch"]
 
 
 @dataclass
@@ -60,10 +58,10 @@ def upsert_batch(
     results: list[RecordResult | None] = [None] * len(records)
     rounds: list[dict[tuple[Any, ...], _Write]] = []
     for index, record in enumerate(records):
-        record_key = {k: record.get(k) for k in key}
         try:
             write = _prepare(index, record, model, key)
         except ValueProblem as problem:
+            record_key = _record_key(record, key)
             results[index] = RecordResult(record_key, Outcome.ERROR, str(problem), problem.field)
             continue
         for batch in rounds:
@@ -75,7 +73,7 @@ def upsert_batch(
 
     for batch in rounds:
         wanted = {name for write in batch.values() for name in write.values}
-        existing = _fetch_existing(connection, model, key, list(batch), wanted)
+        existing = fetch_existing(connection, model.table, key, list(batch), wanted)
         writes = []
         for write_key, write in batch.items():
             stored = existing.get(write_key)
@@ -108,64 +106,12 @@ def _prepare(index: int, record: Record, model: TableModel, key: Sequence[str]) 
                     name, f"{name} is maintained by the database and cannot be written"
                 )
             raise ValueProblem(name, f"{model.info.name} has no field {name!r}")
-        values[name] = to_db(name, value, column[0], column[1])
+        kept, convert = column
+        values[name] = value if value.__class__ in kept else convert(value)
     for name in key:
         if values.get(name) is None:
             raise ValueProblem(name, f"key field {name} is missing")
     return _Write(index, tuple(values[k] for k in key), values)
-
-
-def _keys_condition(
-    columns: Sequence[sa.ColumnElement[Any]], keys: list[tuple[Any, ...]]
-) -> sa.ColumnElement[bool]:
-    """``columns`` equal one of ``keys``, written so an index on the key serves it.
-
-    A row-value ``IN`` makes SQLite scan the whole table; keys grouped by all but their last
-    part (``Org = ? AND Id IN (...)``, ORed per group) are index searches everywhere.
-    """
-    if len(columns) == 1:
-        return columns[0].in_([k[0] for k in keys])
-    groups: dict[tuple[Any, ...], list[Any]] = {}
-    for key in keys:
-        groups.setdefault(key[:-1], []).append(key[-1])
-    return sa.or_(
-        *(
-            sa.and_(
-                *(column == value for column, value in zip(columns, prefix, strict=False)),
-                columns[-1].in_(last),
-            )
-            for prefix, last in groups.items()
-        )
-    )
-
-
-def _fetch_existing(
-    connection: Connection,
-    model: TableModel,
-    key: Sequence[str],
-    keys: list[tuple[Any, ...]],
-    wanted: set[str],
-) -> dict[tuple[Any, ...], sa.RowMapping]:
-    """The stored rows for ``keys`` (only the key and ``wanted`` columns), by key."""
-    table = model.table
-    key_columns = [table.c[k] for k in key]
-    selected = [*key_columns, *(table.c[n] for n in sorted(wanted - set(key)))]
-    found: dict[tuple[Any, ...], sa.RowMapping] = {}
-    for start in range(0, len(keys), _FETCH_CHUNK):
-        chunk = keys[start : start + _FETCH_CHUNK]
-        condition = _keys_condition(key_columns, chunk)
-        for row in connection.execute(sa.select(*selected).where(condition)).mappings():
-            stored_key = tuple(row[k] for k in key)
-            found[stored_key] = row
-            # the database matched the key under its own collation; a case-insensitive one
-            # (SQLite NOCASE, the sandbox's keys) may return 'usmf' for 'USMF'
-            found.setdefault(folded_key(stored_key), row)
-    return found
-
-
-def folded_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``key`` with its text case-folded: how a case-insensitive database compares it."""
-    return ("\0casefolded", *(k.casefold() if isinstance(k, str) else k for k in key))
 
 
 def _write_isolating_bad_rows(
