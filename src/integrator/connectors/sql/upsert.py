@@ -16,6 +16,7 @@ A record whose key repeats within a batch is applied after the earlier one, in a
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -57,9 +58,10 @@ def upsert_batch(
             )
     results: list[RecordResult | None] = [None] * len(records)
     rounds: list[dict[tuple[Any, ...], _Write]] = []
+    convert = _Converter(model)
     for index, record in enumerate(records):
         try:
-            write = _prepare(index, record, model, key)
+            write = _prepare(index, record, convert, key)
         except ValueProblem as problem:
             record_key = _record_key(record, key)
             results[index] = RecordResult(record_key, Outcome.ERROR, str(problem), problem.field)
@@ -95,23 +97,95 @@ def upsert_batch(
     return [r for r in results if r is not None]
 
 
-def _prepare(index: int, record: Record, model: TableModel, key: Sequence[str]) -> _Write:
-    writable = model.writable
-    values: dict[str, Any] = {}
-    for name, value in record.items():
-        column = writable.get(name)
-        if column is None:
-            if name in model.info.fields:
-                raise ValueProblem(
-                    name, f"{name} is maintained by the database and cannot be written"
-                )
-            raise ValueProblem(name, f"{model.info.name} has no field {name!r}")
-        kept, convert = column
-        values[name] = value if value.__class__ in kept else convert(value)
+def _prepare(index: int, record: Record, convert: _Converter, key: Sequence[str]) -> _Write:
+    values = convert(record)
     for name in key:
         if values.get(name) is None:
             raise ValueProblem(name, f"key field {name} is missing")
     return _Write(index, tuple(values[k] for k in key), values)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How the records giving one set of fields are converted."""
+
+    #: (value types kept as they are, the values of the columns keeping them)
+    checks: tuple[tuple[frozenset[type], Callable[[Record], tuple[Any, ...]]], ...]
+    #: the columns whose every non-null value goes through its conversion, in record order
+    converted: tuple[tuple[str, Callable[[Any], Any]], ...]
+
+
+class _Converter:
+    """A record's values as its columns bind them (:func:`values.to_db`), the work chosen
+    once per set of fields: the values that are already of their column's type (text for
+    text, whole numbers for integers) are checked a column group at a time and kept."""
+
+    def __init__(self, model: TableModel) -> None:
+        self.model = model
+        self.plans: dict[tuple[str, ...], _Plan | None] = {}
+
+    def __call__(self, record: Record) -> dict[str, Any]:
+        """The converted values; raises :class:`ValueProblem` for the first one (in record
+        order) that its column cannot hold, or a field the table does not let be written."""
+        fields = tuple(record)
+        try:
+            plan = self.plans[fields]
+        except KeyError:
+            plan = self.plans[fields] = self._plan(fields)
+        if plan is None or not all(
+            kept.issuperset(map(type, pick(record))) for kept, pick in plan.checks
+        ):
+            return self._one_by_one(record)
+        values = dict(record)
+        for name, convert in plan.converted:
+            value = values[name]
+            if value is not None:
+                values[name] = convert(value)
+        return values
+
+    def _plan(self, fields: tuple[str, ...]) -> _Plan | None:
+        """``None`` when a field is not writable (the record fails one value at a time)."""
+        writable = self.model.writable
+        if not all(name in writable for name in fields):
+            return None
+        kept_by: dict[frozenset[type], list[str]] = {}
+        converted = []
+        for name in fields:
+            kept, convert = writable[name]
+            if kept == _ONLY_NULL:
+                converted.append((name, convert))
+            else:
+                kept_by.setdefault(kept, []).append(name)
+        return _Plan(
+            checks=tuple((kept, _picker(names)) for kept, names in kept_by.items()),
+            converted=tuple(converted),
+        )
+
+    def _one_by_one(self, record: Record) -> dict[str, Any]:
+        writable = self.model.writable
+        values: dict[str, Any] = {}
+        for name, value in record.items():
+            column = writable.get(name)
+            if column is None:
+                if name in self.model.info.fields:
+                    raise ValueProblem(
+                        name, f"{name} is maintained by the database and cannot be written"
+                    )
+                raise ValueProblem(name, f"{self.model.info.name} has no field {name!r}")
+            kept, convert = column
+            values[name] = value if value.__class__ in kept else convert(value)
+        return values
+
+
+_ONLY_NULL = frozenset({type(None)})
+
+
+def _picker(names: Sequence[str]) -> Callable[[Record], tuple[Any, ...]]:
+    """The values of ``names`` in a record, as a tuple."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda record: (record[name],)
+    return operator.itemgetter(*names)
 
 
 def _write_isolating_bad_rows(
