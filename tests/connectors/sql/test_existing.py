@@ -116,3 +116,28 @@ def test_values_not_of_the_columns_type_are_converted_or_refused_with_the_field_
             {"id": "P2", "name": "true", "active": None, "score": 3},
         ]
     ]
+
+
+def test_a_record_with_several_faults_is_refused_for_its_first(db: Database) -> None:
+    db.run(_CONTACTS)
+    connector = db.connector()
+
+    results = connector.upsert(
+        "contacts",
+        [
+            {"org": "A", "id": "P1", "score": "x", "active": "maybe"},
+            {"org": "A", "id": "P2", "active": "maybe", "score": "x"},
+            {"org": "A", "id": "P3", "name": ["a"], "colour": "red"},
+            {"org": "A", "id": "P4", "colour": "red", "name": ["a"]},
+            {"org": "A", "name": "no id"},
+        ],
+        key=["org", "id"],
+    )
+
+    assert [(r.field, r.message) for r in results] == [
+        ("score", "score 'x' is not a whole number"),
+        ("active", "active 'maybe' is not true or false"),
+        ("name", "name cannot hold a structured value (list)"),
+        ("colour", "contacts has no field 'colour'"),
+        ("id", "key field id is missing"),
+    ]
