@@ -68,11 +68,13 @@ def read_changes(
         query.order = [(mark, mark_label), *query.order[: len(key)]]
     boundary, already_read = high, frozenset(seen)
     pending: ChangeBatch | None = None
+    at_mark = query.position(mark_label)
+    at_key = [query.position(f"k{i}") for i in range(len(key))]
     for records, rows in read_pages(engine, query, page_size):
         kept = []
         for record, row in zip(records, rows, strict=True):
-            value = row[mark_label]
-            row_key = tuple(from_db(row[f"k{i}"]) for i in range(len(key)))
+            value = row[at_mark]
+            row_key = tuple(from_db(row[i]) for i in at_key)
             if boundary is not None and value == boundary and row_key in already_read:
                 continue
             kept.append(record)

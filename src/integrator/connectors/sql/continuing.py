@@ -19,6 +19,7 @@ group's savepoint and handed back for :mod:`integrator.connectors.sql.isolate`.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -128,13 +129,7 @@ def write_continuing(
         sql, order, conversions = _statement(
             table, connection.dialect, kind, tuple(key), tuple(given)
         )
-        rows = [
-            tuple(
-                value if convert is None else convert(value)
-                for convert, value in zip(conversions, (w.values[c] for c in order), strict=True)
-            )
-            for w in group
-        ]
+        rows = _rows(group, order, conversions)
         savepoint = connection.begin_nested()
         try:
             _write_group(counting, entity, sql, rows, group, written, refused)
@@ -148,6 +143,29 @@ def write_continuing(
             raise
         savepoint.commit()
     return left
+
+
+def _rows(
+    group: Sequence[W],
+    order: tuple[str, ...],
+    conversions: tuple[Callable[[Any], Any] | None, ...],
+) -> list[tuple[Any, ...]]:
+    """Each write's values in ``order``, through the conversions of the columns having one."""
+    if len(order) == 1:
+        rows = [(w.values[order[0]],) for w in group]
+    else:
+        pick = operator.itemgetter(*order)
+        rows = [pick(w.values) for w in group]
+    converted = [(i, convert) for i, convert in enumerate(conversions) if convert is not None]
+    if not converted:
+        return rows
+    result = []
+    for row in rows:
+        values = list(row)
+        for i, convert in converted:
+            values[i] = convert(values[i])
+        result.append(tuple(values))
+    return result
 
 
 def _write_group(

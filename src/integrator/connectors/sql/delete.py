@@ -12,9 +12,9 @@ from sqlalchemy.engine import Connection
 
 from integrator.connectors.base import Outcome, RecordResult
 from integrator.connectors.sql.errors import explain
+from integrator.connectors.sql.existing import folded_key
 from integrator.connectors.sql.isolate import write_isolating_refusals
 from integrator.connectors.sql.schema import TableModel
-from integrator.connectors.sql.upsert import folded_key
 from integrator.connectors.sql.values import ValueProblem, to_db
 from integrator.errors import RequestRejected
 

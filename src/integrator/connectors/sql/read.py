@@ -7,7 +7,7 @@ never slows down the way ``OFFSET`` does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.sql import ColumnElement
 from integrator.connectors.base import Record
 from integrator.connectors.sql.filters import compile_filter
 from integrator.connectors.sql.schema import TableModel
-from integrator.connectors.sql.values import from_db
+from integrator.connectors.sql.values import reader
 from integrator.errors import RequestRejected
 from integrator.odata.filter import (
     Expr,
@@ -40,6 +40,14 @@ class Query:
     #: the paging/order columns and their result labels
     order: list[tuple[ColumnElement[Any], str]]
     resolve: _Resolver
+    #: every result label (the asked fields', then the hidden ones), in the raw rows' order
+    labels: tuple[str, ...]
+    #: for each asked field, how a database value becomes the record's (``None``: as it is)
+    readers: tuple[Callable[[Any], Any] | None, ...]
+
+    def position(self, label: str) -> int:
+        """Where the column labelled ``label`` is in a raw row."""
+        return self.labels.index(label)
 
 
 class _Resolver:
@@ -141,7 +149,14 @@ def build_query(
     select = sa.select(*labelled).select_from(resolve.source)
     if condition is not None:
         select = select.where(condition)
-    return Query(select=select, outputs=outputs, order=order, resolve=resolve)
+    return Query(
+        select=select,
+        outputs=outputs,
+        order=order,
+        resolve=resolve,
+        labels=tuple(column.name for column in labelled),
+        readers=tuple(reader(column.type) for column in labelled[: len(outputs)]),
+    )
 
 
 def _column(resolve: _Resolver, name: str, model: TableModel) -> ColumnElement[Any]:
@@ -170,37 +185,48 @@ def read_pages(
     page_size: int,
     *,
     after: Sequence[Any] | None = None,
-) -> Iterator[tuple[list[Record], list[sa.RowMapping]]]:
+) -> Iterator[tuple[list[Record], Sequence[sa.Row[Any]]]]:
     """Yield (records, raw rows) page by page, keyset-paged on ``query.order``.
 
-    Raw rows carry the hidden order columns under their labels (for checkpoints). A table with
-    no usable key is streamed in one ordered-less pass, ``page_size`` rows at a time.
+    Raw rows are the database's values in the order of ``query.labels``, the hidden order
+    columns included (for checkpoints: :meth:`Query.position` finds a label). A table with no
+    usable key is streamed in one ordered-less pass, ``page_size`` rows at a time.
     """
     if not query.order:
         yield from _stream(engine, query, page_size)
         return
     ordered = query.select.order_by(*(column for column, _ in query.order)).limit(page_size)
+    positions = [query.position(label) for _, label in query.order]
     last = after
     while True:
         statement = ordered if last is None else ordered.where(keyset_after(query.order, last))
         with engine.connect() as connection:
-            rows = connection.execute(statement).mappings().all()
+            rows = connection.execute(statement).all()
         if not rows:
             return
-        yield _records(query, rows), list(rows)
+        yield _records(query, rows), rows
         if len(rows) < page_size:
             return
-        last = [rows[-1][label] for _, label in query.order]
+        last = [rows[-1][i] for i in positions]
 
 
 def _stream(
     engine: Engine, query: Query, page_size: int
-) -> Iterator[tuple[list[Record], list[sa.RowMapping]]]:
+) -> Iterator[tuple[list[Record], Sequence[sa.Row[Any]]]]:
     with engine.connect() as connection:
         result = connection.execution_options(yield_per=page_size).execute(query.select)
-        for partition in result.mappings().partitions(page_size):
-            yield _records(query, partition), list(partition)
+        for partition in result.partitions(page_size):
+            yield _records(query, partition), partition
 
 
-def _records(query: Query, rows: Sequence[sa.RowMapping]) -> list[Record]:
-    return [{name: from_db(row[label]) for name, label in query.outputs} for row in rows]
+def _records(query: Query, rows: Sequence[sa.Row[Any]]) -> list[Record]:
+    """The asked fields of ``rows`` as records, each column through its reader if it has one.
+
+    Field names may repeat (the same column asked twice): the record holds it once."""
+    names = [name for name, _ in query.outputs]
+    records: list[Record] = [dict(zip(names, row, strict=False)) for row in rows]
+    for i, (name, convert) in enumerate(zip(names, query.readers, strict=True)):
+        if convert is not None:
+            for record, row in zip(records, rows, strict=True):
+                record[name] = convert(row[i])
+    return records

@@ -11,13 +11,13 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from integrator.connectors.base import EntityInfo, FieldInfo, FieldType
 from integrator.connectors.sql.config import Relation, SqlOptions
+from integrator.connectors.sql.values import ColumnConverter, writer
 from integrator.errors import RequestRejected
 
 __all__ = ["LookupTarget", "TableModel", "reflect_table", "storage_type"]
@@ -56,10 +56,10 @@ class TableModel:
     continues_after_refusal: bool = False
 
     @functools.cached_property
-    def writable(self) -> dict[str, tuple[FieldType, sa.types.TypeEngine[Any]]]:
-        """Columns a record may set -> (storage kind, SQL type), looked up once per batch row."""
+    def writable(self) -> dict[str, ColumnConverter]:
+        """Columns a record may set -> how a value becomes the column's (chosen once)."""
         return {
-            c.name: (self.kinds[c.name], c.type)
+            c.name: writer(c.name, self.kinds[c.name], c.type)
             for c in self.table.columns
             if not self.info.fields[c.name].read_only
         }

@@ -16,6 +16,7 @@ A record whose key repeats within a batch is applied after the earlier one, in a
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,16 +28,14 @@ from sqlalchemy.engine import Connection
 from integrator.connectors.base import Outcome, Record, RecordResult
 from integrator.connectors.sql.continuing import write_continuing
 from integrator.connectors.sql.errors import explain
+from integrator.connectors.sql.existing import fetch_existing, folded_key
 from integrator.connectors.sql.isolate import RowsSkipped, write_isolating_refusals
 from integrator.connectors.sql.schema import TableModel
-from integrator.connectors.sql.values import ValueProblem, to_db
+from integrator.connectors.sql.values import ValueProblem
 from integrator.connectors.values import same_value
 from integrator.errors import RequestRejected
 
-__all__ = ["upsert_batch"]
-
-#: keys per ``IN (...)`` when fetching existing rows, well under every driver's parameter limit
-_FETCH_CHUNK = 500
+__all__ = ["folded_key", "upsert_batch"]
 
 
 @dataclass
@@ -59,11 +58,12 @@ def upsert_batch(
             )
     results: list[RecordResult | None] = [None] * len(records)
     rounds: list[dict[tuple[Any, ...], _Write]] = []
+    convert = _Converter(model)
     for index, record in enumerate(records):
-        record_key = {k: record.get(k) for k in key}
         try:
-            write = _prepare(index, record, model, key)
+            write = _prepare(index, record, convert, key)
         except ValueProblem as problem:
+            record_key = _record_key(record, key)
             results[index] = RecordResult(record_key, Outcome.ERROR, str(problem), problem.field)
             continue
         for batch in rounds:
@@ -75,7 +75,7 @@ def upsert_batch(
 
     for batch in rounds:
         wanted = {name for write in batch.values() for name in write.values}
-        existing = _fetch_existing(connection, model, key, list(batch), wanted)
+        existing = fetch_existing(connection, model.table, key, list(batch), wanted)
         writes = []
         for write_key, write in batch.items():
             stored = existing.get(write_key)
@@ -97,75 +97,95 @@ def upsert_batch(
     return [r for r in results if r is not None]
 
 
-def _prepare(index: int, record: Record, model: TableModel, key: Sequence[str]) -> _Write:
-    writable = model.writable
-    values: dict[str, Any] = {}
-    for name, value in record.items():
-        column = writable.get(name)
-        if column is None:
-            if name in model.info.fields:
-                raise ValueProblem(
-                    name, f"{name} is maintained by the database and cannot be written"
-                )
-            raise ValueProblem(name, f"{model.info.name} has no field {name!r}")
-        values[name] = to_db(name, value, column[0], column[1])
+def _prepare(index: int, record: Record, convert: _Converter, key: Sequence[str]) -> _Write:
+    values = convert(record)
     for name in key:
         if values.get(name) is None:
             raise ValueProblem(name, f"key field {name} is missing")
     return _Write(index, tuple(values[k] for k in key), values)
 
 
-def _keys_condition(
-    columns: Sequence[sa.ColumnElement[Any]], keys: list[tuple[Any, ...]]
-) -> sa.ColumnElement[bool]:
-    """``columns`` equal one of ``keys``, written so an index on the key serves it.
+@dataclass(frozen=True)
+class _Plan:
+    """How the records giving one set of fields are converted."""
 
-    A row-value ``IN`` makes SQLite scan the whole table; keys grouped by all but their last
-    part (``Org = ? AND Id IN (...)``, ORed per group) are index searches everywhere.
-    """
-    if len(columns) == 1:
-        return columns[0].in_([k[0] for k in keys])
-    groups: dict[tuple[Any, ...], list[Any]] = {}
-    for key in keys:
-        groups.setdefault(key[:-1], []).append(key[-1])
-    return sa.or_(
-        *(
-            sa.and_(
-                *(column == value for column, value in zip(columns, prefix, strict=False)),
-                columns[-1].in_(last),
-            )
-            for prefix, last in groups.items()
+    #: (value types kept as they are, the values of the columns keeping them)
+    checks: tuple[tuple[frozenset[type], Callable[[Record], tuple[Any, ...]]], ...]
+    #: the columns whose every non-null value goes through its conversion, in record order
+    converted: tuple[tuple[str, Callable[[Any], Any]], ...]
+
+
+class _Converter:
+    """A record's values as its columns bind them (:func:`values.to_db`), the work chosen
+    once per set of fields: the values that are already of their column's type (text for
+    text, whole numbers for integers) are checked a column group at a time and kept."""
+
+    def __init__(self, model: TableModel) -> None:
+        self.model = model
+        self.plans: dict[tuple[str, ...], _Plan | None] = {}
+
+    def __call__(self, record: Record) -> dict[str, Any]:
+        """The converted values; raises :class:`ValueProblem` for the first one (in record
+        order) that its column cannot hold, or a field the table does not let be written."""
+        fields = tuple(record)
+        try:
+            plan = self.plans[fields]
+        except KeyError:
+            plan = self.plans[fields] = self._plan(fields)
+        if plan is None or not all(
+            kept.issuperset(map(type, pick(record))) for kept, pick in plan.checks
+        ):
+            return self._one_by_one(record)
+        values = dict(record)
+        for name, convert in plan.converted:
+            value = values[name]
+            if value is not None:
+                values[name] = convert(value)
+        return values
+
+    def _plan(self, fields: tuple[str, ...]) -> _Plan | None:
+        """``None`` when a field is not writable (the record fails one value at a time)."""
+        writable = self.model.writable
+        if not all(name in writable for name in fields):
+            return None
+        kept_by: dict[frozenset[type], list[str]] = {}
+        converted = []
+        for name in fields:
+            kept, convert = writable[name]
+            if kept == _ONLY_NULL:
+                converted.append((name, convert))
+            else:
+                kept_by.setdefault(kept, []).append(name)
+        return _Plan(
+            checks=tuple((kept, _picker(names)) for kept, names in kept_by.items()),
+            converted=tuple(converted),
         )
-    )
+
+    def _one_by_one(self, record: Record) -> dict[str, Any]:
+        writable = self.model.writable
+        values: dict[str, Any] = {}
+        for name, value in record.items():
+            column = writable.get(name)
+            if column is None:
+                if name in self.model.info.fields:
+                    raise ValueProblem(
+                        name, f"{name} is maintained by the database and cannot be written"
+                    )
+                raise ValueProblem(name, f"{self.model.info.name} has no field {name!r}")
+            kept, convert = column
+            values[name] = value if value.__class__ in kept else convert(value)
+        return values
 
 
-def _fetch_existing(
-    connection: Connection,
-    model: TableModel,
-    key: Sequence[str],
-    keys: list[tuple[Any, ...]],
-    wanted: set[str],
-) -> dict[tuple[Any, ...], sa.RowMapping]:
-    """The stored rows for ``keys`` (only the key and ``wanted`` columns), by key."""
-    table = model.table
-    key_columns = [table.c[k] for k in key]
-    selected = [*key_columns, *(table.c[n] for n in sorted(wanted - set(key)))]
-    found: dict[tuple[Any, ...], sa.RowMapping] = {}
-    for start in range(0, len(keys), _FETCH_CHUNK):
-        chunk = keys[start : start + _FETCH_CHUNK]
-        condition = _keys_condition(key_columns, chunk)
-        for row in connection.execute(sa.select(*selected).where(condition)).mappings():
-            stored_key = tuple(row[k] for k in key)
-            found[stored_key] = row
-            # the database matched the key under its own collation; a case-insensitive one
-            # (SQLite NOCASE, the sandbox's keys) may return 'usmf' for 'USMF'
-            found.setdefault(folded_key(stored_key), row)
-    return found
+_ONLY_NULL = frozenset({type(None)})
 
 
-def folded_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``key`` with its text case-folded: how a case-insensitive database compares it."""
-    return ("\0casefolded", *(k.casefold() if isinstance(k, str) else k for k in key))
+def _picker(names: Sequence[str]) -> Callable[[Record], tuple[Any, ...]]:
+    """The values of ``names`` in a record, as a tuple."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda record: (record[name],)
+    return operator.itemgetter(*names)
 
 
 def _write_isolating_bad_rows(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import functools
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 from integrator.connectors.base import FieldType
 from integrator.connectors.values import as_boolean
 
-__all__ = ["ValueProblem", "from_db", "to_db"]
+__all__ = ["ColumnConverter", "ValueProblem", "from_db", "reader", "to_db", "writer"]
 
 
 class ValueProblem(ValueError):
@@ -41,6 +43,37 @@ def from_db(value: Any) -> Any:
     if isinstance(value, bytes | memoryview):
         return base64.b64encode(bytes(value)).decode("ascii")
     return str(value)
+
+
+#: which value types a column takes as they are, and the conversion for any other value
+ColumnConverter = tuple[frozenset[type], Callable[[Any], Any]]
+
+#: values a record holds that :func:`from_db` returns unchanged
+_JSON_NATIVE = frozenset({type(None), str, bool, int, float})
+
+
+def writer(name: str, kind: FieldType, column_type: sa.types.TypeEngine[Any]) -> ColumnConverter:
+    """:func:`to_db` for one column, the choice by kind and type made once: the value types
+    ``to_db`` returns unchanged for it (``None``; ``str`` for text, ``int`` for whole
+    numbers), and ``to_db`` bound to the column for every other value."""
+    kept: set[type] = {type(None)}
+    if not isinstance(column_type, sa.LargeBinary):
+        if kind in ("string", "enum"):
+            kept.add(str)
+        elif kind == "integer":
+            kept.add(int)
+    convert = functools.partial(to_db, name, kind=kind, column_type=column_type)
+    return frozenset(kept), convert
+
+
+def reader(column_type: sa.types.TypeEngine[Any]) -> Callable[[Any], Any] | None:
+    """:func:`from_db` for a result column of ``column_type``, or ``None`` when the driver's
+    values for it are records' values already (text, whole numbers, floats, booleans)."""
+    try:
+        python_type = column_type.python_type
+    except NotImplementedError:
+        return from_db
+    return None if python_type in _JSON_NATIVE else from_db
 
 
 def to_db(name: str, value: Any, kind: FieldType, column_type: sa.types.TypeEngine[Any]) -> Any:
