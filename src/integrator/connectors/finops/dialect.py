@@ -67,7 +67,11 @@ class FinOpsDialect:
         """``POST`` to create, ``PATCH`` by entity key to update."""
         if plan.action == "insert":
             path = quote(meta.info.name, safe="") + self._suffix()
-            return BatchOperation.json("POST", path, dict(plan.payload))
+            # F&O answers a create with the whole record unless asked not to (OData's
+            # ``Prefer: return=minimal``: 204); the record read before writing already knows
+            # the outcome, so the body would go unread (without that read, the 201 tells it).
+            headers = {"Prefer": "return=minimal"} if self.settings.skip_unchanged else None
+            return BatchOperation.json("POST", path, dict(plan.payload), headers)
         path = key_path(meta.info.name, plan.key, meta.types(), meta.enum_types) + self._suffix()
         payload = {k: v for k, v in plan.payload.items() if k not in plan.key}
         return BatchOperation.json("PATCH", path, payload)

@@ -212,10 +212,11 @@ class ODataConnector:
         """
         return upsert_records(self, self.entity(entity), tuple(key), records)
 
-    def assume_new(self, entity: str) -> bool:
-        """Whether the last read before writing ``entity`` found none of the records stored."""
+    def assume_new(self, entity: str) -> bool | None:
+        """Whether the last read before writing ``entity`` found none of the records stored
+        (``None``: nothing read for it yet)."""
         with self._metadata_lock:
-            return self._loading.get(entity, False)
+            return self._loading.get(entity)
 
     def set_assume_new(self, entity: str, value: bool) -> None:
         """Remember whether writes to ``entity`` are expected to be creates (see :mod:`.upsert`)."""

@@ -90,8 +90,9 @@ class ODataService(Protocol):
         """``Prefer: odata.maxpagesize`` for ``page_size`` (or the default), capped."""
         ...
 
-    def assume_new(self, entity: str) -> bool:
-        """Whether the last read before writing ``entity`` found none of the records stored."""
+    def assume_new(self, entity: str) -> bool | None:
+        """Whether the last read before writing ``entity`` found none of the records stored
+        (``None``: nothing read for it yet)."""
         ...
 
     def set_assume_new(self, entity: str, value: bool) -> None:

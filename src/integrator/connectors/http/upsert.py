@@ -6,7 +6,11 @@ An upsert of N records costs, in HTTP requests:
    ``batch_size`` of them), as in an initial load, no read at all: every record goes as a
    create-only write (``If-None-Match: *`` on Dataverse, ``POST`` on F&O), so a load costs one
    request per ``batch_size`` records. Records that turn out to exist are then read and
-   planned as below, and reads come first again;
+   planned as below, and reads come first again. The first large call to an entity (nothing
+   read for it yet) reads only a sample first, its first ``keys_per_read`` keys in one ``GET``:
+   when none of them is stored it goes as create-only writes, so an initial load reads one
+   ``GET`` per entity, not every key; otherwise the rest of its keys are read as in 1 (one
+   request more than reading them all at once, once per entity);
 1. one request reading the stored rows for all N keys (a ``$batch`` of ``GET``s, each with a
    ``$filter`` over ``keys_per_read`` keys; a plain ``GET`` when one suffices). Records equal to
    what is stored are reported ``unchanged`` and not sent; the others are known to be inserts or
@@ -55,12 +59,14 @@ def plan_writes(
     """
     stored: dict[tuple[Any, ...], Mapping[str, Any]] = {}
     if connector.settings.skip_unchanged and indexes:
-        wanted: dict[str, None] = {}
+        names: dict[str, None] = {}
         for index in indexes:
-            for name in records[index]:
-                prop = _stored_property(meta, name)
-                if prop is not None:
-                    wanted[prop] = None
+            names.update(dict.fromkeys(records[index]))
+        wanted: dict[str, None] = {}
+        for name in names:
+            prop = _stored_property(meta, name)
+            if prop is not None:
+                wanted[prop] = None
         keys = [tuple(records[i][k] for k in key) for i in indexes]
         key_props = [meta.properties[k] for k in key]
         for found in read_by_keys(connector, meta, key, keys, list(wanted)):
@@ -138,7 +144,18 @@ def _upsert_round(
     entity = meta.info.name
     settings = connector.settings
     guess_new = settings.skip_unchanged and settings.assume_new_after_empty_read
-    if guess_new and connector.assume_new(entity):
+    loading = connector.assume_new(entity) if guess_new else False
+    if loading is None and _worth_probing(settings.batch_size, settings.keys_per_read, indexes):
+        # nothing written to this entity yet: a sample tells an initial load from the rest
+        # before the whole call is read
+        probe = indexes[: settings.keys_per_read]
+        plans, stored = plan_writes(connector, meta, key, records, probe, results)
+        loading = stored == 0
+        connector.set_assume_new(entity, loading)
+        if not loading:
+            rest, _ = plan_writes(connector, meta, key, records, indexes[len(probe) :], results)
+            return connector.write_plans(meta, plans + rest)[0]
+    if loading:
         plans = [
             WritePlan(i, key_of(records[i], key), dict(records[i]), Outcome.INSERTED, "insert",
                       create_only=True)
@@ -156,6 +173,12 @@ def _upsert_round(
         # a small call finding nothing says little about the next (a retry of a few records)
         connector.set_assume_new(entity, stored == 0 and len(indexes) >= settings.batch_size)
     return connector.write_plans(meta, plans)[0]
+
+
+def _worth_probing(batch_size: int, keys_per_read: int, indexes: Sequence[int]) -> bool:
+    """Whether a call is large enough that reading a sample first may spare reading it all:
+    a full write request's worth of records, more than one read's worth of keys."""
+    return len(indexes) >= batch_size and len(indexes) > keys_per_read
 
 
 def _key_problem(

@@ -8,6 +8,7 @@ always returns (the primary key, ``@odata.etag``) and the annotations asked for
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -215,6 +216,15 @@ def expand_records(
             record[item.navigation] = match
 
 
+@functools.lru_cache(maxsize=1024)
+def _one_row_sql(served: ServedSet, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
+    """``SELECT columns`` of the row whose ``key`` properties equal ``:k_<name>``, compiled
+    once: a write answered with its representation reads one row per operation."""
+    condition = sa.and_(*(served.column(name) == sa.bindparam(f"k_{name}") for name in key))
+    stmt = sa.select(*(served.table.c[c] for c in columns)).where(condition)
+    return compile_sql(stmt)[0]
+
+
 def read_one(
     conn: sqlite3.Connection,
     served: ServedSet,
@@ -232,10 +242,14 @@ def read_one(
     extra = [lk.column for lk in served.entity_set.lookups] + [
         lk.type_column for lk in served.entity_set.lookups if lk.type_column
     ]
-    columns = list(dict.fromkeys(out_columns + extra))
+    columns = tuple(dict.fromkeys(out_columns + extra))
     position = {c: i for i, c in enumerate(columns)}
-    stmt = sa.select(*(served.table.c[c] for c in columns)).where(key_condition(served, key))
-    sql, params = compile_sql(stmt)
+    if any(value is None for value in key.values()):
+        stmt = sa.select(*(served.table.c[c] for c in columns)).where(key_condition(served, key))
+        sql, params = compile_sql(stmt)
+    else:
+        sql = _one_row_sql(served, columns, tuple(key))
+        params = {f"k_{name}": value for name, value in key.items()}
     row = conn.execute(sql, params).fetchone()
     if row is None:
         return None
