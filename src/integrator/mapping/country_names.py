@@ -118,9 +118,32 @@ _CODE_SEPARATORS = re.compile(r"[\s.]+")
 _PARENTHESIS = re.compile(r"^(.*?)\((.*?)\)(.*)$")
 
 
-def _is_latin(char: str) -> bool:
-    code = ord(char)
-    return code < 0x0250 or 0x1E00 <= code < 0x1F00
+#: Latin letters (and ASCII), after which combining marks are accents to drop
+_LATIN = r"\x00-\u024f\u1e00-\u1eff"
+#: a run of non-Latin characters right after a Latin one: its leading marks are accents
+_AFTER_LATIN = re.compile(f"(?<=[{_LATIN}])[^{_LATIN}]+")
+
+
+def _drop_leading_marks(match: re.Match[str]) -> str:
+    run = match.group()
+    start = 0
+    while start < len(run) and unicodedata.combining(run[start]):
+        start += 1
+    return run[start:]
+
+
+class _LettersOrSpace(dict[int, str]):
+    """A ``str.translate`` table keeping letters, marks and numbers, every other character
+    read as a space; each character's category looked up once."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        kept = char if unicodedata.category(char)[0] in "LMN" else " "
+        self[code] = kept
+        return kept
+
+
+_LETTERS_OR_SPACE = _LettersOrSpace()
 
 
 def normalize(text: str) -> str:
@@ -132,15 +155,9 @@ def normalize(text: str) -> str:
     if folded.isascii():
         spaced = _ASCII_OTHER.sub(" ", _DOTTED_INITIALS.sub("", folded).replace("&", " and "))
     else:
-        kept: list[str] = []
-        for char in unicodedata.normalize("NFKD", folded):
-            if unicodedata.combining(char) and kept and _is_latin(kept[-1]):
-                continue
-            kept.append(char)
-        joined = _DOTTED_INITIALS.sub("", unicodedata.normalize("NFC", "".join(kept)))
-        spaced = "".join(
-            c if unicodedata.category(c)[0] in "LMN" else " " for c in joined.replace("&", " and ")
-        )
+        unaccented = _AFTER_LATIN.sub(_drop_leading_marks, unicodedata.normalize("NFKD", folded))
+        joined = _DOTTED_INITIALS.sub("", unicodedata.normalize("NFC", unaccented))
+        spaced = joined.replace("&", " and ").translate(_LETTERS_OR_SPACE)
     return " ".join(_WORDS.get(word, word) for word in spaced.split() if word not in _FILLERS)
 
 
@@ -190,7 +207,12 @@ def _english_names(country: object) -> Iterator[str]:
 
 
 def _pycountry_translations() -> Iterator[tuple[str, str]]:
-    countries = list(pycountry.countries)
+    # pycountry's attribute lookups are slow: read each country's names once, not per language
+    names = [
+        (english, country.alpha_3)
+        for country in pycountry.countries
+        for english in _english_names(country)
+    ]
     for language in sorted(os.listdir(pycountry.LOCALES_DIR)):
         try:
             catalogue = gettext.translation(
@@ -198,11 +220,10 @@ def _pycountry_translations() -> Iterator[tuple[str, str]]:
             )
         except OSError:
             continue
-        for country in countries:
-            for english in _english_names(country):
-                translated = catalogue.gettext(english)
-                if translated != english:
-                    yield translated, country.alpha_3
+        for english, alpha3 in names:
+            translated = catalogue.gettext(english)
+            if translated != english:
+                yield translated, alpha3
 
 
 class CountryIndex:
