@@ -56,7 +56,11 @@ def fold_key(key: Mapping[str, Any], collation: KeyCollation) -> str:
         value.rstrip(" ").casefold() if fold and isinstance(value, str) else value
         for _, value in sorted(key.items())
     ]
-    return json.dumps(values, default=str)
+    return _encode_folded(values)
+
+
+#: ``json.dumps(value, default=str)`` without building an encoder per call
+_encode_folded = json.JSONEncoder(default=str).encode
 
 
 @dataclass
