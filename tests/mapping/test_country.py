@@ -190,3 +190,13 @@ def test_every_hand_alias_is_one_the_data_does_not_already_give() -> None:
 )
 def test_normalize_drops_only_latin_accents_and_punctuation(text: str, form: str) -> None:
     assert normalize(text) == form
+
+
+def test_translations_answer_only_what_the_trusted_sources_do_not_know() -> None:
+    index = CountryIndex()  # a fresh one: the translations are read on its first miss
+    assert index.candidates("Mexico") == ("MEX",)  # though a translation names Malaysia so
+    assert index.candidates("République française") == ("FRA",)  # only a translation has it
+    assert index.candidates("Paraguai") == ("PRY",)  # one translation says Nicaragua
+    assert index.candidates("Samoa") == ("WSM",)
+    assert index.candidates("Kongo") == ("COD", "COG")  # ambiguous, whatever translations say
+    assert index.candidates("Atlantis") == ()

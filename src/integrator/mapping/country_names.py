@@ -23,6 +23,7 @@ from __future__ import annotations
 import gettext
 import os
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -226,21 +227,29 @@ def _pycountry_translations() -> Iterator[tuple[str, str]]:
                 yield translated, alpha3
 
 
+def _add(table: dict[str, set[str]], name: str, alpha3: str, bare: bool = False) -> None:
+    # only ISO's own names stand without their parenthesis ("Holy See (Vatican City State)"):
+    # CLDR's "Saint-Martin (partie néerlandaise)" is Sint Maarten, while "Saint-Martin" alone
+    # is the French part
+    for key in spellings(name, bare=bare):
+        table[key].add(alpha3)
+
+
+def _settled(table: dict[str, set[str]]) -> dict[str, tuple[str, ...]]:
+    return {key: tuple(sorted(codes)) for key, codes in table.items()}
+
+
 class CountryIndex:
-    """Normalized name → the alpha-3 codes it may mean; built once, looked up per value."""
+    """Normalized name → the alpha-3 codes it may mean; built once, looked up per value.
+
+    The trusted sources (1–3) are indexed up front; pycountry's translations (4), two thirds
+    of the work, only when a text's spelling is not among them. A name in both means what
+    the trusted sources say, so the answer is the same as from one merged index.
+    """
 
     def __init__(self, *, with_aliases: bool = True) -> None:
         iso = iso_countries()
         trusted: dict[str, set[str]] = defaultdict(set)
-        translated: dict[str, set[str]] = defaultdict(set)
-
-        def add(table: dict[str, set[str]], name: str, alpha3: str, bare: bool = False) -> None:
-            # only ISO's own names stand without their parenthesis ("Holy See (Vatican City
-            # State)"): CLDR's "Saint-Martin (partie néerlandaise)" is Sint Maarten, while
-            # "Saint-Martin" alone is the French part
-            for key in spellings(name, bare=bare):
-                table[key].add(alpha3)
-
         #: codes apart from names: "IS" is Iceland, "ST" São Tomé, yet "St." is "saint"
         self._codes = {
             code.casefold(): country.alpha_3
@@ -249,23 +258,29 @@ class CountryIndex:
         }
         for country in pycountry.countries:
             for name in _english_names(country):
-                add(trusted, name, country.alpha_3, bare=True)
+                _add(trusted, name, country.alpha_3, bare=True)
         for code, name in set(cldr_territory_names()):
             if code in iso:
-                add(trusted, name, iso[code])
+                _add(trusted, name, iso[code])
         if with_aliases:
             for alias, alpha3 in ALIASES.items():
                 trusted[normalize(alias)].add(alpha3)
-        for name, alpha3 in set(_pycountry_translations()):
-            add(translated, name, alpha3)
-        candidates: dict[str, tuple[str, ...]] = {
-            key: tuple(sorted(codes)) for key, codes in translated.items()
-        }
-        candidates.update((key, tuple(sorted(codes))) for key, codes in trusted.items())
+        known = _settled(trusted)
         if with_aliases:
             for name, codes in AMBIGUOUS.items():
-                candidates[normalize(name)] = tuple(sorted(codes))
-        self._candidates = candidates
+                known[normalize(name)] = tuple(sorted(codes))
+        self._known = known
+        self._translated: dict[str, tuple[str, ...]] | None = None
+        self._lock = threading.Lock()
+
+    def _translations(self) -> dict[str, tuple[str, ...]]:
+        with self._lock:
+            if self._translated is None:
+                translated: dict[str, set[str]] = defaultdict(set)
+                for name, alpha3 in set(_pycountry_translations()):
+                    _add(translated, name, alpha3)
+                self._translated = _settled(translated)
+            return self._translated
 
     def candidates(self, text: str) -> tuple[str, ...]:
         """The alpha-3 codes ``text`` may name, sorted: none, one, or several (ambiguous).
@@ -277,7 +292,7 @@ class CountryIndex:
         if 2 <= len(code) <= 3 and code in self._codes:
             return (self._codes[code],)
         for key in spellings(text):
-            found = self._candidates.get(key)
+            found = self._known.get(key) or self._translations().get(key)
             if found:
                 return found
         return ()
@@ -285,5 +300,5 @@ class CountryIndex:
 
 @cache
 def country_index() -> CountryIndex:
-    """The shared index (built on first use, about a second)."""
+    """The shared index (built on first use)."""
     return CountryIndex()
