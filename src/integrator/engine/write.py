@@ -33,8 +33,11 @@ def map_page(plan: TaskPlan, page: SourcePage) -> MappedPage:
     selected = []
     ids = []
     left = []
-    for record in page.records:
-        if plan.selected(record):
+    chosen = page.selection
+    if chosen is None or len(chosen) != len(page.records):
+        chosen = [plan.selected(record) for record in page.records]
+    for record, keep in zip(page.records, chosen, strict=True):
+        if keep:
             selected.append(record)
             ids.append(codec.source_id(record))
         else:
