@@ -18,6 +18,7 @@ from integrator.mapping.country_names import (
     CLDR_LANGUAGES,
     CountryIndex,
     iso_countries,
+    normalize,
 )
 from tests.mapping.country_variants import ENGLISH_VARIANTS
 
@@ -169,3 +170,33 @@ def test_every_hand_alias_is_one_the_data_does_not_already_give() -> None:
     iso = set(ISO.values())
     for name, codes in AMBIGUOUS.items():
         assert len(codes) >= 2 and set(codes) <= iso, name
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("España", "espana"),
+        ("Việt Nam", "viet nam"),  # two marks on one Latin letter both go
+        ("A\u0301\u0301B", "ab"),
+        ("Ελλάδα", "ελλάδα"),  # Greek keeps its accent
+        ("हिन्दी", "हिन्दी"),  # Devanagari keeps its vowel signs and virama
+        ("\u0301abc", "\u0301abc"),  # a mark with no letter before it stays
+        ("é\u0915\u093fa\u0301", "e\u0915\u093fa"),  # only the marks that follow Latin go
+        ("ガーナ", "ガーナ"),  # Japanese voicing marks are kept (NFC recomposes them)
+        ("U.S.A. & Canada", "usa and canada"),
+        ("Trinidad–Tobago", "trinidad tobago"),  # punctuation of any script is a space
+        ("St. Kitts & Nevis", "saint kitts and nevis"),
+    ],
+)
+def test_normalize_drops_only_latin_accents_and_punctuation(text: str, form: str) -> None:
+    assert normalize(text) == form
+
+
+def test_translations_answer_only_what_the_trusted_sources_do_not_know() -> None:
+    index = CountryIndex()  # a fresh one: the translations are read on its first miss
+    assert index.candidates("Mexico") == ("MEX",)  # though a translation names Malaysia so
+    assert index.candidates("République française") == ("FRA",)  # only a translation has it
+    assert index.candidates("Paraguai") == ("PRY",)  # one translation says Nicaragua
+    assert index.candidates("Samoa") == ("WSM",)
+    assert index.candidates("Kongo") == ("COD", "COG")  # ambiguous, whatever translations say
+    assert index.candidates("Atlantis") == ()

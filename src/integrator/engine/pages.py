@@ -45,6 +45,8 @@ class SourcePage:
     checkpoint: str | None = None
     full_read: bool = False
     notice: str | None = None
+    #: per record, whether the task's filter selects it, when already known (else ``None``)
+    selection: list[bool] | None = None
 
 
 @dataclass(frozen=True)

@@ -100,10 +100,12 @@ def gathered(plan: TaskPlan, pages: Iterator[SourcePage]) -> Iterator[SourcePage
     5000-record page would otherwise send a 1000 and a 700). The checkpoint given with a joined
     page is the newest among its parts: everything before it is in the page."""
     joined: SourcePage | None = None
+    chosen: list[bool] = []
     selected = 0
     for page in pages:
         if joined is None:
-            joined = SourcePage([], full_read=page.full_read, notice=page.notice)
+            chosen = []  # the filter's answers, kept for the map stage
+            joined = SourcePage([], full_read=page.full_read, notice=page.notice, selection=chosen)
         elif page.notice is not None:
             joined.notice = page.notice
         joined.records.extend(page.records)
@@ -111,7 +113,9 @@ def gathered(plan: TaskPlan, pages: Iterator[SourcePage]) -> Iterator[SourcePage
         joined.full_read = page.full_read
         if page.checkpoint is not None:
             joined.checkpoint = page.checkpoint
-        selected += sum(1 for record in page.records if plan.selected(record))
+        answers = [plan.selected(record) for record in page.records]
+        chosen.extend(answers)
+        selected += sum(answers)
         if selected >= SELECTED_PER_PAGE or len(joined.records) >= RECORDS_PER_PAGE:
             yield joined
             joined, selected = None, 0

@@ -14,7 +14,7 @@ from integrator.connectors.base import Connector, EntityInfo, FieldType, KeyColl
 from integrator.engine.claims import KeyClaims
 from integrator.errors import ConfigError
 from integrator.mapping import CompiledMapping, compile_mapping
-from integrator.odata.filter import Expr, evaluate, parse_filter, referenced_fields
+from integrator.odata.filter import Expr, Predicate, compile_filter, parse_filter, referenced_fields
 from integrator.templates.bindings import bound_values
 from integrator.templates.model import Leg, Task
 
@@ -56,7 +56,11 @@ def fold_key(key: Mapping[str, Any], collation: KeyCollation) -> str:
         value.rstrip(" ").casefold() if fold and isinstance(value, str) else value
         for _, value in sorted(key.items())
     ]
-    return json.dumps(values, default=str)
+    return _encode_folded(values)
+
+
+#: ``json.dumps(value, default=str)`` without building an encoder per call
+_encode_folded = json.JSONEncoder(default=str).encode
 
 
 @dataclass
@@ -129,6 +133,13 @@ class TaskPlan:
     #: per leg, the first record of this run mapped to each key (the plan lives one run): a
     #: second source record under the same key is a duplicate, not a second write
     claims: KeyClaims = field(default_factory=KeyClaims)
+    _select: Predicate | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # compiled once: the filter is applied to every record the task reads
+        self._select = (
+            None if self.filter is None else compile_filter(self.filter, case_insensitive=True)
+        )
 
     @property
     def name(self) -> str:
@@ -137,7 +148,7 @@ class TaskPlan:
 
     def selected(self, record: Mapping[str, Any]) -> bool:
         """Whether the task's source filter selects ``record`` (Dataverse string semantics)."""
-        return self.filter is None or evaluate(self.filter, record, case_insensitive=True)
+        return self._select is None or self._select(record)
 
 
 def build_plan(

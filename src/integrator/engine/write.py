@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from integrator.connectors.base import Outcome, Record, RecordResult
 from integrator.engine.claims import KeyClaim
 from integrator.engine.pages import (
+    Key,
     MappedLeg,
     MappedPage,
     RecordProblem,
@@ -32,8 +33,11 @@ def map_page(plan: TaskPlan, page: SourcePage) -> MappedPage:
     selected = []
     ids = []
     left = []
-    for record in page.records:
-        if plan.selected(record):
+    chosen = page.selection
+    if chosen is None or len(chosen) != len(page.records):
+        chosen = [plan.selected(record) for record in page.records]
+    for record, keep in zip(page.records, chosen, strict=True):
+        if keep:
             selected.append(record)
             ids.append(codec.source_id(record))
         else:
@@ -60,9 +64,9 @@ def map_page(plan: TaskPlan, page: SourcePage) -> MappedPage:
         if leg.constants:
             for record in result.records:
                 record.update(leg.constants)
-        records, positions = _claim_keys(plan, index, mapped, result.records, positions)
-        for record, position in zip(records, positions, strict=True):
-            mapped.intended[position][index] = leg.key_of(record)
+        records, positions, keys = _claim_keys(plan, index, mapped, result.records, positions)
+        for key, position in zip(keys, positions, strict=True):
+            mapped.intended[position][index] = key
         mapped.legs.append(MappedLeg(records, positions))
         current = records
     return mapped
@@ -74,25 +78,24 @@ def _claim_keys(
     mapped: MappedPage,
     records: list[Record],
     positions: list[int],
-) -> tuple[list[Record], list[int]]:
+) -> tuple[list[Record], list[int], list[Key]]:
     """The leg's records less those whose key the target system takes for the key of another
     source record already mapped in this run (each such one is a failed record, the first
-    keeps the key)."""
+    keeps the key); with the positions and the keys of those kept."""
     leg = plan.legs[index]
+    collation = leg.collation
+    keys = [leg.key_of(record) for record in records]
     wanted: list[KeyClaim] = []
     keyed: list[int] = []  # indexes of the records that have a whole key to claim
-    for i, (record, position) in enumerate(zip(records, positions, strict=True)):
-        key = leg.key_of(record)
+    for i, (key, position) in enumerate(zip(keys, positions, strict=True)):
         if any(value is None for value in key.values()):
             continue  # no key to meet another on: the system says what is missing
         wanted.append(
-            KeyClaim(
-                fold_key(key, leg.collation), mapped.ids[position], mapped.record_keys[position]
-            )
+            KeyClaim(fold_key(key, collation), mapped.ids[position], mapped.record_keys[position])
         )
         keyed.append(i)
     if not wanted:
-        return records, positions
+        return records, positions, keys
     refused: set[int] = set()
     for i, claim, holder in zip(keyed, wanted, plan.claims.claim(index, wanted), strict=True):
         if holder.source_id != claim.source_id:
@@ -100,9 +103,9 @@ def _claim_keys(
             field, message = _duplicate_message(plan, index, claim.record_key, holder)
             mapped.problems.append(RecordProblem(positions[i], index, field, message))
     if not refused:
-        return records, positions
+        return records, positions, keys
     kept = [i for i in range(len(records)) if i not in refused]
-    return [records[i] for i in kept], [positions[i] for i in kept]
+    return [records[i] for i in kept], [positions[i] for i in kept], [keys[i] for i in kept]
 
 
 def _duplicate_message(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import gettext
 import os
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -118,9 +119,32 @@ _CODE_SEPARATORS = re.compile(r"[\s.]+")
 _PARENTHESIS = re.compile(r"^(.*?)\((.*?)\)(.*)$")
 
 
-def _is_latin(char: str) -> bool:
-    code = ord(char)
-    return code < 0x0250 or 0x1E00 <= code < 0x1F00
+#: Latin letters (and ASCII), after which combining marks are accents to drop
+_LATIN = r"\x00-\u024f\u1e00-\u1eff"
+#: a run of non-Latin characters right after a Latin one: its leading marks are accents
+_AFTER_LATIN = re.compile(f"(?<=[{_LATIN}])[^{_LATIN}]+")
+
+
+def _drop_leading_marks(match: re.Match[str]) -> str:
+    run = match.group()
+    start = 0
+    while start < len(run) and unicodedata.combining(run[start]):
+        start += 1
+    return run[start:]
+
+
+class _LettersOrSpace(dict[int, str]):
+    """A ``str.translate`` table keeping letters, marks and numbers, every other character
+    read as a space; each character's category looked up once."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        kept = char if unicodedata.category(char)[0] in "LMN" else " "
+        self[code] = kept
+        return kept
+
+
+_LETTERS_OR_SPACE = _LettersOrSpace()
 
 
 def normalize(text: str) -> str:
@@ -132,15 +156,9 @@ def normalize(text: str) -> str:
     if folded.isascii():
         spaced = _ASCII_OTHER.sub(" ", _DOTTED_INITIALS.sub("", folded).replace("&", " and "))
     else:
-        kept: list[str] = []
-        for char in unicodedata.normalize("NFKD", folded):
-            if unicodedata.combining(char) and kept and _is_latin(kept[-1]):
-                continue
-            kept.append(char)
-        joined = _DOTTED_INITIALS.sub("", unicodedata.normalize("NFC", "".join(kept)))
-        spaced = "".join(
-            c if unicodedata.category(c)[0] in "LMN" else " " for c in joined.replace("&", " and ")
-        )
+        unaccented = _AFTER_LATIN.sub(_drop_leading_marks, unicodedata.normalize("NFKD", folded))
+        joined = _DOTTED_INITIALS.sub("", unicodedata.normalize("NFC", unaccented))
+        spaced = joined.replace("&", " and ").translate(_LETTERS_OR_SPACE)
     return " ".join(_WORDS.get(word, word) for word in spaced.split() if word not in _FILLERS)
 
 
@@ -190,7 +208,12 @@ def _english_names(country: object) -> Iterator[str]:
 
 
 def _pycountry_translations() -> Iterator[tuple[str, str]]:
-    countries = list(pycountry.countries)
+    # pycountry's attribute lookups are slow: read each country's names once, not per language
+    names = [
+        (english, country.alpha_3)
+        for country in pycountry.countries
+        for english in _english_names(country)
+    ]
     for language in sorted(os.listdir(pycountry.LOCALES_DIR)):
         try:
             catalogue = gettext.translation(
@@ -198,28 +221,35 @@ def _pycountry_translations() -> Iterator[tuple[str, str]]:
             )
         except OSError:
             continue
-        for country in countries:
-            for english in _english_names(country):
-                translated = catalogue.gettext(english)
-                if translated != english:
-                    yield translated, country.alpha_3
+        for english, alpha3 in names:
+            translated = catalogue.gettext(english)
+            if translated != english:
+                yield translated, alpha3
+
+
+def _add(table: dict[str, set[str]], name: str, alpha3: str, bare: bool = False) -> None:
+    # only ISO's own names stand without their parenthesis ("Holy See (Vatican City State)"):
+    # CLDR's "Saint-Martin (partie néerlandaise)" is Sint Maarten, while "Saint-Martin" alone
+    # is the French part
+    for key in spellings(name, bare=bare):
+        table[key].add(alpha3)
+
+
+def _settled(table: dict[str, set[str]]) -> dict[str, tuple[str, ...]]:
+    return {key: tuple(sorted(codes)) for key, codes in table.items()}
 
 
 class CountryIndex:
-    """Normalized name → the alpha-3 codes it may mean; built once, looked up per value."""
+    """Normalized name → the alpha-3 codes it may mean; built once, looked up per value.
+
+    The trusted sources (1–3) are indexed up front; pycountry's translations (4), two thirds
+    of the work, only when a text's spelling is not among them. A name in both means what
+    the trusted sources say, so the answer is the same as from one merged index.
+    """
 
     def __init__(self, *, with_aliases: bool = True) -> None:
         iso = iso_countries()
         trusted: dict[str, set[str]] = defaultdict(set)
-        translated: dict[str, set[str]] = defaultdict(set)
-
-        def add(table: dict[str, set[str]], name: str, alpha3: str, bare: bool = False) -> None:
-            # only ISO's own names stand without their parenthesis ("Holy See (Vatican City
-            # State)"): CLDR's "Saint-Martin (partie néerlandaise)" is Sint Maarten, while
-            # "Saint-Martin" alone is the French part
-            for key in spellings(name, bare=bare):
-                table[key].add(alpha3)
-
         #: codes apart from names: "IS" is Iceland, "ST" São Tomé, yet "St." is "saint"
         self._codes = {
             code.casefold(): country.alpha_3
@@ -228,23 +258,29 @@ class CountryIndex:
         }
         for country in pycountry.countries:
             for name in _english_names(country):
-                add(trusted, name, country.alpha_3, bare=True)
+                _add(trusted, name, country.alpha_3, bare=True)
         for code, name in set(cldr_territory_names()):
             if code in iso:
-                add(trusted, name, iso[code])
+                _add(trusted, name, iso[code])
         if with_aliases:
             for alias, alpha3 in ALIASES.items():
                 trusted[normalize(alias)].add(alpha3)
-        for name, alpha3 in set(_pycountry_translations()):
-            add(translated, name, alpha3)
-        candidates: dict[str, tuple[str, ...]] = {
-            key: tuple(sorted(codes)) for key, codes in translated.items()
-        }
-        candidates.update((key, tuple(sorted(codes))) for key, codes in trusted.items())
+        known = _settled(trusted)
         if with_aliases:
             for name, codes in AMBIGUOUS.items():
-                candidates[normalize(name)] = tuple(sorted(codes))
-        self._candidates = candidates
+                known[normalize(name)] = tuple(sorted(codes))
+        self._known = known
+        self._translated: dict[str, tuple[str, ...]] | None = None
+        self._lock = threading.Lock()
+
+    def _translations(self) -> dict[str, tuple[str, ...]]:
+        with self._lock:
+            if self._translated is None:
+                translated: dict[str, set[str]] = defaultdict(set)
+                for name, alpha3 in set(_pycountry_translations()):
+                    _add(translated, name, alpha3)
+                self._translated = _settled(translated)
+            return self._translated
 
     def candidates(self, text: str) -> tuple[str, ...]:
         """The alpha-3 codes ``text`` may name, sorted: none, one, or several (ambiguous).
@@ -256,7 +292,7 @@ class CountryIndex:
         if 2 <= len(code) <= 3 and code in self._codes:
             return (self._codes[code],)
         for key in spellings(text):
-            found = self._candidates.get(key)
+            found = self._known.get(key) or self._translations().get(key)
             if found:
                 return found
         return ()
@@ -264,5 +300,5 @@ class CountryIndex:
 
 @cache
 def country_index() -> CountryIndex:
-    """The shared index (built on first use, about a second)."""
+    """The shared index (built on first use)."""
     return CountryIndex()

@@ -4,6 +4,7 @@ goes on from, and the fingerprint of each task's mapping."""
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -89,32 +90,24 @@ class RecordStateStore:
         if not changed:
             return
         rows = [
-            {
-                "project": project,
-                "task": task,
-                "source_id": state.source_id,
-                "record_key": state.record_key,
-                "leg_keys": json.dumps(state.leg_keys, sort_keys=True),
-                "pending": state.pending,
-                "failure": _failure_text(state.failure),
-                "retry_at": state.failure.retry_at if state.failure is not None else None,
-            }
+            (
+                project,
+                task,
+                state.source_id,
+                state.record_key,
+                _encode_sorted(state.leg_keys),
+                state.pending,
+                _failure_text(state.failure),
+                state.failure.retry_at if state.failure is not None else None,
+            )
             for state in changed
         ]
-        insert = _dialect_insert(conn)(record_state)
-        conn.execute(
-            insert.on_conflict_do_update(
-                index_elements=["project", "task", "source_id"],
-                set_={
-                    "record_key": insert.excluded.record_key,
-                    "leg_keys": insert.excluded.leg_keys,
-                    "pending": insert.excluded.pending,
-                    "failure": insert.excluded.failure,
-                    "retry_at": insert.excluded.retry_at,
-                },
-            ),
-            rows,
-        )
+        if conn.dialect.name == "sqlite":
+            # tuples straight to the driver: SQLAlchemy's per-row parameter processing costs
+            # more than the insert (PostgreSQL keeps SQLAlchemy's batched multi-row insert)
+            conn.exec_driver_sql(_sqlite_upsert(conn), rows)
+            return
+        conn.execute(_upsert(conn), [dict(zip(_STATE_COLUMNS, row, strict=True)) for row in rows])
 
     def save_states(self, project: str, task: str, states: Sequence[RecordState]) -> None:
         """Save ``states`` in a transaction of their own (the write-ahead of a page's keys)."""
@@ -202,6 +195,50 @@ class RecordStateStore:
                 conn.execute(task_mappings.insert().values(project=project, task=task, **values))
 
 
+_STATE_COLUMNS = (
+    "project",
+    "task",
+    "source_id",
+    "record_key",
+    "leg_keys",
+    "pending",
+    "failure",
+    "retry_at",
+)
+#: ``json.dumps(value, sort_keys=True)`` without building an encoder per call
+_encode_sorted = json.JSONEncoder(sort_keys=True).encode
+
+
+def _upsert(conn: sa.Connection) -> Any:
+    insert = _dialect_insert(conn)(record_state)
+    return insert.on_conflict_do_update(
+        index_elements=["project", "task", "source_id"],
+        set_={
+            "record_key": insert.excluded.record_key,
+            "leg_keys": insert.excluded.leg_keys,
+            "pending": insert.excluded.pending,
+            "failure": insert.excluded.failure,
+            "retry_at": insert.excluded.retry_at,
+        },
+    )
+
+
+def _sqlite_upsert(conn: sa.Connection) -> str:
+    """The upsert as the SQLite driver takes it: one ``?`` per column of :data:`_STATE_COLUMNS`,
+    in that order (compiled by SQLAlchemy once per dialect)."""
+    text = _SQLITE_UPSERTS.get(conn.dialect)
+    if text is None:
+        values: dict[str, Any] = {name: sa.bindparam(name) for name in _STATE_COLUMNS}
+        compiled = _upsert(conn).values(values).compile(dialect=conn.dialect)
+        if list(compiled.positiontup or ()) != list(_STATE_COLUMNS):
+            raise RuntimeError(f"unexpected parameters in {compiled.string!r}")
+        text = _SQLITE_UPSERTS[conn.dialect] = compiled.string
+    return text
+
+
+_SQLITE_UPSERTS: weakref.WeakKeyDictionary[sa.Dialect, str] = weakref.WeakKeyDictionary()
+
+
 def _chunks(items: list[str], size: int = 900) -> list[list[str]]:
     # SQLite allows 999 bound parameters per statement in older builds
     return [items[i : i + size] for i in range(0, len(items), size)]
@@ -218,7 +255,7 @@ def _dialect_insert(conn: sa.Connection) -> Any:
 
 
 def _failure_text(failure: RecordFailure | None) -> str | None:
-    return None if failure is None else json.dumps(asdict(failure), sort_keys=True)
+    return None if failure is None else _encode_sorted(asdict(failure))
 
 
 def _failure(text: str | None) -> RecordFailure | None:
