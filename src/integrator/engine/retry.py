@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from integrator.engine.history import RecordFailure, RecordState
 from integrator.engine.history.clock import iso
 
-__all__ = ["BACKOFF_FIRST", "BACKOFF_LONGEST", "backoff", "due", "failed_again"]
+__all__ = ["BACKOFF_FIRST", "BACKOFF_LONGEST", "backoff", "due", "due_at", "failed_again"]
 
 BACKOFF_FIRST = timedelta(hours=1)
 BACKOFF_LONGEST = timedelta(days=1)
@@ -61,6 +61,14 @@ def due(state: RecordState, now: datetime, *, mapping_changed: bool, retry_faile
     it: always when its failure is transient or unknown (written ahead of a lost commit, an
     unfinished removal), when asked, when the mapping changed, or once its backoff is over."""
     failure = state.failure
-    if failure is None or failure.kind == "transient" or retry_failed or mapping_changed:
+    if failure is None or failure.kind == "transient":
         return True
-    return failure.retry_at is None or failure.retry_at <= iso(now)
+    cutoff = due_at(now, mapping_changed=mapping_changed, retry_failed=retry_failed)
+    return cutoff is None or failure.retry_at is None or failure.retry_at <= cutoff
+
+
+def due_at(now: datetime, *, mapping_changed: bool, retry_failed: bool) -> str | None:
+    """The time (ISO) a pending record's ``retry_at`` must not be after for this run to retry
+    it, or ``None`` when every pending record is retried (asked, or the mapping changed). A
+    state without ``retry_at`` (transient, or written ahead of a lost commit) is always due."""
+    return None if retry_failed or mapping_changed else iso(now)

@@ -24,7 +24,8 @@ from integrator.engine.history import Counts, HistoryStore, MappingMark, PageCom
 from integrator.engine.pages import SourcePage
 from integrator.engine.read import RunMode, gathered, read_ids, read_source, reads_changes
 from integrator.engine.reconcile import TaskShape, reconcile, settle_removals, written_ahead
-from integrator.engine.retry import due
+from integrator.engine.retry import due_at
+from integrator.engine.seen import SeenIds
 from integrator.engine.taskplan import TaskPlan, TaskSystems
 from integrator.engine.write import map_page, remove_stale, write_page
 from integrator.errors import IntegratorError, StageFailed
@@ -137,32 +138,27 @@ class TaskRunner:
         full = not reads_changes(self.systems.source) or mode == "all-data" or checkpoint is None
         mark = records.mapping_mark(project, task)
         mapping_changed = mark is not None and mark.fingerprint != plan.fingerprint
-        pending = (
-            {
-                state.source_id
-                for state in records.pending_states(project, task)
-                if due(state, now, mapping_changed=mapping_changed, retry_failed=retry_failed)
-            }
-            if mode == "incremental"
-            else set()
-        )
-        seen: set[str] = set()
-        pages = read_source(plan, self.systems.source, mode, checkpoint)
-        for page in gathered(plan, self._read("read", pages)):
-            if page.notice is not None:
-                self._report.notices.append(page.notice)
-            full = full or page.full_read
-            seen.update(self._process(page))
-        pending.difference_update(seen)
-        if full:
-            # a full read reports no deletions: the records it did not see are gone (or left
-            # the selection), and their rows must go too, as after a fresh full sync
-            gone = [i for i in records.state_ids(project, task) if i not in seen]
-            pending.difference_update(gone)
-            for start in range(0, len(gone), _GONE_PER_BATCH):
-                self._process(SourcePage([], gone[start : start + _GONE_PER_BATCH]))
+        cutoff = due_at(now, mapping_changed=mapping_changed, retry_failed=retry_failed)
+        pending = records.pending_ids(project, task, cutoff) if mode == "incremental" else []
+        with SeenIds() as seen:
+            pages = read_source(plan, self.systems.source, mode, checkpoint)
+            for page in gathered(plan, self._read("read", pages)):
+                if page.notice is not None:
+                    self._report.notices.append(page.notice)
+                full = full or page.full_read
+                seen.add(self._process(page))
+            if full:
+                # a full read reports no deletions: the records it did not see are gone (or
+                # left the selection), and their rows must go too, as after a fresh full sync
+                gone: list[str] = []
+                for known in records.state_id_pages(project, task):
+                    gone.extend(seen.unseen(known))
+                seen.add(gone)
+                for start in range(0, len(gone), _GONE_PER_BATCH):
+                    self._process(SourcePage([], gone[start : start + _GONE_PER_BATCH]))
+            pending = seen.unseen(sorted(pending))
         if pending:
-            self._retry(sorted(pending))
+            self._retry(pending)
         self._remember_mapping(mark, full)
         waiting = records.waiting(project, task, self.run_id)
         if waiting.records:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -128,11 +128,38 @@ class RecordStateStore:
                     found[row["source_id"]] = _state(row)
         return found
 
-    def state_ids(self, project: str, task: str) -> list[str]:
-        """The source ids of every record of ``project``'s ``task`` that has a state."""
+    def state_id_pages(self, project: str, task: str, size: int = 10_000) -> Iterator[list[str]]:
+        """The source ids of every record of ``project``'s ``task`` that has a state, ``size``
+        at a time in source-id order (each page its own short query, keyset-paged), so a task
+        of millions of records is never held in memory at once."""
+        where = [record_state.c.project == project, record_state.c.task == task]
+        last: str | None = None
+        while True:
+            query = sa.select(record_state.c.source_id).where(*where)
+            if last is not None:
+                query = query.where(record_state.c.source_id > last)
+            with self.engine.connect() as conn:
+                page = [row[0] for row in conn.execute(query.order_by("source_id").limit(size))]
+            if page:
+                yield page
+            if len(page) < size:
+                return
+            last = page[-1]
+
+    def pending_ids(self, project: str, task: str, due_at: str | None) -> list[str]:
+        """The source ids of the task's records pending a retry (failed, or written ahead of a
+        lost commit) that are due: with ``due_at`` (an ISO time, see
+        :func:`integrator.engine.retry.due_at`) those waiting for no time or for a time not
+        after it, else every one. Asked of the database: no state is decoded."""
         query = sa.select(record_state.c.source_id).where(
-            record_state.c.project == project, record_state.c.task == task
+            record_state.c.project == project,
+            record_state.c.task == task,
+            record_state.c.pending.is_(True),
         )
+        if due_at is not None:
+            query = query.where(
+                sa.or_(record_state.c.retry_at.is_(None), record_state.c.retry_at <= due_at)
+            )
         with self.engine.connect() as conn:
             return [row[0] for row in conn.execute(query)]
 
@@ -148,11 +175,18 @@ class RecordStateStore:
 
     def waiting(self, project: str, task: str, run_id: int) -> Waiting:
         """The task's failed records that run ``run_id`` did not try again."""
+        query = sa.select(record_state.c.failure).where(
+            record_state.c.project == project,
+            record_state.c.task == task,
+            record_state.c.pending.is_(True),
+            record_state.c.failure.is_not(None),
+        )
         count = 0
         since: int | None = None
         due: str | None = None
-        for state in self.pending_states(project, task):
-            failure = state.failure
+        with self.engine.connect() as conn:
+            failures = [_failure(row[0]) for row in conn.execute(query)]
+        for failure in failures:
             if failure is None or failure.last_run >= run_id:
                 continue
             count += 1
