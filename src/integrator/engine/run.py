@@ -18,6 +18,7 @@ from integrator.config.organization import OrganizationLookup
 from integrator.config.validate import check_workspace, scope_problems
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import EntityInfo
+from integrator.engine.collector import fewer_collections
 from integrator.engine.connections import ConnectorPool, history_url
 from integrator.engine.control import HEARTBEAT_SECONDS, RunControl, RunStopped
 from integrator.engine.history import (
@@ -202,6 +203,7 @@ class Engine:
             previous.project, "rerun", rerun_of=run_id, only_keys=keys, trigger="rerun", lock=lock
         )
 
+    @fewer_collections()
     def run_project(
         self,
         name: str,
