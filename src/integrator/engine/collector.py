@@ -5,8 +5,9 @@ reference counting frees as soon as a page is done: they hold no cycles. Python'
 thresholds still collect the youngest generation every 700 net allocations and, every hundred
 or so of those, run a full collection that walks every live object of the process: the
 libraries' modules, compiled statements, the connectors' metadata, hundreds of thousands of
-objects that will live as long as the process. Measured on a 20,000-contact initial run, that
-was 3–4 s of CPU, as much as the engine's own code on the record path.
+objects that will live as long as the process. Measured on a 20,000-contact initial run over
+SQL (``gc.callbacks`` timing each collection): 2.2 s in 1,692 collections of a 14 s run; with
+the settings below, 0.5 s in 270.
 
 For the length of a run, :func:`fewer_collections` moves what exists at its start out of the
 collector's reach (``gc.freeze``: those objects were already there and stay) and collects the
