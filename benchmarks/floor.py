@@ -2,18 +2,18 @@
 
 One connection ATTACHes the three store files and runs, per template, one ``INSERT ... SELECT``
 into CDS and one into F&O: the source filter, the lookup of the parent account's number, the
-defaults, the value map, Truncate, the org mapping's ``dataAreaId``, and every store rule that
-can reject a record on this data (an unknown country, a parent account missing from CDS, a role
-missing from F&O, a person without a last name, a contact person whose company is no customer)
-as ``WHERE`` conditions, so the rows the stores would refuse are never sent and each statement
-runs whole. Country names are resolved once per distinct value with integrator's own resolver
-(the same ISO data; the floor is about storage, not about country tables). Writes are upserts
-(``ON CONFLICT DO UPDATE ... WHERE`` something changed), so the floor is also correct on a
-second run. The store's triggers run as they do for integrator, and the connection registers
-the stores' own ``NOCASE`` collation (Unicode case folding, trailing spaces ignored) as every
-connection to a store file must: under SQLite's built-in one the floor would search and extend
-the stores' key indexes in another order than they were built in, and would do less work than
-any correct writer of those files.
+defaults, the value map, Truncate, the org mapping's ``dataAreaId`` (``USMF``, as integrator
+sends it), and every store rule that can reject a record on this data (an unknown country, a
+parent account missing from CDS, a role missing from F&O, a person without a last name, a
+contact person whose company is no customer) as ``WHERE`` conditions, so the rows the stores
+would refuse are never sent and each statement runs whole. Country names are resolved once per
+distinct value with integrator's own resolver (the same ISO data; the floor is about storage,
+not about country tables). Writes are upserts (``ON CONFLICT DO UPDATE ... WHERE`` something
+changed), so the floor is also correct on a second run. The store's triggers run as they do for
+integrator, and the connection registers the stores' own ``NOCASE`` collation (Unicode case
+folding, trailing spaces ignored) as every connection to a store file must: under SQLite's
+built-in one the floor would search and extend the stores' key indexes in another order than
+they were built in, and would do less work than any correct writer of those files.
 
 What the floor does not do, and integrator does: history, per-record error reports, record
 states, checkpoints, and any of it through a generic connector protocol.
@@ -35,7 +35,10 @@ from integrator.sandbox.stores.collation import register_text_functions
 __all__ = ["floor_job", "run_floor"]
 
 ORG = "'ORG001'"
-COMPANY = "'usmf'"
+# The company as the templates' org mapping gives it (``finops_legal_entity``, USMF by default,
+# as Data Integrator's docs set it): the F&O store lowers it as F&O does, with one UPDATE per
+# row, and the floor pays that as every writer of the template's values does.
+COMPANY = "'USMF'"
 
 _COUNTRY_OK = "(s.address1_country IS NULL OR k.ok = 1)"
 
