@@ -25,6 +25,7 @@ __all__ = [
     "TaskSystems",
     "build_plan",
     "fold_key",
+    "fold_keys",
 ]
 
 #: ``describe(role, entity)``: the entity as the system playing ``role`` describes it
@@ -57,6 +58,24 @@ def fold_key(key: Mapping[str, Any], collation: KeyCollation) -> str:
         for _, value in sorted(key.items())
     ]
     return _encode_folded(values)
+
+
+def fold_keys(keys: Sequence[Mapping[str, Any]], collation: KeyCollation) -> list[str]:
+    """:func:`fold_key` of each of ``keys``, which all name the same fields (one leg's keys):
+    the field order is settled once for the whole list instead of once per key."""
+    if not keys:
+        return []
+    names = sorted(keys[0])
+    encode = _encode_folded
+    if collation != "dynamics":
+        return [encode([key[name] for name in names]) for key in keys]
+    folded = []
+    for key in keys:
+        values = [key[name] for name in names]
+        folded.append(
+            encode([v.rstrip(" ").casefold() if isinstance(v, str) else v for v in values])
+        )
+    return folded
 
 
 #: ``json.dumps(value, default=str)`` without building an encoder per call

@@ -20,7 +20,7 @@ from integrator.engine.pages import (
     Stale,
     WriteResults,
 )
-from integrator.engine.taskplan import TaskPlan, fold_key
+from integrator.engine.taskplan import TaskPlan, fold_keys
 
 __all__ = ["map_page", "remove_stale", "write_page"]
 
@@ -85,17 +85,15 @@ def _claim_keys(
     leg = plan.legs[index]
     collation = leg.collation
     keys = [leg.key_of(record) for record in records]
-    wanted: list[KeyClaim] = []
-    keyed: list[int] = []  # indexes of the records that have a whole key to claim
-    for i, (key, position) in enumerate(zip(keys, positions, strict=True)):
-        if any(value is None for value in key.values()):
-            continue  # no key to meet another on: the system says what is missing
-        wanted.append(
-            KeyClaim(fold_key(key, collation), mapped.ids[position], mapped.record_keys[position])
-        )
-        keyed.append(i)
-    if not wanted:
+    # a record without a whole key meets no other on it: the system says what is missing
+    keyed = [i for i, key in enumerate(keys) if None not in key.values()]
+    if not keyed:
         return records, positions, keys
+    ids, record_keys = mapped.ids, mapped.record_keys
+    wanted = [
+        KeyClaim(fold, ids[positions[i]], record_keys[positions[i]])
+        for i, fold in zip(keyed, fold_keys([keys[i] for i in keyed], collation), strict=True)
+    ]
     refused: set[int] = set()
     for i, claim, holder in zip(keyed, wanted, plan.claims.claim(index, wanted), strict=True):
         if holder.source_id != claim.source_id:
