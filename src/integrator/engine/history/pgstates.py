@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 __all__ = ["delete_states", "select_states", "upsert_states"]
 
-# arrays go as ``%b``, in psycopg's binary format: as text, a page's arrays took ten times as
-# long to quote and parse as the upsert took to write them
+# arrays go as ``%b``, in psycopg's binary format (as text, a page's arrays took ten times as
+# long to quote and parse as the upsert took to write them); other drivers get ``%s``
 
 #: one lookup per wanted id: ``LIMIT 1`` keeps the subquery apart, so the plan is a nested loop
 #: over the ids with an index lookup on the whole primary key, never a scan of the task
@@ -66,7 +66,7 @@ def select_states(
 ) -> list[Any]:
     """The stored rows of ``source_ids`` (those that have one), in one statement: tuples of
     source id, record key, leg keys, pending and failure as stored."""
-    return list(conn.exec_driver_sql(_SELECT, (list(source_ids), project, task)))
+    return list(conn.exec_driver_sql(_for(conn, _SELECT), (list(source_ids), project, task)))
 
 
 def upsert_states(conn: sa.Connection, rows: Sequence[StateRow]) -> None:
@@ -74,9 +74,14 @@ def upsert_states(conn: sa.Connection, rows: Sequence[StateRow]) -> None:
     saved as its last row (as one upsert per row would leave it; PostgreSQL refuses to change
     a row twice in one statement)."""
     unique = {row[:3]: row for row in rows}.values()
-    conn.exec_driver_sql(_UPSERT, tuple(list(column) for column in zip(*unique, strict=True)))
+    columns = tuple(list(column) for column in zip(*unique, strict=True))
+    conn.exec_driver_sql(_for(conn, _UPSERT), columns)
 
 
 def delete_states(conn: sa.Connection, project: str, task: str, source_ids: Sequence[str]) -> None:
     """Delete the states of ``source_ids``, in one statement."""
-    conn.exec_driver_sql(_DELETE, (list(source_ids), project, task))
+    conn.exec_driver_sql(_for(conn, _DELETE), (list(source_ids), project, task))
+
+
+def _for(conn: sa.Connection, statement: str) -> str:
+    return statement if conn.dialect.driver == "psycopg" else statement.replace("%b", "%s")
