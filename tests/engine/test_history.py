@@ -190,7 +190,7 @@ def test_reopening_does_not_migrate_twice(tmp_path: Path) -> None:
     again = HistoryStore.open(url)
     with again.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == (
-            "0005_operations"
+            "0006_pending_index"
         )
     again.close()
 
@@ -215,6 +215,41 @@ def test_record_states_are_saved_with_their_batch(store: HistoryStore) -> None:
     store.record_batch(batch)
     assert records.states("Contacts", "Contacts", ["a", "b"]) == {"a": first}
     assert records.pending_states("Contacts", "Contacts") == []
+
+
+def test_a_record_given_twice_in_one_page_keeps_its_last_state(store: HistoryStore) -> None:
+    run_id = store.log.start_run("Contacts", ["Contacts"], mode="incremental")
+    first = RecordState("a", "CON-1", [{"ContactId": "CON-1"}, None], True)
+    last = RecordState("a", "CON-1", [{"ContactId": "CON-1"}, {"X": 1}])
+    batch = _batch(run_id, Counts(read=2), task="Contacts", project="Contacts")
+    batch.states = [first, last]
+    store.record_batch(batch)
+    assert store.records.states("Contacts", "Contacts", ["a"]) == {"a": last}
+    assert store.records.pending_ids("Contacts", "Contacts", None) == []
+
+
+def test_a_page_of_thousands_of_states_is_saved_looked_up_and_forgotten(
+    store: HistoryStore,
+) -> None:
+    records = store.records
+    states = [
+        RecordState(f"id-{i:05d}", f"CON-{i}", [{"ContactId": f"CON-{i}"}], pending=i % 3 == 0)
+        for i in range(2500)
+    ]
+    records.save_states("Contacts", "Contacts", states)
+    records.save_states("Accounts", "Contacts", states[:10])  # another project, same ids
+    wanted = [state.source_id for state in states[::2]] + ["missing"]
+    assert records.states("Contacts", "Contacts", wanted) == {s.source_id: s for s in states[::2]}
+    assert sorted(records.pending_ids("Contacts", "Contacts", None)) == [
+        s.source_id for s in states if s.pending
+    ]
+    run_id = store.log.start_run("Contacts", ["Contacts"], mode="incremental")
+    gone = [state.source_id for state in states[:2000]]
+    store.record_batch(_batch(run_id, Counts(), task="Contacts", project="Contacts", forget=gone))
+    assert sorted(records.states("Contacts", "Contacts", wanted)) == [
+        s.source_id for s in states[2000::2]
+    ]
+    assert len(records.states("Accounts", "Contacts", gone)) == 10
 
 
 def test_truncations_add_up_over_pages_and_come_back_with_the_run(store: HistoryStore) -> None:

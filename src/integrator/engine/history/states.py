@@ -10,9 +10,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from integrator.engine.history.clock import now_iso
 from integrator.engine.history.models import RecordFailure, RecordState
+from integrator.engine.history.pgstates import delete_states, select_states, upsert_states
 from integrator.engine.history.tables import checkpoints, record_state, task_mappings
 
 __all__ = ["MappingMark", "RecordStateStore", "Waiting"]
@@ -79,14 +81,19 @@ class RecordStateStore:
         forget: Sequence[str],
     ) -> None:
         """Save changed states and forget others, on the caller's transaction."""
-        for chunk in _chunks(list(forget)):
-            conn.execute(
-                record_state.delete().where(
-                    record_state.c.project == project,
-                    record_state.c.task == task,
-                    record_state.c.source_id.in_(chunk),
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            if forget:
+                delete_states(conn, project, task, forget)
+        else:
+            for chunk in _chunks(list(forget)):
+                conn.execute(
+                    record_state.delete().where(
+                        record_state.c.project == project,
+                        record_state.c.task == task,
+                        record_state.c.source_id.in_(chunk),
+                    )
                 )
-            )
         if not changed:
             return
         rows = [
@@ -102,12 +109,12 @@ class RecordStateStore:
             )
             for state in changed
         ]
-        if conn.dialect.name == "sqlite":
-            # tuples straight to the driver: SQLAlchemy's per-row parameter processing costs
-            # more than the insert (PostgreSQL keeps SQLAlchemy's batched multi-row insert)
-            conn.exec_driver_sql(_sqlite_upsert(conn), rows)
+        if postgres:
+            upsert_states(conn, rows)
             return
-        conn.execute(_upsert(conn), [dict(zip(_STATE_COLUMNS, row, strict=True)) for row in rows])
+        # tuples straight to the driver: SQLAlchemy's per-row parameter processing costs more
+        # than the insert
+        conn.exec_driver_sql(_sqlite_upsert(conn), rows)
 
     def save_states(self, project: str, task: str, states: Sequence[RecordState]) -> None:
         """Save ``states`` in a transaction of their own (the write-ahead of a page's keys)."""
@@ -118,6 +125,10 @@ class RecordStateStore:
         """The stored states of ``source_ids`` (those that have one), by source id."""
         found: dict[str, RecordState] = {}
         with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                for row in select_states(conn, project, task, source_ids):
+                    found[row[0]] = _decoded(*row)
+                return found
             for chunk in _chunks(list(source_ids)):
                 query = sa.select(record_state).where(
                     record_state.c.project == project,
@@ -244,7 +255,7 @@ _encode_sorted = json.JSONEncoder(sort_keys=True).encode
 
 
 def _upsert(conn: sa.Connection) -> Any:
-    insert = _dialect_insert(conn)(record_state)
+    insert = sqlite_insert(record_state)
     return insert.on_conflict_do_update(
         index_elements=["project", "task", "source_id"],
         set_={
@@ -278,16 +289,6 @@ def _chunks(items: list[str], size: int = 900) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _dialect_insert(conn: sa.Connection) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert
-
-
 def _failure_text(failure: RecordFailure | None) -> str | None:
     return None if failure is None else _encode_sorted(asdict(failure))
 
@@ -300,10 +301,18 @@ def _failure(text: str | None) -> RecordFailure | None:
 
 
 def _state(row: Any) -> RecordState:
+    return _decoded(
+        row["source_id"], row["record_key"], row["leg_keys"], row["pending"], row["failure"]
+    )
+
+
+def _decoded(
+    source_id: str, record_key: str, leg_keys: str | None, pending: Any, failure: str | None
+) -> RecordState:
     return RecordState(
-        source_id=row["source_id"],
-        record_key=row["record_key"],
-        leg_keys=json.loads(row["leg_keys"]) if row["leg_keys"] else [],
-        pending=bool(row["pending"]),
-        failure=_failure(row["failure"]),
+        source_id=source_id,
+        record_key=record_key,
+        leg_keys=json.loads(leg_keys) if leg_keys else [],
+        pending=bool(pending),
+        failure=_failure(failure),
     )
