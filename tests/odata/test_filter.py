@@ -293,8 +293,10 @@ def test_a_long_or_of_keys_stays_an_index_search_in_sqlite() -> None:
     wanted = [f"P{i}" for i in range(0, 500, 2)]
     expr = parse_filter(" or ".join(f"id eq '{key}'" for key in wanted))
     condition = to_sqlalchemy(expr, {"id": table.c.id})
-    compiled = sa.select(table.c.id).where(condition).compile(
-        dialect=sa.dialects.sqlite.dialect(), compile_kwargs={"literal_binds": True}
+    compiled = (
+        sa.select(table.c.id)
+        .where(condition)
+        .compile(dialect=sa.dialects.sqlite.dialect(), compile_kwargs={"literal_binds": True})
     )
     sql = str(compiled)
     plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
