@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from integrator.config.models import OrganizationMapping
+from integrator.engine import read
 from integrator.engine.history import HistoryStore, RunStatus, RunSummary
+from integrator.engine.pages import SourcePage
 from integrator.engine.read import RunMode
 from integrator.engine.task import Progress, TaskRunner
 from integrator.engine.taskplan import TaskPlan, TaskSystems, build_plan
@@ -221,3 +223,30 @@ def test_a_stage_that_fails_is_raised_once_naming_stage_task_and_run(
     assert str(failed) == f"run {run.id}, task People: stage {stage} failed: {error}"
     assert run.status == RunStatus.ERROR and run.tasks[0].status == RunStatus.ERROR
     assert world.events[-1].finished  # the progress display is told the task ended
+
+
+def test_pages_are_cut_at_exactly_a_pageful_of_selected_records(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every write request goes out full: 3 selected records per page here, source pages of 4
+    # records of which the filter keeps every other one
+    monkeypatch.setattr(read, "SELECTED_PER_PAGE", 3)
+    world.task = world.task.model_copy(update={"source_filter": "role eq 'Keep'"})
+    plan = world.plan()
+    source = [
+        SourcePage(
+            [{"number": f"CON-{p}{i}", "role": "Keep" if i % 2 else "Drop"} for i in range(4)],
+            deleted=[f"gone-{p}"],
+            checkpoint=f"after-{p}",
+        )
+        for p in range(3)
+    ]
+
+    pages = list(read.gathered(plan, iter(source)))
+
+    selected = [sum(page.selection or []) for page in pages]
+    assert selected == [3, 3]
+    assert [len(page.records) for page in pages] == [6, 6]
+    # a source page cut in two gives its checkpoint and deletions to the part with its end
+    assert [page.checkpoint for page in pages] == ["after-0", "after-2"]
+    assert [page.deleted for page in pages] == [["gone-0"], ["gone-1", "gone-2"]]

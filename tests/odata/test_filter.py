@@ -281,3 +281,25 @@ def test_dataverse_comparison_ignores_case_and_trailing_spaces_as_sql_server_doe
     assert evaluate(expr, {"city": "dublin  "}, case_insensitive=True)
     assert not evaluate(expr, {"city": "  dublin"}, case_insensitive=True)  # leading ones count
     assert not evaluate(expr, {"city": "Dublin "})  # exact comparison: a space is a space
+
+
+def test_a_long_or_of_keys_stays_an_index_search_in_sqlite() -> None:
+    # chains beyond 50 items are grouped in parentheses; SQLite must still search each key in
+    # the primary key's index (a scan would compare every row with every key)
+    conn = sa.create_engine("sqlite://").raw_connection()
+    conn.execute("CREATE TABLE people (id TEXT PRIMARY KEY, name TEXT)")
+    conn.executemany("INSERT INTO people VALUES (?, ?)", [(f"P{i}", f"n{i}") for i in range(500)])
+    table = sa.table("people", sa.column("id"), sa.column("name"))
+    wanted = [f"P{i}" for i in range(0, 500, 2)]
+    expr = parse_filter(" or ".join(f"id eq '{key}'" for key in wanted))
+    condition = to_sqlalchemy(expr, {"id": table.c.id})
+    compiled = (
+        sa.select(table.c.id)
+        .where(condition)
+        .compile(dialect=sa.dialects.sqlite.dialect(), compile_kwargs={"literal_binds": True})
+    )
+    sql = str(compiled)
+    plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+    assert sorted(row[0] for row in conn.execute(sql)) == sorted(wanted)
+    assert plan[0] == "MULTI-INDEX OR"
+    assert not any(step.startswith("SCAN") for step in plan)

@@ -95,27 +95,42 @@ def read_ids(plan: TaskPlan, source: Connector, source_ids: Sequence[str]) -> It
 
 
 def gathered(plan: TaskPlan, pages: Iterator[SourcePage]) -> Iterator[SourcePage]:
-    """Source pages joined until they hold at least :data:`SELECTED_PER_PAGE` records the task
-    selects, so every write request downstream goes out full (a filter that keeps a third of a
-    5000-record page would otherwise send a 1000 and a 700). The checkpoint given with a joined
-    page is the newest among its parts: everything before it is in the page."""
+    """Source pages joined and cut so that each holds exactly :data:`SELECTED_PER_PAGE` records
+    the task selects (the last fewer), and so every write request downstream goes out full (a
+    filter that keeps a third of a 5000-record page would otherwise send a 1000 and a 700, and
+    a joined page of 5,600 a 600). A source page cut in two gives its checkpoint and deleted ids
+    to the part holding its end: the checkpoint given with a page is the newest whose records
+    are all in it or in earlier pages (``None`` when no source page ended in it). At most
+    :data:`RECORDS_PER_PAGE` source records are held, whatever the filter keeps."""
     joined: SourcePage | None = None
     chosen: list[bool] = []
     selected = 0
     for page in pages:
-        if joined is None:
-            chosen = []  # the filter's answers, kept for the map stage
-            joined = SourcePage([], full_read=page.full_read, notice=page.notice, selection=chosen)
-        elif page.notice is not None:
+        answers = [plan.selected(record) for record in page.records]
+        start = 0
+        while True:
+            if joined is None:
+                chosen = []  # the filter's answers, kept for the map stage
+                joined = SourcePage([], full_read=page.full_read, selection=chosen)
+            cut = _cut(answers, start, SELECTED_PER_PAGE - selected)
+            if cut is None:
+                break
+            joined.records.extend(page.records[start:cut])
+            chosen.extend(answers[start:cut])
+            joined.full_read = page.full_read
+            if start == 0 and page.notice is not None:
+                joined.notice = page.notice
+            yield joined
+            joined, selected, start = None, 0, cut
+        if start == 0 and page.notice is not None:
             joined.notice = page.notice
-        joined.records.extend(page.records)
+        joined.records.extend(page.records[start:])
         joined.deleted.extend(page.deleted)
         joined.full_read = page.full_read
         if page.checkpoint is not None:
             joined.checkpoint = page.checkpoint
-        answers = [plan.selected(record) for record in page.records]
-        chosen.extend(answers)
-        selected += sum(answers)
+        chosen.extend(answers[start:])
+        selected += sum(answers[start:])
         if selected >= SELECTED_PER_PAGE or len(joined.records) >= RECORDS_PER_PAGE:
             yield joined
             joined, selected = None, 0
@@ -123,6 +138,18 @@ def gathered(plan: TaskPlan, pages: Iterator[SourcePage]) -> Iterator[SourcePage
         joined.records or joined.deleted or joined.checkpoint is not None or joined.notice
     ):
         yield joined
+
+
+def _cut(answers: list[bool], start: int, wanted: int) -> int | None:
+    """The index just after the ``wanted``-th selected answer from ``start`` when records
+    follow it in this page (so the page is cut there), else ``None``."""
+    count = 0
+    for index in range(start, len(answers)):
+        if answers[index]:
+            count += 1
+            if count == wanted:
+                return index + 1 if index + 1 < len(answers) else None
+    return None
 
 
 def _equals(name: str, value: Any, field_type: FieldType | None) -> Compare:

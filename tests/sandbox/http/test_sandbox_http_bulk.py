@@ -176,3 +176,25 @@ def test_metadata_declares_the_bound_actions(sandbox: SandboxHandle, client: htt
         assert f'<Action Name="{message}" IsBound="true">' in text
     assert 'Type="Collection(mscrm.crmbaseentity)"' in text
     assert "UpsertMultiple" not in client.get(sandbox.finops + "$metadata").text
+
+
+def test_one_get_asks_for_both_messages_and_names_each_row_by_expand(
+    sandbox: SandboxHandle, client: httpx.Client
+) -> None:
+    r = client.get(
+        sandbox.sales + "sdkmessagefilters",
+        params={
+            "$select": "sdkmessagefilterid",
+            "$expand": "sdkmessageid($select=name)",
+            "$filter": "(sdkmessageid/name eq 'CreateMultiple' or sdkmessageid/name eq"
+            " 'UpsertMultiple') and primaryobjecttypecode eq 'contact'",
+        },
+    )
+    assert r.status_code == 200, r.text
+    names = sorted(row["sdkmessageid"]["name"] for row in r.json()["value"])
+    assert names == ["CreateMultiple", "UpsertMultiple"]
+    refused = client.get(
+        sandbox.sales + "sdkmessagefilters",
+        params={"$select": "sdkmessagefilterid", "$filter": "statecode eq 0"},
+    )
+    assert refused.status_code == 400

@@ -23,8 +23,9 @@ record, the refusal was the message's rather than a record's, and the table is w
 are the client's to retry, as for any request.
 
 Whether a table offers a message is asked the documented way ("Availability with standard
-tables"): ``GET sdkmessagefilters?$filter=sdkmessageid/name eq @message and
-primaryobjecttypecode eq @table``, both messages in one ``$batch``, once per table per
+tables"): ``GET sdkmessagefilters?$filter=sdkmessageid/name eq 'CreateMultiple' and
+primaryobjecttypecode eq 'contact'``, both messages in one plain ``GET`` (the two names joined
+by ``or``, ``$expand=sdkmessageid($select=name)`` telling the rows apart), once per table per
 connector. ``$metadata`` cannot tell: it declares the actions bound to
 ``Collection(mscrm.crmbaseentity)``, that is for every table alike, while "not all standard
 tables support these messages". A catalogue that cannot be read (no privilege) counts as "not
@@ -35,13 +36,12 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 import orjson
 
 from integrator.connectors.base import Outcome, RecordResult
 from integrator.connectors.dataverse.config import BulkMessages
-from integrator.connectors.http.batch import BatchOperation
 from integrator.connectors.http.metadata import EntitySetMetadata
 from integrator.connectors.http.plans import WritePlan
 from integrator.connectors.http.service import ODataService, Written
@@ -53,6 +53,7 @@ __all__ = ["BulkWriter"]
 _NAMESPACE = "Microsoft.Dynamics.CRM"
 _CREATE = "CreateMultiple"
 _UPSERT = "UpsertMultiple"
+_MESSAGES = (_CREATE, _UPSERT)
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
@@ -103,25 +104,17 @@ class BulkWriter:
         if known is not None:
             return known
         table = meta.entity_type.rpartition(".")[2]
-        header = {"Prefer": "odata.maxpagesize=1"}
-        operations = [
-            BatchOperation("GET", _catalogue_path(message, table), None, header)
-            for message in (_CREATE, _UPSERT)
-        ]
-        client = self.service.client
         found: set[str] = set()
         try:
-            parts = client.batch(operations)
+            body = self.service.client.get_json(_catalogue_path(table))
         except RequestRejected:
-            parts = []  # no catalogue to ask here: write through $batch
-        for message, sent, part in zip((_CREATE, _UPSERT), operations, parts, strict=False):
-            try:
-                body = client.part_json(sent, part, headers=header)
-            except RequestRejected:
-                continue  # the catalogue is not readable here: write through $batch
-            value = body.get("value")
-            if isinstance(value, list) and value:
-                found.add(message)
+            body = {}  # the catalogue is not readable here: write through $batch
+        value = body.get("value")
+        for row in value if isinstance(value, list) else []:
+            message = row.get("sdkmessageid") if isinstance(row, dict) else None
+            offered_name = message.get("name") if isinstance(message, dict) else None
+            if offered_name in _MESSAGES:
+                found.add(offered_name)
         with self._lock:
             return self._offered.setdefault(name, found)
 
@@ -163,10 +156,17 @@ class BulkWriter:
         return target
 
 
-def _catalogue_path(message: str, table: str) -> str:
-    query = (
-        "$select=sdkmessagefilterid"
-        "&$filter=sdkmessageid/name%20eq%20@message%20and%20primaryobjecttypecode%20eq%20@table"
-        f"&@message='{quote(message)}'&@table='{quote(table)}'"
+def _catalogue_path(table: str) -> str:
+    """The one ``GET`` asking which of :data:`_MESSAGES` ``table`` offers: the documented
+    query, both messages in one ``$filter``, each row naming its message by ``$expand``."""
+    names = " or ".join(f"sdkmessageid/name eq '{message}'" for message in _MESSAGES)
+    query = urlencode(
+        {
+            "$select": "sdkmessagefilterid",
+            "$expand": "sdkmessageid($select=name)",
+            "$filter": f"({names}) and primaryobjecttypecode eq '{table}'",
+        },
+        quote_via=quote,
+        safe="$()',/=@",
     )
     return f"sdkmessagefilters?{query}"

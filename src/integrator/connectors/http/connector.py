@@ -40,7 +40,7 @@ from integrator.connectors.http.upsert import upsert_records
 from integrator.connectors.http.writes import write_plans
 from integrator.errors import RequestRejected
 from integrator.odata.ast import Expr
-from integrator.odata.filter import evaluate, parse_filter, referenced_fields, to_odata
+from integrator.odata.filter import compile_filter, parse_filter, referenced_fields, to_odata
 
 __all__ = [
     "DUPLICATE_CODES",
@@ -180,12 +180,13 @@ class ODataConnector:
         params = {**projection.params(), **self.dialect.query_options()}
         if pushed:
             params["$filter"] = pushed
+        selects = compile_filter(residual, case_insensitive=True) if residual is not None else None
         for body in self.client.pages(
             quote(entity, safe=""), params=params, headers=self.page_header(page_size)
         ):
             page = [projection.extract(check_row(row, entity)) for row in body["value"]]
-            if residual is not None:
-                page = [r for r in page if evaluate(residual, r, case_insensitive=True)]
+            if selects is not None:
+                page = [r for r in page if selects(r)]
                 for record in page:
                     for name in extra:
                         del record[name]

@@ -21,7 +21,11 @@ updatemultiple, upsertmultiple).
 ``GET sdkmessagefilters?$select=sdkmessagefilterid&$filter=sdkmessageid/name eq @message and
 primaryobjecttypecode eq @table&@message='UpsertMultiple'&@table='contact'`` answers, as the
 "Availability with standard tables" section documents, one row when the table offers the
-message and none when it does not.
+message and none when it does not. One ``GET`` may ask for several messages at once
+(``(sdkmessageid/name eq 'CreateMultiple' or sdkmessageid/name eq 'UpsertMultiple') and
+primaryobjecttypecode eq 'contact'``, any ``$filter`` over those two fields) with
+``$expand=sdkmessageid($select=name)`` naming each row's message, as the Web API expands any
+lookup.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Collection
 from typing import Any
 
-from integrator.sandbox.http.errors import BAD_REQUEST, INVALID_VALUE, ODataError
+from integrator.errors import FilterSyntaxError
+from integrator.odata.filter import compile_filter, parse_filter, referenced_fields
+from integrator.sandbox.http.errors import BAD_REQUEST, INVALID_FILTER, ODataError
 from integrator.sandbox.http.keys import format_key, resolve_key, split_resource
 from integrator.sandbox.http.messages import ODataRequest, ODataResponse, json_response
 from integrator.sandbox.http.model import ServedService, ServedSet
@@ -160,67 +166,80 @@ def run_bulk_action(
 
 # ---- the message catalogue ---------------------------------------------------------------
 
-_CONDITION = re.compile(
-    r"\s*(sdkmessageid/name|primaryobjecttypecode)\s+eq\s+('(?:[^']|'')*'|@\w+)\s*", re.IGNORECASE
-)
+_MESSAGE = "sdkmessageid"
+#: what the catalogue's ``$filter`` may name: the message's name and the table's logical name
+_CATALOGUE_FIELDS = ("sdkmessageid/name", "primaryobjecttypecode")
+_EXPAND_NAME = re.compile(r"\s*sdkmessageid\s*(?:\(\s*\$select\s*=\s*name\s*\))?\s*")
 
 
-def _conditions(req: ODataRequest) -> dict[str, str]:
+def _selects(req: ODataRequest) -> Callable[[dict[str, Any]], bool]:
     query = dict(req.query)
     text = query.get("$filter")
     if text is None:
         raise ODataError(
             400, BAD_REQUEST, "The sandbox answers sdkmessagefilters only with a $filter"
         )
-    found: dict[str, str] = {}
-    for part in re.split(r"\)?\s+and\s+\(?", text.strip().strip("()"), flags=re.IGNORECASE):
-        match = _CONDITION.fullmatch(part)
-        if match is None:
-            raise ODataError(
-                400,
-                BAD_REQUEST,
-                f"The sandbox's sdkmessagefilters understands only 'sdkmessageid/name eq ...' "
-                f"and 'primaryobjecttypecode eq ...' joined by 'and', not '{part.strip()}'",
-            )
-        field, value = match.group(1).lower(), match.group(2)
-        if value.startswith("@"):
-            alias = query.get(value)
-            if alias is None:
-                raise ODataError(400, BAD_REQUEST, f"The parameter alias {value} has no value")
-            value = alias
-        if not (value.startswith("'") and value.endswith("'") and len(value) >= 2):
-            raise ODataError(400, INVALID_VALUE, f"{field}: expected a string literal, got {value}")
-        found[field] = value[1:-1].replace("''", "'")
-    return found
+    aliases = {name: value for name, value in query.items() if name.startswith("@")}
+    try:
+        expr = parse_filter(text, aliases)
+    except FilterSyntaxError as exc:
+        raise ODataError(400, INVALID_FILTER, f"Invalid $filter: {exc}") from None
+    unknown = sorted(referenced_fields(expr) - set(_CATALOGUE_FIELDS))
+    if unknown:
+        raise ODataError(
+            400,
+            BAD_REQUEST,
+            f"The sandbox's sdkmessagefilters filters only on {' and '.join(_CATALOGUE_FIELDS)}"
+            f", not on '{unknown[0]}'",
+        )
+    return compile_filter(expr, case_insensitive=True)
+
+
+def _expands_message(req: ODataRequest) -> bool:
+    expand = dict(req.query).get("$expand")
+    if expand is None:
+        return False
+    if _EXPAND_NAME.fullmatch(expand) is None:
+        raise ODataError(
+            400,
+            BAD_REQUEST,
+            "The sandbox's sdkmessagefilters expands only sdkmessageid($select=name)",
+        )
+    return True
 
 
 def message_filters(
     req: ODataRequest, service: ServedService, offered: Collection[str] | None
 ) -> ODataResponse:
-    """The ``sdkmessagefilters`` rows matching the request's ``$filter``: one per table (of
-    ``offered`` entity set names, or all) and bulk message named."""
+    """The ``sdkmessagefilters`` rows matching the request's ``$filter`` (over
+    ``sdkmessageid/name`` and ``primaryobjecttypecode``): one per table (of ``offered`` entity
+    set names, or all) and bulk message; ``$expand=sdkmessageid($select=name)`` names each
+    row's message."""
     select = dict(req.query).get("$select", _FILTER_ID)
     if {s.strip() for s in select.split(",")} - {_FILTER_ID, "primaryobjecttypecode"}:
         raise ODataError(
             400, BAD_REQUEST, "The sandbox's sdkmessagefilters selects only sdkmessagefilterid"
         )
-    wanted = _conditions(req)
+    selects = _selects(req)
+    expand = _expands_message(req)
     rows: list[dict[str, Any]] = []
     for served in service.sets.values():
         if offered is not None and served.name not in offered:
             continue
         table = served.entity_set.entity_type
         for message in BULK_ACTIONS.values():
-            name = wanted.get("sdkmessageid/name")
-            code = wanted.get("primaryobjecttypecode")
-            if (name is not None and name.lower() != message.lower()) or (
-                code is not None and code.lower() != table.lower()
-            ):
+            if not selects({"sdkmessageid/name": message, "primaryobjecttypecode": table}):
                 continue
             filter_id = uuid.uuid5(uuid.NAMESPACE_URL, f"sdkmessagefilter/{message}/{table}")
-            rows.append(
-                {"@odata.etag": 'W/"1"', _FILTER_ID: str(filter_id), "primaryobjecttypecode": table}
-            )
+            row: dict[str, Any] = {
+                "@odata.etag": 'W/"1"',
+                _FILTER_ID: str(filter_id),
+                "primaryobjecttypecode": table,
+            }
+            if expand:
+                message_id = uuid.uuid5(uuid.NAMESPACE_URL, f"sdkmessage/{message}")
+                row[_MESSAGE] = {"name": message, _MESSAGE: str(message_id)}
+            rows.append(row)
     context = f"{req.service_root}$metadata#{MESSAGE_FILTERS}({select})"
     return json_response(200, {"@odata.context": context, "value": rows})
 

@@ -16,13 +16,14 @@ Rules (``powerapps-docs/developer/data-platform/webapi/query-metadata-web-api.md
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from integrator.errors import FilterSyntaxError
 from integrator.odata.ast import Expr, Field, Literal
-from integrator.odata.filter import evaluate, parse_filter, referenced_fields
+from integrator.odata.filter import Predicate, compile_filter, parse_filter, referenced_fields
 from integrator.sandbox.http.errors import BAD_REQUEST, INVALID_FILTER, INVALID_PROPERTY, ODataError
 
 __all__ = [
@@ -206,9 +207,15 @@ def _flat(record: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled(expr: Expr) -> Predicate:
+    # a request's filter is tried on every definition: compiled once, not walked per record
+    return compile_filter(expr)
+
+
 def matches(expr: Expr | None, record: Mapping[str, Any]) -> bool:
     """Whether ``record`` satisfies ``expr`` (``None`` matches everything)."""
-    return expr is None or evaluate(expr, _flat(record))
+    return expr is None or _compiled(expr)(_flat(record))
 
 
 def project(

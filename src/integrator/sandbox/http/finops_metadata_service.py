@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from integrator.errors import FilterSyntaxError
-from integrator.odata.filter import Expr, evaluate, parse_filter, referenced_fields
+from integrator.odata.filter import Expr, Predicate, compile_filter, parse_filter, referenced_fields
 from integrator.sandbox.http.errors import (
     BAD_REQUEST,
     INVALID_FILTER,
@@ -117,8 +117,8 @@ class FinOpsMetadataService:
         rows = records
         filter_text = options.get("$filter")
         if filter_text is not None:
-            expr = _parse(filter_text, records)
-            rows = [r for r in rows if _matches(expr, r)]
+            selects = _compiled(_parse(filter_text, records))
+            rows = [r for r in rows if _matches(selects, r)]
         order = options.get("$orderby")
         if order:
             rows = _ordered(rows, order, records)
@@ -232,9 +232,16 @@ def _parse(text: str, records: list[dict[str, Any]]) -> Expr:
     return expr
 
 
-def _matches(expr: Expr, record: dict[str, Any]) -> bool:
+def _compiled(expr: Expr) -> Predicate:
     try:
-        return evaluate(expr, record, case_insensitive=False)
+        return compile_filter(expr, case_insensitive=False)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ODataError(400, INVALID_FILTER, f"Invalid $filter: {exc}") from None
+
+
+def _matches(selects: Predicate, record: dict[str, Any]) -> bool:
+    try:
+        return selects(record)
     except (KeyError, TypeError, ValueError) as exc:
         raise ODataError(400, INVALID_FILTER, f"Invalid $filter: {exc}") from None
 
