@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from integrator.p2c.readiness import upgrade_check_due
 from integrator.sandbox.testing import running_sandbox
 from tests.config.test_validation_cli import integrator
 from tests.p2c.test_upgrade import _legacy_sales
@@ -34,3 +35,15 @@ def test_a_run_over_unnumbered_sales_records_names_the_upgrade(tmp_path: Path) -
         assert after.returncode == 0, after.stderr
         for run in json.loads(after.stdout)["runs"]:
             assert "integrator upgrade" not in (run["message"] or ""), run
+
+
+def test_the_check_for_unset_records_runs_on_full_reads_and_while_a_note_waits() -> None:
+    note = (
+        "Sales has contacts without what the Prospect to cash solution sets "
+        "(msdynce_contactnumber), which the templates skip: run `integrator upgrade` once"
+    )
+    assert upgrade_check_due(reads_everything=True, last_message=None)
+    assert upgrade_check_due(reads_everything=False, last_message=f"2 records failed; {note}")
+    # a run reading only changes, after a run whose check found nothing: no scan of Sales
+    assert not upgrade_check_due(reads_everything=False, last_message=None)
+    assert not upgrade_check_due(reads_everything=False, last_message="2 records failed")

@@ -34,7 +34,7 @@ from integrator.engine.history.errors import HistoryError, HistoryFull
 from integrator.engine.history.runlog import FinishHook
 from integrator.engine.lock import ProjectLock
 from integrator.engine.plan import plan_projects
-from integrator.engine.read import RunMode
+from integrator.engine.read import RunMode, reads_changes
 from integrator.engine.task import Progress, ProgressSink, TaskRunner, guarded
 from integrator.engine.taskplan import TaskSystems, build_plan
 from integrator.errors import (
@@ -46,7 +46,7 @@ from integrator.errors import (
     StageFailed,
     SystemUnavailable,
 )
-from integrator.p2c.readiness import sales_upgrade_notes
+from integrator.p2c.readiness import sales_upgrade_notes, upgrade_check_due
 
 __all__ = ["Engine", "Progress", "ProgressSink"]
 
@@ -239,6 +239,8 @@ class Engine:
             history = self.history
             runlog = history.log
             runlog.mark_interrupted(name, INTERRUPTED_MESSAGE)
+            last = runlog.runs(name, limit=1)
+            last_message = last[0].message if last else None
             run_id = runlog.start_run(
                 name,
                 [t.name for t in project.tasks],
@@ -262,7 +264,12 @@ class Engine:
                     cds=self.connectors.get("cds") if connection_set.cds is not None else None,
                 )
                 describe = self._describe_role(project.source_system, project.destination_system)
-                if project.source_system == "sales":  # records the P2C upgrade has not set
+                if project.source_system == "sales" and upgrade_check_due(
+                    reads_everything=mode == "all-data"
+                    or not reads_changes(systems.source)
+                    or any(history.records.checkpoint(name, t.name) is None for t in project.tasks),
+                    last_message=last_message,
+                ):  # records the P2C upgrade has not set
                     read = [t.source_entity for t in project.tasks]
                     notes.extend(sales_upgrade_notes(systems.source, read, self.workspace.root))
                 for position, task in enumerate(project.tasks):

@@ -17,7 +17,13 @@ from pathlib import Path
 from integrator.connectors.base import Connector, EntityInfo
 from integrator.errors import RequestRejected
 
-__all__ = ["SOLUTION_FIELDS", "missing_solution_fields", "sales_upgrade_notes", "upgrade_hint"]
+__all__ = [
+    "SOLUTION_FIELDS",
+    "missing_solution_fields",
+    "sales_upgrade_notes",
+    "upgrade_check_due",
+    "upgrade_hint",
+]
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +32,20 @@ SOLUTION_FIELDS: dict[str, tuple[str, ...]] = {
     "accounts": ("accountnumber",),
     "contacts": ("msdynce_contactnumber", "msdynce_isactivecustomer", "msdynce_iscompanyanaccount"),
 }
+
+
+#: the words every upgrade note holds, by which a later run knows the last one carried it
+_NOTE_WORDS = "without what the Prospect to cash solution sets"
+
+
+def upgrade_check_due(*, reads_everything: bool, last_message: str | None) -> bool:
+    """Whether a run looks for Sales records the P2C solution has not set
+    (:func:`sales_upgrade_notes`): when it reads everything (a first run, a run with all data,
+    a source it reads whole each time), or while the project's last run (``last_message``)
+    said such records were waiting, until a check finds none. A run that reads only changes
+    after a check that found none skips it: the check reads every record of the entity (no
+    index serves a search for blanks), and records made since the solution carry its fields."""
+    return reads_everything or (last_message is not None and _NOTE_WORDS in last_message)
 
 
 def upgrade_hint(workspace: Path | str) -> str:
@@ -58,6 +78,6 @@ def sales_upgrade_notes(
         return []
     unset = ", ".join(name for entity in waiting for name in SOLUTION_FIELDS[entity])
     return [
-        f"Sales has {' and '.join(waiting)} without what the Prospect to cash solution sets "
-        f"({unset}), which the templates skip: run `{upgrade_hint(workspace)}` once"
+        f"Sales has {' and '.join(waiting)} {_NOTE_WORDS} ({unset}), which the templates "
+        f"skip: run `{upgrade_hint(workspace)}` once"
     ]
