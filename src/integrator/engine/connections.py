@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from sqlalchemy.engine import make_url
@@ -9,10 +10,22 @@ from sqlalchemy.engine import make_url
 from integrator.config.models import ConnectionSet
 from integrator.config.workspace import Workspace
 from integrator.connectors.base import Connector
+from integrator.connectors.http.budget import share_budgets_through
 from integrator.connectors.registry import Connection, open_connection
 from integrator.errors import ConfigError
 
-__all__ = ["ConnectorFactory", "ConnectorPool", "history_url", "open_connector"]
+__all__ = [
+    "SHARED_BUDGETS_ENV",
+    "ConnectorFactory",
+    "ConnectorPool",
+    "budget_database_url",
+    "history_url",
+    "open_connector",
+]
+
+#: set to 1 to keep request budgets in a PostgreSQL history database (until distributed mode
+#: is a workspace setting)
+SHARED_BUDGETS_ENV = "INTEGRATOR_SHARED_BUDGETS"
 
 ConnectorFactory = Callable[[str, Connection, Workspace], Connector]
 
@@ -20,8 +33,21 @@ ConnectorFactory = Callable[[str, Connection, Workspace], Connector]
 def open_connector(system: str, connection: Connection, workspace: Workspace) -> Connector:
     """The connector ``connection`` configures (any kind the registry lists), for ``system``;
     secrets are read now, from where the connection names them (files relative to the
-    workspace). Raises ``ConfigError`` when one cannot be read."""
+    workspace). Raises ``ConfigError`` when one cannot be read. HTTP connectors share their
+    request budgets through the history database when :func:`budget_database_url` says so."""
+    share_budgets_through(budget_database_url(workspace))
     return open_connection(connection, workspace.root)
+
+
+def budget_database_url(workspace: Workspace) -> str | None:
+    """The database the workspace's request budgets are kept in, shared by every worker: its
+    history database when that is PostgreSQL and distributed mode is on; ``None`` (budgets in
+    this process) otherwise."""
+    if make_url(workspace.history_database_url).get_backend_name() != "postgresql":
+        return None
+    if os.environ.get(SHARED_BUDGETS_ENV) != "1":
+        return None
+    return history_url(workspace)
 
 
 class ConnectorPool:

@@ -6,6 +6,10 @@ paying for them. Every connector that talks as one identity to one host shares o
 :class:`RequestBudget` (see :func:`shared_budget`), so two tasks running at once cannot together
 exceed the limit. A 429's ``Retry-After`` pauses everyone sharing the budget, not just the
 request that got it.
+
+Across processes (workers sharing a PostgreSQL history database) the same interface is kept in
+PostgreSQL by :class:`~integrator.connectors.http.pg_budget.PostgresBudget`;
+:func:`shared_budget` hands out that one when given the database's URL.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import collections
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
-__all__ = ["BudgetLimits", "RequestBudget", "shared_budget"]
+__all__ = ["Budget", "BudgetLimits", "RequestBudget", "share_budgets_through", "shared_budget"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,22 @@ class BudgetLimits:
     max_requests: int = 6000
     window_seconds: float = 300.0
     max_concurrent: int = 52
+
+
+class Budget(Protocol):
+    """What the HTTP client needs of a budget: in-process (:class:`RequestBudget`) or shared
+    through PostgreSQL (:class:`~integrator.connectors.http.pg_budget.PostgresBudget`)."""
+
+    limits: BudgetLimits
+    waited_seconds: float
+
+    def slot(self) -> AbstractContextManager[None]:
+        """Hold one request slot for the duration of the block."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Hold back every request on the budget for ``seconds``."""
+        ...
 
 
 class RequestBudget:
@@ -82,19 +103,43 @@ class RequestBudget:
             self._sleep(wait)
 
 
-_SHARED: dict[tuple[str, str, BudgetLimits], RequestBudget] = {}
+_SHARED: dict[tuple[str, str, BudgetLimits, str | None], Budget] = {}
 _SHARED_LOCK = threading.Lock()
+#: where this process's budgets live when :func:`shared_budget` is not told (``None``: here)
+_DATABASE: list[str | None] = [None]
 
 
-def shared_budget(host: str, identity: str, limits: BudgetLimits | None = None) -> RequestBudget:
+def share_budgets_through(database_url: str | None) -> None:
+    """Keep this process's budgets from now on in the PostgreSQL database at ``database_url``
+    (shared with every process doing the same), or in this process (``None``)."""
+    _DATABASE[0] = database_url
+
+
+def shared_budget(
+    host: str,
+    identity: str,
+    limits: BudgetLimits | None = None,
+    *,
+    database_url: str | None = None,
+) -> Budget:
     """The one budget for ``identity`` talking to ``host`` under ``limits`` in this process.
 
     Connectors configured alike share it; a connector configured with other limits gets its own.
+    With ``database_url`` (a PostgreSQL URL) the budget is kept in that database and shared with
+    every process using the same database, identity and host (``PostgresBudget``); without, in
+    the database :func:`share_budgets_through` named, else in this process (``RequestBudget``).
     """
     limits = limits or BudgetLimits()
+    database_url = database_url or _DATABASE[0]
+    key = (host, identity, limits, database_url)
     with _SHARED_LOCK:
-        budget = _SHARED.get((host, identity, limits))
+        budget = _SHARED.get(key)
         if budget is None:
-            budget = RequestBudget(limits)
-            _SHARED[(host, identity, limits)] = budget
+            if database_url is None:
+                budget = RequestBudget(limits)
+            else:
+                from integrator.connectors.http.pg_budget import PostgresBudget
+
+                budget = PostgresBudget(host, identity, limits, database_url)
+            _SHARED[key] = budget
         return budget

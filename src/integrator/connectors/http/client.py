@@ -4,7 +4,7 @@ One :class:`ODataClient` wraps one ``httpx.Client`` (connection pooling, TLS ver
 by default, an injectable transport). It has the whole job of sending and sending again:
 
 - each request takes a slot of the shared
-  :class:`~integrator.connectors.http.budget.RequestBudget`, is checked by
+  :class:`~integrator.connectors.http.budget.Budget`, is checked by
   :func:`~integrator.connectors.http.responses.check_status`, and when that raises
   ``RetriableError`` (or the connection drops) is sent again after the
   :class:`~integrator.connectors.http.retry.RetryPolicy`'s delay (:meth:`ODataClient.request`);
@@ -33,7 +33,7 @@ import httpx
 from integrator.connectors.configuration import insecure_url_problem
 from integrator.connectors.http.auth import NoAuth
 from integrator.connectors.http.batch import BatchOperation, BatchPart, decode_batch, encode_batch
-from integrator.connectors.http.budget import RequestBudget, shared_budget
+from integrator.connectors.http.budget import Budget, shared_budget
 from integrator.connectors.http.responses import (
     check_status,
     describe_url,
@@ -76,7 +76,7 @@ class ODataClient:
         transport: httpx.BaseTransport | None = None,
         verify: bool | ssl.SSLContext = True,
         timeout: float | httpx.Timeout = 120.0,
-        budget: RequestBudget | None = None,
+        budget: Budget | None = None,
         retry: RetryPolicy | None = None,
         max_connections: int = 52,
         sleep: Callable[[float], None] = time.sleep,

@@ -1,0 +1,378 @@
+"""A request budget kept in PostgreSQL, shared by every process that talks as one identity to
+one host (workers on several machines sharing the workspace's history database).
+
+It has :class:`~integrator.connectors.http.budget.RequestBudget`'s interface (``slot()``,
+``pause()``, ``waited_seconds``, ``limits``), so the HTTP client uses either unchanged. Its
+state is coordination state, not history: three tables in the history database, created on
+first use with ``CREATE TABLE IF NOT EXISTS`` under an advisory lock (no Alembic migration;
+they may be dropped whenever no worker runs, and are rebuilt empty):
+
+- ``integrator_budget``: one row per ``(host, identity)`` with ``paused_until``, set by any
+  process's 429 ``Retry-After`` and honoured by all; its row lock serializes the others';
+- ``integrator_budget_window``: requests per time bucket (:mod:`.budget_window`: the count
+  never falls below the requests really sent in the sliding window);
+- ``integrator_budget_lease``: request slots in flight per process, with an expiry a
+  heartbeat thread pushes forward while the process holds any; a process killed mid-request
+  stops renewing, and its slots are free again once the lease expires.
+
+A busy process does not do a round trip per request: it reserves tokens in chunks (used before
+their bucket ends, the unused ones handed back after), keeps a slot another of its threads is
+waiting for, and otherwise looks at the shared state (a pause) at most every
+``refresh_seconds``. Times are each process's ``time.time()``: machines sharing a budget need
+their clocks in sync (NTP), a skew of ``s`` seconds shifts the window by ``s``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from integrator.connectors.http.budget import BudgetLimits
+from integrator.connectors.http.budget_window import BucketWindow
+
+__all__ = ["PostgresBudget", "budget_tables", "libpq_url"]
+
+#: advisory lock key under which the tables are created (two first users at once)
+_TABLES_LOCK = 0x1B0D6E7
+
+_TABLES = (
+    """CREATE TABLE IF NOT EXISTS integrator_budget (
+        host text NOT NULL, identity text NOT NULL,
+        paused_until double precision NOT NULL DEFAULT 0,
+        PRIMARY KEY (host, identity))""",
+    """CREATE TABLE IF NOT EXISTS integrator_budget_window (
+        host text NOT NULL, identity text NOT NULL, bucket bigint NOT NULL,
+        used integer NOT NULL, PRIMARY KEY (host, identity, bucket))""",
+    """CREATE TABLE IF NOT EXISTS integrator_budget_lease (
+        host text NOT NULL, identity text NOT NULL, holder text NOT NULL,
+        slots integer NOT NULL, expires_at double precision NOT NULL,
+        PRIMARY KEY (host, identity, holder))""",
+)
+
+
+def libpq_url(database_url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL (``postgresql+psycopg://…``) as psycopg takes it."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        raise ValueError(f"a shared request budget needs PostgreSQL, not {url.drivername}")
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def budget_tables(connection: psycopg.Connection[Any]) -> None:
+    """Create the budget tables unless they exist (serialized by an advisory lock)."""
+    with connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (_TABLES_LOCK,))
+        for statement in _TABLES:
+            connection.execute(statement)
+
+
+@dataclass(frozen=True)
+class _Grant:
+    tokens: int
+    bucket: int
+    slots: int
+    paused_until: float
+    #: seconds to wait before asking again when no token was granted (window full)
+    window_wait: float
+
+
+class PostgresBudget:
+    """Admits a request when the shared window, the shared concurrency cap and the shared
+    pause of ``(host, identity)`` all allow it. Thread-safe; one connection per budget."""
+
+    def __init__(
+        self,
+        host: str,
+        identity: str,
+        limits: BudgetLimits,
+        database_url: str,
+        *,
+        buckets: int = 30,
+        chunk: int | None = None,
+        lease_seconds: float = 30.0,
+        refresh_seconds: float = 0.5,
+        poll_seconds: float = 0.05,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        heartbeat: bool = True,
+    ) -> None:
+        if limits.max_requests < 1 or limits.max_concurrent < 1 or limits.window_seconds <= 0:
+            raise ValueError(f"request budget limits must be positive: {limits}")
+        self.limits = limits
+        self.host = host
+        self.identity = identity
+        self.window = BucketWindow(limits.window_seconds, buckets)
+        #: tokens reserved per round trip: a small share of the window, so that one process
+        #: cannot starve the others of more than a chunk
+        self.chunk = chunk or max(1, min(50, limits.max_requests // 100))
+        self.lease_seconds = lease_seconds
+        self.refresh_seconds = refresh_seconds
+        self.poll_seconds = poll_seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._url = libpq_url(database_url)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.waited_seconds = 0.0
+        self._lock = threading.RLock()
+        self._connection: psycopg.Connection[Any] | None = None
+        self._tokens = 0
+        self._token_bucket = 0
+        self._held = 0
+        self._busy = 0
+        self._waiting = 0
+        self._paused_until = 0.0
+        self._synced_at = -float("inf")
+        self._closed = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+        self._use_heartbeat = heartbeat
+
+    def __repr__(self) -> str:
+        return f"PostgresBudget({self.host!r}, {self.identity!r}, {self.limits})"
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one request slot for the duration of the block (blocks until the shared window,
+        concurrency cap and pause allow a request)."""
+        with self._lock:
+            self._waiting += 1
+        try:
+            self._acquire()
+        finally:
+            with self._lock:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._release()
+
+    def pause(self, seconds: float) -> None:
+        """Hold back every request on this identity and host, in every process, for
+        ``seconds`` (a 429's ``Retry-After``)."""
+        with self._lock:
+            until = self._clock() + seconds
+            self._paused_until = max(self._paused_until, until)
+            self._run(
+                lambda c: c.execute(
+                    "UPDATE integrator_budget SET paused_until = greatest(paused_until, %s)"
+                    " WHERE host = %s AND identity = %s",
+                    (until, self.host, self.identity),
+                )
+            )
+
+    def close(self) -> None:
+        """Give back held slots and unused tokens, stop the heartbeat, close the connection."""
+        self._closed.set()
+        with self._lock:
+            if self._connection is None:
+                return
+            self._held = self._busy
+            with contextlib.suppress(psycopg.Error):  # else the lease expires on its own
+                self._sync(self._clock(), want_slot=False, want_tokens=0, keep_tokens=False)
+            self._connection.close()
+            self._connection = None
+
+    def _acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                if self._tokens and now >= self.window.expiry(self._token_bucket):
+                    self._synced_at = -float("inf")  # hand the stale tokens back
+                fresh = now - self._synced_at < self.refresh_seconds
+                if fresh and now < self._paused_until:
+                    wait = self._paused_until - now
+                elif fresh and self._can_take():
+                    self._take()
+                    return
+                else:
+                    wait = self._ask(now)
+                    if wait <= 0:
+                        self._take()
+                        return
+                self.waited_seconds += wait
+            self._sleep(wait)
+
+    def _can_take(self) -> bool:
+        return self._busy < self._held and self._tokens > 0
+
+    def _take(self) -> None:
+        self._busy += 1
+        self._tokens -= 1
+        self._ensure_heartbeat()
+
+    def _ask(self, now: float) -> float:
+        """One round trip: the slot and tokens this process lacks; the wait, 0 when it can go."""
+        grant = self._sync(
+            now,
+            want_slot=self._busy >= self._held,
+            want_tokens=self.chunk if self._tokens == 0 else 0,
+            keep_tokens=True,
+        )
+        if now < grant.paused_until:
+            return grant.paused_until - now
+        if self._tokens == 0:
+            return grant.window_wait
+        if self._busy >= self._held:
+            return self.poll_seconds
+        return 0.0
+
+    def _release(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            if self._waiting == 0 and self._held > self._busy:
+                self._run(self._shrink_lease)
+
+    def _shrink_lease(self, connection: psycopg.Connection[Any]) -> None:
+        self._set_lease(connection, self._busy, self._clock())
+        self._held = self._busy
+
+    def _set_lease(self, connection: psycopg.Connection[Any], slots: int, now: float) -> None:
+        key = (self.host, self.identity, self.holder)
+        if slots == 0:
+            connection.execute(
+                "DELETE FROM integrator_budget_lease"
+                " WHERE host = %s AND identity = %s AND holder = %s",
+                key,
+            )
+            return
+        connection.execute(
+            "INSERT INTO integrator_budget_lease (host, identity, holder, slots, expires_at)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (host, identity, holder)"
+            " DO UPDATE SET slots = EXCLUDED.slots, expires_at = EXCLUDED.expires_at",
+            (*key, slots, now + self.lease_seconds),
+        )
+
+    def _sync(self, now: float, *, want_slot: bool, want_tokens: int, keep_tokens: bool) -> _Grant:
+        grant: _Grant = self._run(
+            lambda c: self._exchange(c, now, want_slot, want_tokens, keep_tokens)
+        )
+        self._synced_at = now
+        self._paused_until = max(self._paused_until, grant.paused_until)
+        self._held += grant.slots
+        if grant.tokens:
+            self._tokens, self._token_bucket = grant.tokens, grant.bucket
+        return grant
+
+    def _exchange(
+        self,
+        connection: psycopg.Connection[Any],
+        now: float,
+        want_slot: bool,
+        want_tokens: int,
+        keep_tokens: bool,
+    ) -> _Grant:
+        key = (self.host, self.identity)
+        row = connection.execute(
+            "SELECT paused_until FROM integrator_budget WHERE host = %s AND identity = %s"
+            " FOR UPDATE",
+            key,
+        ).fetchone()
+        assert row is not None
+        paused_until = float(row[0])
+        stale = now >= self.window.expiry(self._token_bucket)
+        if self._tokens and (stale or not keep_tokens):
+            # reserved, never sent: they leave the bucket they were counted in
+            connection.execute(
+                "UPDATE integrator_budget_window SET used = greatest(used - %s, 0)"
+                " WHERE host = %s AND identity = %s AND bucket = %s",
+                (self._tokens, *key, self._token_bucket),
+            )
+            self._tokens = 0
+            want_tokens = want_tokens or (self.chunk if keep_tokens else 0)
+        connection.execute(
+            "DELETE FROM integrator_budget_window"
+            " WHERE host = %s AND identity = %s AND bucket < %s",
+            (*key, self.window.oldest_counted(now)),
+        )
+        counts = {
+            int(bucket): int(used)
+            for bucket, used in connection.execute(
+                "SELECT bucket, used FROM integrator_budget_window"
+                " WHERE host = %s AND identity = %s",
+                key,
+            )
+        }
+        tokens = bucket = 0
+        if want_tokens and now >= paused_until:
+            tokens = min(want_tokens, self.window.room(now, counts, self.limits.max_requests))
+            bucket = self.window.bucket_of(now)
+            if tokens:
+                connection.execute(
+                    "INSERT INTO integrator_budget_window (host, identity, bucket, used)"
+                    " VALUES (%s, %s, %s, %s) ON CONFLICT (host, identity, bucket)"
+                    " DO UPDATE SET used = integrator_budget_window.used + EXCLUDED.used",
+                    (*key, bucket, tokens),
+                )
+        connection.execute(
+            "DELETE FROM integrator_budget_lease"
+            " WHERE host = %s AND identity = %s AND expires_at < %s AND holder <> %s",
+            (*key, now, self.holder),
+        )
+        others = connection.execute(
+            "SELECT coalesce(sum(slots), 0) FROM integrator_budget_lease"
+            " WHERE host = %s AND identity = %s AND holder <> %s",
+            (*key, self.holder),
+        ).fetchone()
+        assert others is not None
+        slots = int(want_slot and int(others[0]) + self._held < self.limits.max_concurrent)
+        self._set_lease(connection, self._held + slots, now)
+        wait = 0.0 if tokens or not want_tokens else self.window.wait_for_room(now, counts)
+        return _Grant(tokens, bucket, slots, paused_until, wait)
+
+    def _run(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
+        """``work`` in one transaction; a lost connection (a server restart) is opened again
+        and ``work`` tried once more."""
+        with self._lock:
+            for attempt in (0, 1):
+                try:
+                    connection = self._connect()
+                    with connection.transaction():
+                        return work(connection)
+                except psycopg.OperationalError:
+                    if self._connection is not None:
+                        self._connection.close()
+                    self._connection = None
+                    if attempt:
+                        raise
+                    self._sleep(self.poll_seconds)
+            raise AssertionError("unreachable")
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        if self._connection is None or self._connection.closed:
+            connection = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+            budget_tables(connection)
+            connection.execute(
+                "INSERT INTO integrator_budget (host, identity) VALUES (%s, %s)"
+                " ON CONFLICT DO NOTHING",
+                (self.host, self.identity),
+            )
+            self._connection = connection
+        return self._connection
+
+    def _ensure_heartbeat(self) -> None:
+        if self._use_heartbeat and self._heartbeat is None:
+            self._heartbeat = threading.Thread(
+                target=self._beat, name=f"budget-lease {self.identity}", daemon=True
+            )
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        """Push the lease's expiry forward while this process holds slots."""
+        while not self._closed.wait(self.lease_seconds / 3):
+            with self._lock:
+                if self._held == 0:
+                    continue
+                try:
+                    self._run(lambda c: self._set_lease(c, self._held, self._clock()))
+                except psycopg.Error:
+                    continue  # tried again next beat; the lease outlives two missed beats
