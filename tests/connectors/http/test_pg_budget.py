@@ -60,7 +60,8 @@ def test_two_holders_together_stay_within_the_window(database: str, clock: Clock
     first, second = holder(database, clock, limits), holder(database, clock, limits)
     for budget in (first, second, first):
         with budget.slot():
-            clock.now += 10
+            pass
+        clock.now += 10
     assert clock.slept == []
 
     with second.slot():
@@ -69,6 +70,18 @@ def test_two_holders_together_stay_within_the_window(database: str, clock: Clock
     # the first request (bucket [1000, 1001)) stops counting at 1031
     assert clock.now == pytest.approx(1031.0)
     assert second.waited_seconds == pytest.approx(1.0)
+
+
+def test_a_request_counts_until_a_window_after_it_ended(database: str, clock: Clock) -> None:
+    limits = BudgetLimits(1, 30.0, 10)
+    first, second = holder(database, clock, limits), holder(database, clock, limits)
+    with first.slot():
+        clock.now += 12.0  # a slow answer: the server may have counted it at 1012
+
+    with second.slot():
+        pass
+
+    assert clock.now == pytest.approx(1043.0)
 
 
 def test_a_pause_from_one_holder_holds_back_the_other(database: str, clock: Clock) -> None:

@@ -8,6 +8,7 @@ a fresh one shortly before it expires.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Generator
 from typing import Any, Protocol
@@ -70,8 +71,11 @@ class StaticTokenAuth(httpx.Auth):
 
     def __init__(self, token: Secret) -> None:
         self._token = token
-        # The budget is per identity; a hash of the token names it without revealing it.
-        self.identity = f"token:{hash(token.reveal()) & 0xFFFFFFFF:08x}"
+        # The budget is per identity; a digest of the token names it without revealing it, the
+        # same in every process (``hash()`` of a str is salted per process: budgets shared
+        # through PostgreSQL would not meet).
+        digest = hashlib.sha256(token.reveal().encode()).hexdigest()[:16]
+        self.identity = f"token:{digest}"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Add ``Authorization: Bearer <token>`` and send."""

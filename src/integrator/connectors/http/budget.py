@@ -18,36 +18,22 @@ import collections
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
-from typing import Protocol
+from contextlib import contextmanager
 
-__all__ = ["Budget", "BudgetLimits", "RequestBudget", "share_budgets_through", "shared_budget"]
+from integrator.connectors.http.budget_limits import Budget, BudgetLimits
+from integrator.connectors.http.pg_budget import PostgresBudget
 
+__all__ = [
+    "DATAVERSE_LIMITS",
+    "Budget",
+    "BudgetLimits",
+    "RequestBudget",
+    "share_budgets_through",
+    "shared_budget",
+]
 
-@dataclass(frozen=True)
-class BudgetLimits:
-    """The limits of a budget: ``max_requests`` per ``window_seconds``, ``max_concurrent``."""
-
-    max_requests: int = 6000
-    window_seconds: float = 300.0
-    max_concurrent: int = 52
-
-
-class Budget(Protocol):
-    """What the HTTP client needs of a budget: in-process (:class:`RequestBudget`) or shared
-    through PostgreSQL (:class:`~integrator.connectors.http.pg_budget.PostgresBudget`)."""
-
-    limits: BudgetLimits
-    waited_seconds: float
-
-    def slot(self) -> AbstractContextManager[None]:
-        """Hold one request slot for the duration of the block."""
-        ...
-
-    def pause(self, seconds: float) -> None:
-        """Hold back every request on the budget for ``seconds``."""
-        ...
+#: Dataverse's service protection limits per user: 6000 requests per 5 minutes, 52 at once
+DATAVERSE_LIMITS = BudgetLimits()
 
 
 class RequestBudget:
@@ -55,7 +41,7 @@ class RequestBudget:
 
     def __init__(
         self,
-        limits: BudgetLimits = BudgetLimits(),
+        limits: BudgetLimits = DATAVERSE_LIMITS,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -138,8 +124,6 @@ def shared_budget(
             if database_url is None:
                 budget = RequestBudget(limits)
             else:
-                from integrator.connectors.http.pg_budget import PostgresBudget
-
                 budget = PostgresBudget(host, identity, limits, database_url)
             _SHARED[key] = budget
         return budget

@@ -18,7 +18,12 @@ they may be dropped whenever no worker runs, and are rebuilt empty):
 A busy process does not do a round trip per request: it reserves tokens in chunks (used before
 their bucket ends, the unused ones handed back after), keeps a slot another of its threads is
 waiting for, and otherwise looks at the shared state (a pause) at most every
-``refresh_seconds``. Times are each process's ``time.time()``: machines sharing a budget need
+``refresh_seconds``. A request is counted from its admission until a window after its end
+(the server counts it somewhere in between): one that ends in a later bucket than it started
+in is moved there when it ends, one more round trip for a share ``latency / bucket width`` of
+requests (a request longer than the whole window may go uncounted for a while).
+
+Times are each process's ``time.time()``: machines sharing a budget need
 their clocks in sync (NTP), a skew of ``s`` seconds shifts the window by ``s``.
 """
 
@@ -38,7 +43,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from integrator.connectors.http.budget import BudgetLimits
+from integrator.connectors.http.budget_limits import BudgetLimits
 from integrator.connectors.http.budget_window import BucketWindow
 
 __all__ = ["PostgresBudget", "budget_tables", "libpq_url"]
@@ -147,14 +152,14 @@ class PostgresBudget:
         with self._lock:
             self._waiting += 1
         try:
-            self._acquire()
+            bucket = self._acquire()
         finally:
             with self._lock:
                 self._waiting -= 1
         try:
             yield
         finally:
-            self._release()
+            self._release(bucket)
 
     def pause(self, seconds: float) -> None:
         """Hold back every request on this identity and host, in every process, for
@@ -182,7 +187,8 @@ class PostgresBudget:
             self._connection.close()
             self._connection = None
 
-    def _acquire(self) -> None:
+    def _acquire(self) -> int:
+        """Wait for a slot and a token; the bucket the token counts in."""
         while True:
             with self._lock:
                 now = self._clock()
@@ -192,23 +198,22 @@ class PostgresBudget:
                 if fresh and now < self._paused_until:
                     wait = self._paused_until - now
                 elif fresh and self._can_take():
-                    self._take()
-                    return
+                    return self._take()
                 else:
                     wait = self._ask(now)
                     if wait <= 0:
-                        self._take()
-                        return
+                        return self._take()
                 self.waited_seconds += wait
             self._sleep(wait)
 
     def _can_take(self) -> bool:
         return self._busy < self._held and self._tokens > 0
 
-    def _take(self) -> None:
+    def _take(self) -> int:
         self._busy += 1
         self._tokens -= 1
         self._ensure_heartbeat()
+        return self._token_bucket
 
     def _ask(self, now: float) -> float:
         """One round trip: the slot and tokens this process lacks; the wait, 0 when it can go."""
@@ -226,15 +231,36 @@ class PostgresBudget:
             return self.poll_seconds
         return 0.0
 
-    def _release(self) -> None:
+    def _release(self, bucket: int) -> None:
+        """Give the slot back (to PostgreSQL unless a thread here waits for one); a request that
+        ended in a later bucket than its token's moves there: the server may have counted it
+        as late as its end, so it must count here until a window after that."""
         with self._lock:
             self._busy -= 1
-            if self._waiting == 0 and self._held > self._busy:
-                self._run(self._shrink_lease)
+            ended = self.window.bucket_of(self._clock())
+            shrink = self._waiting == 0 and self._held > self._busy
+            if ended != bucket or shrink:
+                self._run(lambda c: self._settle(c, bucket, ended, shrink))
 
-    def _shrink_lease(self, connection: psycopg.Connection[Any]) -> None:
-        self._set_lease(connection, self._busy, self._clock())
-        self._held = self._busy
+    def _settle(
+        self, connection: psycopg.Connection[Any], bucket: int, ended: int, shrink: bool
+    ) -> None:
+        key = (self.host, self.identity)
+        if ended != bucket:
+            connection.execute(
+                "UPDATE integrator_budget_window SET used = greatest(used - 1, 0)"
+                " WHERE host = %s AND identity = %s AND bucket = %s",
+                (*key, bucket),
+            )
+            connection.execute(
+                "INSERT INTO integrator_budget_window (host, identity, bucket, used)"
+                " VALUES (%s, %s, %s, 1) ON CONFLICT (host, identity, bucket)"
+                " DO UPDATE SET used = integrator_budget_window.used + 1",
+                (*key, ended),
+            )
+        if shrink:
+            self._set_lease(connection, self._busy, self._clock())
+            self._held = self._busy
 
     def _set_lease(self, connection: psycopg.Connection[Any], slots: int, now: float) -> None:
         key = (self.host, self.identity, self.holder)
