@@ -22,6 +22,7 @@ __all__ = [
     "Auth",
     "ConnectionConfig",
     "ConnectorKind",
+    "PooledIdentity",
     "StrictModel",
     "http_url_problem",
     "insecure_url_problem",
@@ -33,6 +34,16 @@ class StrictModel(BaseModel):
     """A configuration model: unknown keys are errors, and a loaded value never changes."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PooledIdentity(StrictModel):
+    """One more application user a connection may talk as (the pool of :attr:`Auth.identities`):
+    a bearer ``token`` for auth type ``token``; a ``client_id`` and ``client_secret`` of the
+    same tenant for ``client_credentials``."""
+
+    token: SecretRef | None = None
+    client_id: str | None = None
+    client_secret: SecretRef | None = None
 
 
 class Auth(StrictModel):
@@ -51,6 +62,9 @@ class Auth(StrictModel):
     scope: str | None = None
     #: Azure AD's sign-in host; defaults to ``https://login.microsoftonline.com``
     authority: str | None = None
+    #: more application users of the same system: each has a request budget of its own, and a
+    #: connector talks as the one with the most to spare when it is opened
+    identities: tuple[PooledIdentity, ...] = ()
 
     @field_validator("authority")
     @classmethod
@@ -77,11 +91,40 @@ class Auth(StrictModel):
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
             raise ValueError(f"auth type {self.type} needs {', '.join(missing)}")
-        allowed = {*needed, "type", "scope", "authority"} if self.type != "none" else {"type"}
+        allowed = (
+            {*needed, "type", "scope", "authority", "identities"}
+            if self.type != "none"
+            else {"type"}
+        )
         extra = [name for name in self.model_fields_set if name not in allowed]
         if extra:
             raise ValueError(f"auth type {self.type} does not take {', '.join(sorted(extra))}")
+        pooled = {"token": ("token",), "client_credentials": ("client_id", "client_secret")}
+        for number, identity in enumerate(self.identities, start=1):
+            given = identity.model_fields_set
+            wanted = set(pooled.get(self.type, ()))
+            if given != wanted:
+                raise ValueError(
+                    f"identities[{number}] of auth type {self.type} takes exactly "
+                    f"{' and '.join(pooled[self.type])}"
+                )
+        names = [self.client_id, *(identity.client_id for identity in self.identities)]
+        if self.type == "client_credentials" and len(set(names)) < len(names):
+            raise ValueError("identities: each client_id may be listed once")
         return self
+
+    def each(self) -> list[Auth]:
+        """This sign-in, then one per pooled identity (as a single-identity ``Auth``)."""
+        pool = [
+            self.model_copy(
+                update={
+                    **{name: getattr(identity, name) for name in identity.model_fields_set},
+                    "identities": (),
+                }
+            )
+            for identity in self.identities
+        ]
+        return [self.model_copy(update={"identities": ()}), *pool]
 
 
 class ConnectionConfig(StrictModel):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from integrator.connectors.http.budget_limits import Budget, BudgetLimits
@@ -28,6 +28,7 @@ __all__ = [
     "Budget",
     "BudgetLimits",
     "RequestBudget",
+    "least_loaded",
     "share_budgets_through",
     "shared_budget",
 ]
@@ -71,6 +72,17 @@ class RequestBudget:
         """Hold back every request on this budget for ``seconds`` (a 429's ``Retry-After``)."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def spare(self) -> int:
+        """Requests the window has room for now (0 while paused)."""
+        with self._lock:
+            now = self._clock()
+            horizon = now - self.limits.window_seconds
+            while self._sent and self._sent[0] <= horizon:
+                self._sent.popleft()
+            if now < self._paused_until:
+                return 0
+            return max(0, self.limits.max_requests - len(self._sent))
 
     def _admit(self) -> None:
         while True:
@@ -127,3 +139,12 @@ def shared_budget(
                 budget = PostgresBudget(host, identity, limits, database_url)
             _SHARED[key] = budget
         return budget
+
+
+def least_loaded(budgets: Sequence[Budget]) -> int:
+    """The index of the budget with the most requests to spare now (the first of equals): the
+    identity a connector should talk as for its next task. Raises ``ValueError`` when empty."""
+    if not budgets:
+        raise ValueError("least_loaded needs at least one budget")
+    spare = [budget.spare() for budget in budgets]
+    return spare.index(max(spare))

@@ -32,3 +32,7 @@ class Budget(Protocol):
     def pause(self, seconds: float) -> None:
         """Hold back every request on the budget for ``seconds``."""
         ...
+
+    def spare(self) -> int:
+        """Requests the window has room for now (0 while paused)."""
+        ...

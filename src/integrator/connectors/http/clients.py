@@ -13,7 +13,7 @@ import httpx
 
 from integrator.connectors.configuration import Auth
 from integrator.connectors.http.auth import ClientCredentialsAuth, NoAuth, Secret, StaticTokenAuth
-from integrator.connectors.http.budget import BudgetLimits, shared_budget
+from integrator.connectors.http.budget import Budget, BudgetLimits, least_loaded, shared_budget
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.connection import HttpConnection
 from integrator.connectors.http.retry import RetryPolicy
@@ -46,12 +46,13 @@ def open_client(
     transport: httpx.BaseTransport | None = None,
 ) -> ODataClient:
     """A client for ``connection``'s service, sharing the request budget of its identity and
-    host. Secrets and the CA bundle are read now (relative paths from ``root``, the workspace
-    folder); ``transport`` replaces the network (tests). Raises ``ConfigError``."""
-    auth = sign_in(connection.auth, connection.url, root, connection.verify)
+    host; of a pool of identities (``auth.identities``), the one with the most to spare now.
+    Secrets and the CA bundle are read now (relative paths from ``root``, the workspace folder);
+    ``transport`` replaces the network (tests). Raises ``ConfigError``."""
     budget = connection.budget
     limits = BudgetLimits(budget.requests, budget.window_seconds, budget.concurrent)
-    identity = str(getattr(auth, "identity", "anonymous"))
+    host = httpx.URL(connection.url).netloc.decode()
+    auth, shared = _least_loaded_identity(connection, root, host, limits)
     timeouts = connection.timeouts
     return ODataClient(
         connection.url,
@@ -59,7 +60,7 @@ def open_client(
         transport=transport,
         verify=tls_verification(connection.verify, root),
         timeout=httpx.Timeout(timeouts.read_seconds, connect=timeouts.connect_seconds),
-        budget=shared_budget(httpx.URL(connection.url).netloc.decode(), identity, limits),
+        budget=shared,
         retry=RetryPolicy(
             max_attempts=connection.retry.attempts,
             base_delay=connection.retry.base_delay_seconds,
@@ -68,6 +69,21 @@ def open_client(
         max_connections=budget.concurrent,
         allow_insecure_http=connection.allow_insecure_http,
     )
+
+
+def _least_loaded_identity(
+    connection: HttpConnection, root: Path | None, host: str, limits: BudgetLimits
+) -> tuple[httpx.Auth, Budget]:
+    """The sign-in of the connection's identity (of its pool, ``auth.identities``) with the
+    most requests to spare, and its budget."""
+    signed = [
+        sign_in(auth, connection.url, root, connection.verify) for auth in connection.auth.each()
+    ]
+    budgets = [
+        shared_budget(host, str(getattr(auth, "identity", "anonymous")), limits) for auth in signed
+    ]
+    chosen = least_loaded(budgets) if len(budgets) > 1 else 0
+    return signed[chosen], budgets[chosen]
 
 
 def sign_in(

@@ -175,6 +175,31 @@ class PostgresBudget:
                 )
             )
 
+    def spare(self) -> int:
+        """Requests the shared window has room for now, this process's unused tokens included
+        (0 while paused): one round trip."""
+        with self._lock:
+            now = self._clock()
+            room: int = self._run(lambda c: self._room(c, now))
+            return room + self._tokens if now >= self._paused_until else 0
+
+    def _room(self, connection: psycopg.Connection[Any], now: float) -> int:
+        key = (self.host, self.identity)
+        row = connection.execute(
+            "SELECT paused_until FROM integrator_budget WHERE host = %s AND identity = %s", key
+        ).fetchone()
+        assert row is not None
+        self._paused_until = max(self._paused_until, float(row[0]))
+        counts = {
+            int(bucket): int(used)
+            for bucket, used in connection.execute(
+                "SELECT bucket, used FROM integrator_budget_window"
+                " WHERE host = %s AND identity = %s AND bucket >= %s",
+                (*key, self.window.oldest_counted(now)),
+            )
+        }
+        return self.window.room(now, counts, self.limits.max_requests)
+
     def close(self) -> None:
         """Give back held slots and unused tokens, stop the heartbeat, close the connection."""
         self._closed.set()
