@@ -144,3 +144,24 @@ def test_the_tables_are_made_on_first_use_in_the_history_database(database: str)
     assert leases == (0,)
     assert used == (1,)
     assert isinstance(shared_budget("org.test:443", "token:1"), RequestBudget)
+
+
+def test_a_lost_connection_is_opened_again(database: str, clock: Clock) -> None:
+    budget = holder(database, clock, BudgetLimits(100, 300.0, 10))
+    with budget.slot():
+        pass
+    with psycopg.connect(libpq_url(database), autocommit=True) as admin:
+        # what a server restart does to every session
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    clock.now += 1
+
+    with budget.slot():
+        pass
+
+    budget.close()
+    with psycopg.connect(libpq_url(database)) as connection:
+        used = connection.execute("SELECT sum(used) FROM integrator_budget_window").fetchone()
+    assert used == (2,)
