@@ -73,9 +73,10 @@ def statuses(sandbox: SandboxHandle) -> dict[str, int]:
 
 
 def run_together(sandbox: SandboxHandle, database: str, tokens: list[str]) -> float:
-    started = time.monotonic()
-    reports([start(sandbox, database, token, requests=20) for token in tokens])
-    return time.monotonic() - started
+    """Seconds from the first request to the last of processes sending 20 each as ``tokens``
+    (each process times its own requests: starting Python is not the budget's doing)."""
+    done = reports([start(sandbox, database, token, requests=20) for token in tokens])
+    return max(report["elapsed"] for report in done)
 
 
 def test_two_processes_on_one_identity_together_stay_within_its_budget(
@@ -129,9 +130,9 @@ def test_a_killed_holders_slot_is_free_again_once_its_lease_expires(
 
 def test_two_identities_move_twice_what_one_does(sandbox: SandboxHandle, database: str) -> None:
     one = run_together(sandbox, database, ["one", "one"])
-    two = run_together(sandbox, database, ["one", "two"])
+    two = run_together(sandbox, database, ["two", "three"])
 
     # 40 requests at 10 per 2 s on one identity: 6 s at least; on two, 20 each: 2 s at least
-    assert statuses(sandbox).get("429") is None
+    assert statuses(sandbox) == {"200": 80}
     assert one > 3 * WINDOW
-    assert two < one / 1.8
+    assert two < one / 2

@@ -90,6 +90,8 @@ class _Grant:
     paused_until: float
     #: seconds to wait before asking again when no token was granted (window full)
     window_wait: float
+    #: the time the grant was made at (after the wait for the budget's row lock)
+    now: float
 
 
 class PostgresBudget:
@@ -248,8 +250,8 @@ class PostgresBudget:
             want_tokens=self.chunk if self._tokens == 0 else 0,
             keep_tokens=True,
         )
-        if now < grant.paused_until:
-            return grant.paused_until - now
+        if grant.now < grant.paused_until:
+            return grant.paused_until - grant.now
         if self._tokens == 0:
             return grant.window_wait
         if self._busy >= self._held:
@@ -307,7 +309,7 @@ class PostgresBudget:
         grant: _Grant = self._run(
             lambda c: self._exchange(c, now, want_slot, want_tokens, keep_tokens)
         )
-        self._synced_at = now
+        self._synced_at = grant.now
         self._paused_until = max(self._paused_until, grant.paused_until)
         self._held += grant.slots
         if grant.tokens:
@@ -330,6 +332,8 @@ class PostgresBudget:
         ).fetchone()
         assert row is not None
         paused_until = float(row[0])
+        # the row lock may have been waited for: tokens count in the bucket of their grant
+        now = max(now, self._clock())
         stale = now >= self.window.expiry(self._token_bucket)
         if self._tokens and (stale or not keep_tokens):
             # reserved, never sent: they leave the bucket they were counted in
@@ -378,7 +382,7 @@ class PostgresBudget:
         slots = int(want_slot and int(others[0]) + self._held < self.limits.max_concurrent)
         self._set_lease(connection, self._held + slots, now)
         wait = 0.0 if tokens or not want_tokens else self.window.wait_for_room(now, counts)
-        return _Grant(tokens, bucket, slots, paused_until, wait)
+        return _Grant(tokens, bucket, slots, paused_until, wait, now)
 
     def _run(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
         """``work`` in one transaction; a lost connection (a server restart) is opened again
