@@ -16,20 +16,22 @@ they may be dropped whenever no worker runs, and are rebuilt empty):
   stops renewing, and its slots are free again once the lease expires.
 
 A busy process does not do a round trip per request: it reserves tokens in chunks (used before
-their bucket ends, the unused ones handed back after), keeps a slot another of its threads is
-waiting for, and otherwise looks at the shared state (a pause) at most every
-``refresh_seconds``. A request is counted from its admission until a window after its end
-(the server counts it somewhere in between): one that ends in a later bucket than it started
-in is moved there when it ends, one more round trip for a share ``latency / bucket width`` of
-requests (a request longer than the whole window may go uncounted for a while).
+their bucket ends, the unused ones handed back after), keeps a slot for its next request
+(given back by the heartbeat after ``linger_seconds`` unused), and otherwise looks at the
+shared state (a pause) at most every ``refresh_seconds``. A request is counted from its
+admission until a window after its end (the server counts it somewhere in between): one that
+ends in a later bucket than it started in is moved there when it ends, one more round trip for
+a share ``latency / bucket width`` of requests (a request longer than the whole window may go
+uncounted for a while).
 
-Times are each process's ``time.time()``: machines sharing a budget need
-their clocks in sync (NTP), a skew of ``s`` seconds shifts the window by ``s``.
+Times are each process's ``time.time()``: machines sharing a budget need their clocks in sync
+(NTP); a skew of ``s`` seconds shifts the window by ``s``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import socket
 import threading
@@ -110,6 +112,7 @@ class PostgresBudget:
         lease_seconds: float = 30.0,
         refresh_seconds: float = 0.5,
         poll_seconds: float = 0.05,
+        linger_seconds: float = 0.2,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         heartbeat: bool = True,
@@ -126,6 +129,8 @@ class PostgresBudget:
         self.lease_seconds = lease_seconds
         self.refresh_seconds = refresh_seconds
         self.poll_seconds = poll_seconds
+        self.linger_seconds = linger_seconds
+        self._idle_since = 0.0
         self._clock = clock
         self._sleep = sleep
         self._url = libpq_url(database_url)
@@ -264,8 +269,13 @@ class PostgresBudget:
         as late as its end, so it must count here until a window after that."""
         with self._lock:
             self._busy -= 1
-            ended = self.window.bucket_of(self._clock())
+            now = self._clock()
+            ended = self.window.bucket_of(now)
             shrink = self._waiting == 0 and self._held > self._busy
+            if shrink and self._use_heartbeat:
+                # kept for ``linger_seconds`` for this process's next request; the heartbeat
+                # gives it back if none comes
+                shrink, self._idle_since = False, now
             if ended != bucket or shrink:
                 self._run(lambda c: self._settle(c, bucket, ended, shrink))
 
@@ -422,12 +432,21 @@ class PostgresBudget:
             self._heartbeat.start()
 
     def _beat(self) -> None:
-        """Push the lease's expiry forward while this process holds slots."""
-        while not self._closed.wait(self.lease_seconds / 3):
+        """Push the lease's expiry forward while this process holds slots; give back the slots
+        no request here has used for ``linger_seconds``."""
+        renewed = self._clock()
+        while not self._closed.wait(min(self.lease_seconds / 3, self.linger_seconds)):
             with self._lock:
-                if self._held == 0:
+                now = self._clock()
+                idle = self._held > self._busy and self._waiting == 0
+                if idle and now - self._idle_since >= self.linger_seconds:
+                    slots = self._busy
+                elif self._held and now - renewed >= self.lease_seconds / 3:
+                    slots = self._held
+                else:
                     continue
                 try:
-                    self._run(lambda c: self._set_lease(c, self._held, self._clock()))
+                    self._run(functools.partial(self._set_lease, slots=slots, now=now))
                 except psycopg.Error:
                     continue  # tried again next beat; the lease outlives two missed beats
+                self._held, renewed = slots, now
