@@ -10,7 +10,8 @@ import psycopg
 import pytest
 
 from integrator.connectors.http.budget import BudgetLimits, RequestBudget, shared_budget
-from integrator.connectors.http.pg_budget import PostgresBudget, libpq_url
+from integrator.connectors.http.pg_budget import PostgresBudget
+from integrator.connectors.http.pg_budget_tables import libpq_url
 
 from .budget_databases import budget_database
 
