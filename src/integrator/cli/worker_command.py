@@ -38,13 +38,14 @@ def worker(
 
     Example: integrator worker --workspace ./p2c --concurrency 2
     """
+    # warnings of everything, and which job is taken and how it ends: the engine's and the
+    # HTTP client's INFO lines (every batch, every request) would drown those
     logging.basicConfig(
         stream=sys.stderr,
-        level=logging.INFO,
+        level=logging.WARNING,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    # the engine's own INFO lines (every batch) would drown the jobs taken and ended
-    logging.getLogger("integrator").setLevel(logging.WARNING)
-    logging.getLogger("integrator.worker").setLevel(logging.INFO)
+    for name in ("integrator.worker", "procrastinate.worker"):
+        logging.getLogger(name).setLevel(logging.INFO)
     ws = load_workspace(workspace)
     QueueWorker(ws, concurrency=concurrency).run()
