@@ -3,6 +3,9 @@ job queue's tables with it), dropped after the test."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,3 +48,36 @@ def make_distributed(root: Path, history_url: str, **workers: object) -> None:
     (root / "integrator.yaml").write_text(
         f"version: 1\nhistory:\n  database_url: '{history_url}'\nworkers:\n  queue: true\n{lines}"
     )
+
+
+#: ``integrator worker`` with the engine's batch (normally 5000 selected records) cut to
+#: ``BATCH``, so that a dataset small enough for a quick test commits several batches per
+#: task (as tests/resilience/test_cancel.py does for ``integrator run``)
+_SMALL_BATCH_WORKER = (
+    "import sys\n"
+    "import integrator.engine.read as read\n"
+    "assert hasattr(read, 'SELECTED_PER_PAGE'), 'the batch size moved; update this test'\n"
+    "read.SELECTED_PER_PAGE = int(sys.argv.pop(1))\n"
+    "from integrator.cli.main import main\n"
+    "main()\n"
+)
+
+
+def start_worker(root: Path, log: Path, batch: int) -> subprocess.Popen[bytes]:
+    """``integrator worker --workspace ROOT`` in batches of ``batch``, as a process of its
+    own, its output going to ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _SMALL_BATCH_WORKER,
+                str(batch),
+                "worker",
+                "--workspace",
+                str(root),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+        )

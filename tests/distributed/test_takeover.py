@@ -14,11 +14,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.distributed.conftest import make_distributed
+from tests.distributed.conftest import make_distributed, start_worker
 from tests.resilience import harness
 from tests.resilience.harness import Dataset
 
-DATASET = Dataset("workers", accounts=60, contacts=20000, random_seed=15)
+DATASET = Dataset("workers", accounts=60, contacts=3000, random_seed=15)
+#: records per committed batch of the workers (the contacts run has about 2900: six batches)
+BATCH = 500
 
 
 def _committed_run(engine: sa.Engine, project: str) -> tuple[int, str, str] | None:
@@ -52,28 +54,25 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path, pg_history: str) -> None:
         document = harness.run(harness.workspace(tmp_path / "ref-ws", ref))
         expected = harness.outputs(ref)
     read = {r["project"]: sum(t["counts"]["read"] for t in r["tasks"]) for r in document["runs"]}
-    assert read[harness.CONTACTS] > 5000, read  # two pages: the first commits mid-run
+    assert read[harness.CONTACTS] > 2 * BATCH, read  # the first batch commits mid-run
 
     with harness.served(harness.clone(seeded, tmp_path / "sandbox"), DATASET) as handle:
         ws = harness.workspace(tmp_path / "ws", handle)
         make_distributed(ws, pg_history)
         # slow F&O writes: a contacts run commits a batch, then takes a while for the next
-        handle.set_faults(latency_ms=200, services=("finops",))
+        handle.set_faults(latency_ms=100, services=("finops",))
         history = sa.create_engine(pg_history.replace("%3D", "="))
         workers: list[subprocess.Popen[bytes]] = []
         try:
             for n in range(2):
-                workers.append(
-                    harness.start("worker", "--workspace", str(ws), log=tmp_path / f"w{n}.log")
-                )
+                workers.append(start_worker(ws, tmp_path / f"w{n}.log", BATCH))
             queued = harness.command("run", "--queue", "--workspace", str(ws), "--json")
             assert queued.returncode == 0, queued.stderr
             enqueued = json.loads(queued.stdout)["enqueued"]
             assert [e["project"] for e in enqueued] == [harness.ACCOUNTS]
             assert enqueued[0]["then"] == [harness.CONTACTS, harness.CUSTOMERS]
 
-            # kill the worker running Contacts to Contact once it has committed a page (the
-            # engine commits every 5000 records it selects: this one has two pages)
+            # kill the worker running Contacts to Contact once it has committed a batch
             deadline = time.monotonic() + 60
             victim = None
             while victim is None and time.monotonic() < deadline:
