@@ -33,8 +33,9 @@ ORDER = [
     ("cancel", (0,)),  # run 2 has ended: it says so
     ("sandbox seed", (0,)),
 ]
-#: examples that do not end by themselves (the two serve commands and worker, which tests/serve and the
-#: sandbox fixtures start) or are run by their own tests (demo)
+#: examples that do not end by themselves (the two serve commands, which tests/serve and the
+#: sandbox fixtures start, and worker, which tests/distributed starts) or are run by their own
+#: tests (demo)
 NOT_RUN_HERE = {"sandbox serve", "serve", "demo", "worker"}
 
 
