@@ -177,3 +177,26 @@ def _one_run_at_a_time_and_cancel(root: Path, pg_history: str) -> None:
     text = "".join(log.read_text() for log in logs)
     assert f"job 1: running {ACCOUNTS}" in text
     assert f"job 1: run 1 of {ACCOUNTS} ended Cancelled" in text
+
+
+def test_plain_run_enqueues_waits_and_prints_the_runs(tmp_path: Path, pg_history: str) -> None:
+    seeded = harness.prepare(SMALL, tmp_path)
+    with harness.served(harness.clone(seeded, tmp_path / "sandbox"), SMALL) as handle:
+        root = harness.workspace(tmp_path / "ws", handle)
+        make_distributed(root, pg_history)
+        worker = start_worker(root, tmp_path / "worker.log", 20)
+        try:
+            document = harness.run(root)
+            shown = harness.command("run", "--workspace", str(root))
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=30) == 0
+    # prerequisites first, each project's run as integrator run prints it
+    assert [(r["project"], r["status"]) for r in document["runs"]] == [
+        (project, "Completed") for project in harness.PROJECTS
+    ]
+    assert shown.returncode == 0, shown.stderr
+    assert f"{ACCOUNTS}: job 4; then" in shown.stdout
+    assert [(r["id"], r["status"]) for r in _runs(pg_history)] == [
+        (n, "Completed") for n in range(1, 7)
+    ]
