@@ -34,8 +34,9 @@ ORDER = [
     ("sandbox seed", (0,)),
 ]
 #: examples that do not end by themselves (the two serve commands, which tests/serve and the
-#: sandbox fixtures start) or are run by their own tests (demo)
-NOT_RUN_HERE = {"sandbox serve", "serve", "demo"}
+#: sandbox fixtures start, and worker, which tests/distributed starts) or are run by their own
+#: tests (demo)
+NOT_RUN_HERE = {"sandbox serve", "serve", "demo", "worker"}
 
 
 def is_group(command: Any) -> bool:

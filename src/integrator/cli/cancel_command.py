@@ -15,10 +15,12 @@ from integrator.cli.options import WorkspaceOption
 from integrator.cli.render import output_console, print_runs, status_text
 from integrator.cli.suggest import WorkspaceHints
 from integrator.config.workspace import Workspace, load_workspace
+from integrator.distributed.queue import JobQueue
 from integrator.engine.connections import history_url
 from integrator.engine.control import request_cancel
 from integrator.engine.history import HistoryStore, RunStatus, RunSummary
 from integrator.engine.liveness import looks_dead, recognise_dead_run
+from integrator.errors import UsageError
 
 __all__ = ["cancel"]
 
@@ -31,6 +33,14 @@ _POLL_SECONDS = 0.2
 def cancel(
     run_id: Annotated[int, typer.Argument(help="The running run to stop, by number.")],
     workspace: WorkspaceOption = None,
+    job: Annotated[
+        bool,
+        typer.Option(
+            "--job",
+            help="Distributed mode: the number is a queued job's (as integrator run --queue "
+            "prints it); cancel it before it starts.",
+        ),
+    ] = False,
     wait: Annotated[
         float,
         typer.Option(
@@ -46,13 +56,18 @@ def cancel(
     A run that has already ended is left as it is (exit code 0). A run whose process is gone
     (no heartbeat for 30 s and its project not locked) is recorded Interrupted at once.
 
-    RUN is a run's number, as `integrator history` lists them.
+    RUN is a run's number, as `integrator history` lists them. With --job it is a job's
+    number in the queue (distributed mode): a job that has not started is cancelled and
+    never runs (nor the projects it would have enqueued after it).
 
     Example: integrator cancel 2 --workspace ./p2c
     """
     console = output_console()
     ws = load_workspace(workspace, strict=False)
     hints = WorkspaceHints.of(workspace, ws)
+    if job:
+        _cancel_job(console, ws, run_id, hints)
+        return
     store = HistoryStore.open(history_url(ws))
     try:
         outcome = request_cancel(store, run_id, workspace=ws)
@@ -79,6 +94,31 @@ def cancel(
             _wait_for_end(console, store, ws, run, wait, hints)
     finally:
         store.close()
+
+
+def _cancel_job(console: Console, ws: Workspace, job_id: int, hints: WorkspaceHints) -> None:
+    """``integrator cancel JOB --job``: cancel a queued job, or say why not."""
+    with JobQueue(ws) as queue:
+        outcome = queue.cancel(job_id)
+    if outcome.state == "cancelled":
+        console.print(
+            f"Cancelled job {job_id} ({outcome.project}): it had not started and will not run.",
+            soft_wrap=True,
+        )
+    elif outcome.state == "running":
+        which = (
+            hints.command("cancel", str(outcome.run_id))
+            if outcome.run_id is not None
+            else "integrator cancel RUN (see integrator history)"
+        )
+        console.print(
+            f"Job {job_id} ({outcome.project}) is running on a worker; to stop its run: {which}",
+            soft_wrap=True,
+        )
+    elif outcome.state == "ended":
+        console.print(f"Job {job_id} ({outcome.project}) has already ended; nothing to cancel.")
+    else:
+        raise UsageError(f"there is no job {job_id} in the queue")
 
 
 def _print_ended(console: Console, run: RunSummary) -> None:

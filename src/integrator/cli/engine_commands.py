@@ -15,6 +15,7 @@ from integrator.cli.mail_notice import print_mail, send_outbox
 from integrator.cli.notices import print_truncations, with_truncations
 from integrator.cli.options import JsonOption, WorkspaceOption
 from integrator.cli.progress import progress_display
+from integrator.cli.queue_run import enqueue_runs, new_request, print_enqueued, wait_for_runs
 from integrator.cli.render import (
     output_console,
     print_history,
@@ -23,11 +24,11 @@ from integrator.cli.render import (
     runs_json,
 )
 from integrator.cli.suggest import WorkspaceHints
-from integrator.config.workspace import load_workspace
+from integrator.config.workspace import Workspace, load_workspace
 from integrator.engine import run as engine_run
 from integrator.engine.connections import history_url
 from integrator.engine.history import HistoryStore, RunStatus, RunSummary
-from integrator.errors import NothingToRerun, RunNotFound, SystemUnavailable
+from integrator.errors import NothingToRerun, RunNotFound, SystemUnavailable, UsageError
 from integrator.notify import MailStatus, mail_status
 
 __all__ = ["history", "rerun", "run"]
@@ -63,8 +64,19 @@ def run(
             help="Retry every record that failed on its data now, not after its backoff.",
         ),
     ] = False,
+    queue: Annotated[
+        bool,
+        typer.Option(
+            "--queue",
+            help="Distributed mode: enqueue the runs for integrator worker and return.",
+        ),
+    ] = False,
 ) -> None:
     """Run projects, prerequisites first, and print what happened to every record.
+
+    In distributed mode (workers: in integrator.yaml) the runs are jobs that integrator
+    worker processes run: with --queue the command enqueues them and prints the jobs;
+    without, it waits for them to end and prints the runs.
 
     Exit code 0 when no run ended in Error, 1 when one did, 2 for bad usage or configuration,
     3 when a system cannot be reached or refuses the credentials, 4 when a project is already
@@ -75,6 +87,14 @@ def run(
     console = output_console(stderr=json_output)
     show_progress = not json_output and sys.stderr.isatty()
     ws = load_workspace(workspace, strict=False)
+    if queue and not ws.settings.distributed:
+        raise UsageError(
+            "--queue needs distributed mode: add workers: {queue: true} to integrator.yaml "
+            "(with a PostgreSQL history)"
+        )
+    if ws.settings.distributed:
+        _run_queued(ws, projects or [], all_data, retry_failed, queue, json_output)
+        return
     with progress_display(show_progress) as sink:
         engine = engine_run.Engine(ws, progress=sink, lock_wait=wait)
         try:
@@ -87,6 +107,38 @@ def run(
         print_runs(console, summaries, hints=WorkspaceHints.of(workspace, ws))
         print_truncations(console, summaries)
     send_outbox(ws, summaries, None if json_output else console)
+    raise typer.Exit(_exit_code(summaries))
+
+
+def _run_queued(
+    ws: Workspace,
+    projects: list[str],
+    all_data: bool,
+    retry_failed: bool,
+    queue_only: bool,
+    json_output: bool,
+) -> None:
+    """``integrator run`` in distributed mode (see :mod:`integrator.cli.queue_run`)."""
+    console = output_console(stderr=json_output)
+    request = new_request()
+    enqueued, newest = enqueue_runs(
+        ws, projects, all_data=all_data, retry_failed=retry_failed, request=request
+    )
+    if queue_only:
+        if json_output:
+            _emit_json({"enqueued": [each.as_json() for each in enqueued]})
+        else:
+            print_enqueued(console, enqueued)
+        raise typer.Exit(0)
+    if not json_output:
+        print_enqueued(console, enqueued)
+    order = [name for each in enqueued for name in (each.project, *each.then)]
+    summaries = wait_for_runs(ws, request, order, newest)
+    if json_output:
+        _emit_json(with_truncations(runs_json(summaries), summaries))
+    else:
+        print_runs(console, summaries, hints=WorkspaceHints.of(None, ws))
+        print_truncations(console, summaries)
     raise typer.Exit(_exit_code(summaries))
 
 

@@ -11,6 +11,7 @@ from integrator.cli import (  # noqa: F401  (each module registers its commands)
     schedule_command,
     serve_command,
     transforms_command,
+    worker_command,
     workspace_commands,
 )
 from integrator.cli.app import app

@@ -28,6 +28,7 @@ __all__ = [
     "Project",
     "Schedule",
     "SmtpSettings",
+    "WorkersSettings",
     "WorkspaceSettings",
 ]
 
@@ -91,12 +92,43 @@ class SmtpSettings(_Strict):
         return self
 
 
+class WorkersSettings(_Strict):
+    """``workers:``: distributed mode (SPEC §9). With ``queue: true`` runs are jobs on a queue
+    in the history's PostgreSQL database, run by ``integrator worker`` processes."""
+
+    #: runs go through the queue (``integrator run``, ``serve``); false: as without ``workers:``
+    queue: bool = True
+    #: the queue's name, so that several workspaces may share one database
+    queue_name: str = Field(default="integrator", min_length=1, max_length=60)
+    #: how often an idle worker looks for a job it was not told about
+    poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    #: how often a worker says it is alive
+    heartbeat_seconds: float = Field(default=10.0, gt=0, le=300)
+    #: a worker silent this long is dead: another takes its jobs over
+    stalled_after_seconds: float = Field(default=30.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _stalled_after_beats(self) -> WorkersSettings:
+        if self.stalled_after_seconds <= 2 * self.heartbeat_seconds:
+            raise ValueError(
+                "stalled_after_seconds must be more than twice heartbeat_seconds (a late "
+                "heartbeat must not look like a dead worker)"
+            )
+        return self
+
+
 class WorkspaceSettings(_Strict):
     """``integrator.yaml``: settings of the workspace as a whole."""
 
     version: Literal[1] = 1
     history: HistorySettings = HistorySettings()
     smtp: SmtpSettings | None = None
+    workers: WorkersSettings | None = None
+
+    @property
+    def distributed(self) -> bool:
+        """Runs go through the job queue (``workers: {queue: true}``)."""
+        return self.workers is not None and self.workers.queue
 
 
 class OrganizationMapping(_Strict):

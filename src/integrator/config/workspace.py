@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import make_url
 
 from integrator.config.files import (
     CONNECTIONS_FILE,
@@ -222,6 +223,8 @@ def load_workspace(path: Path | str | None = None, *, strict: bool = True) -> Wo
     settings_doc = read(SETTINGS_FILE)
     settings, found = _parse(WorkspaceSettings, settings_doc, SETTINGS_FILE, "")
     problems.extend(found)
+    if settings is not None and settings.distributed and not _postgres(settings):
+        problems.append(_workers_without_postgres(settings_doc))
 
     connection_sets: dict[str, ConnectionSet] = {}
     if (root / CONNECTIONS_FILE).is_file():
@@ -270,6 +273,23 @@ def load_workspace(path: Path | str | None = None, *, strict: bool = True) -> Wo
     if strict and problems:
         raise ConfigError(problems)
     return workspace
+
+
+def _postgres(settings: WorkspaceSettings) -> bool:
+    url = settings.history.database_url
+    return url is not None and make_url(url).get_backend_name() == "postgresql"
+
+
+def _workers_without_postgres(document: Any) -> ConfigProblem:
+    """The problem of distributed mode on a history that is not PostgreSQL."""
+    return ConfigProblem(
+        SETTINGS_FILE,
+        line_of(document, ("workers",)),
+        "workers",
+        "distributed mode (workers: queue: true) keeps its job queue in the history "
+        "database, which must be PostgreSQL: set history: database_url: "
+        "postgresql+psycopg://user@host/db, or remove workers:",
+    )
 
 
 def _notify_without_smtp(document: Any, file: str, name: str) -> ConfigProblem:

@@ -161,7 +161,11 @@ class Scheduler:
     def _start(self, project: str, slot: str) -> None:
         """Start ``slot``'s run of ``project`` in a thread of its own, holding the project's
         lock from before the slot is taken until the run is recorded: another process never
-        sees the project as neither waiting nor running in between."""
+        sees the project as neither waiting nor running in between. In distributed mode the
+        slot, once taken, is a job on the queue instead (its queue lock is the lock)."""
+        if self.workspace.settings.distributed:
+            self._enqueue_slot(project, slot)
+            return
         lock = ProjectLock(self.workspace.root / ".integrator" / "locks", project)
         try:
             lock.acquire(wait=0)
@@ -179,6 +183,18 @@ class Scheduler:
         with self._lock:
             self.active[project] = SlotRun(project, slot, thread)
         thread.start()
+
+    def _enqueue_slot(self, project: str, slot: str) -> None:
+        """Take ``slot`` and enqueue its run for ``integrator worker`` (distributed mode)."""
+        from integrator.distributed.queue import JobQueue
+
+        if not self.book.take_waiting(project, slot):
+            return  # another process took this slot
+        with JobQueue(self.workspace) as queue:
+            enqueued = queue.defer_chain(
+                [project], trigger="schedule", scheduled_for=slot, request=f"schedule:{slot}"
+            )
+        self.say(f"{_shown(slot)}: enqueued {enqueued.describe()}")
 
     def _run_slot(self, project: str, slot: str, lock: ProjectLock) -> None:
         workspace = self.workspace

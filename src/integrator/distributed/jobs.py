@@ -1,0 +1,97 @@
+"""What a worker does with one job: run the first project of its chain with the existing
+:class:`~integrator.engine.run.Engine`, then defer the rest (see :mod:`.queue`)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, cast
+
+from integrator.config.workspace import load_workspace
+from integrator.distributed.queue import JobQueue, plan_chains, workspace_root
+from integrator.engine.history import EndReason, RunSummary, Trigger
+from integrator.engine.run import Engine
+from integrator.errors import NothingToRerun, ProjectBusy
+
+__all__ = ["BUSY_RETRY_SECONDS", "run_job"]
+
+log = logging.getLogger("integrator.worker")
+
+#: a project whose local lock is held (an in-process run on this machine) is tried again then
+BUSY_RETRY_SECONDS = 5.0
+
+
+def run_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event) -> RunSummary | None:
+    """Run job ``job_id`` (its arguments ``kwargs``, as :meth:`JobQueue.defer_chain` wrote
+    them) in this process; returns the run it recorded (``None``: none, said in the log).
+
+    The queue's lock on the project is held meanwhile, so the engine's ``mark_interrupted``
+    rightly records a run of the project still Running (a worker killed mid-run) as
+    Interrupted before the new run starts. ``stop`` set (the worker is stopping): the run
+    ends after its current batch, Interrupted, and the same chain is enqueued again for
+    another worker. A run Cancelled or Interrupted defers none of the rest, as
+    ``integrator run`` would not go on."""
+    chain: list[str] = list(kwargs["chain"])
+    head = chain[0]
+    workspace = load_workspace(workspace_root(kwargs), strict=False)
+    engine = Engine(workspace, stop=stop)
+    summary: RunSummary | None = None
+    try:
+        rerun_of = kwargs.get("rerun_of")
+        if rerun_of is not None:
+            log.info("job %s: re-running the failed records of run %s (%s)", job_id, rerun_of, head)
+            summary = engine.rerun(int(rerun_of))
+        else:
+            log.info("job %s: running %s", job_id, head)
+            engine.validate([head])
+            summary = engine.run_project(
+                head,
+                "all-data" if kwargs.get("all_data") else "incremental",
+                retry_failed=bool(kwargs.get("retry_failed")),
+                trigger=cast(Trigger, kwargs.get("trigger") or "manual"),
+                scheduled_for=kwargs.get("scheduled_for"),
+            )
+    except NothingToRerun as outcome:
+        log.info("job %s: %s", job_id, outcome)
+        return None
+    except ProjectBusy as busy:
+        log.info("job %s: %s; enqueued again in %g s", job_id, busy, BUSY_RETRY_SECONDS)
+        _defer(workspace, kwargs, chain, schedule_in=BUSY_RETRY_SECONDS)
+        return None
+    finally:
+        engine.close()
+    log.info(
+        "job %s: run %s of %s ended %s%s",
+        job_id,
+        summary.id,
+        head,
+        summary.status.value,
+        f" ({summary.message})" if summary.message else "",
+    )
+    if summary.end_reason == EndReason.INTERRUPTED and stop.is_set():
+        log.info("job %s: this worker is stopping; %s is enqueued again", job_id, head)
+        _defer(workspace, kwargs, chain)
+    elif summary.end_reason in (EndReason.CANCELLED, EndReason.INTERRUPTED):
+        if chain[1:]:
+            log.info("job %s: not going on to %s", job_id, ", ".join(chain[1:]))
+    elif chain[1:]:
+        for rest in plan_chains(workspace, chain[1:]):
+            _defer(workspace, kwargs, rest)
+    return summary
+
+
+def _defer(
+    workspace: Any, kwargs: dict[str, Any], chain: list[str], schedule_in: float | None = None
+) -> None:
+    with JobQueue(workspace) as queue:
+        enqueued = queue.defer_chain(
+            chain,
+            all_data=bool(kwargs.get("all_data")),
+            retry_failed=bool(kwargs.get("retry_failed")),
+            rerun_of=kwargs.get("rerun_of") if chain[0] == kwargs["chain"][0] else None,
+            trigger=str(kwargs.get("trigger") or "manual"),
+            scheduled_for=kwargs.get("scheduled_for"),
+            request=str(kwargs["request"]),
+            schedule_in=schedule_in,
+        )
+    log.info("enqueued %s", enqueued.describe())

@@ -1,0 +1,191 @@
+"""``integrator worker``: take jobs from the queue and run them until SIGTERM or SIGINT.
+
+Procrastinate's worker writes its heartbeat every ``heartbeat_seconds``. Beside it, every
+``poll_seconds``, this process looks for jobs held by a worker silent for
+``stalled_after_seconds`` (killed, or its machine gone) and puts them back in the queue: a
+live worker then takes the job, and its run records the dead one's run Interrupted first.
+A lost connection to PostgreSQL stops Procrastinate's worker; this one starts it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import ConnectorException
+from procrastinate.jobs import Status
+
+from integrator.config.models import WorkersSettings
+from integrator.config.workspace import Workspace
+from integrator.distributed.jobs import run_job
+from integrator.distributed.queue import RUN_TASK, queue_conninfo
+from integrator.distributed.schema import ensure_schema
+from integrator.engine.history.errors import HistoryUnreachable
+from integrator.errors import ConfigError
+
+__all__ = ["QueueWorker"]
+
+log = logging.getLogger("integrator.worker")
+
+#: seconds between two attempts to reach the database again
+_RECONNECT_SECONDS = 2.0
+
+
+@dataclass
+class QueueWorker:
+    """A worker process on ``workspace``'s queue, running up to ``concurrency`` jobs at once."""
+
+    workspace: Workspace
+    concurrency: int = 1
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}")
+    #: set on SIGTERM/SIGINT: the running runs stop after their batch, the worker ends
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        if not self.workspace.settings.distributed or self.workspace.settings.workers is None:
+            raise ConfigError(
+                "integrator worker needs a workspace in distributed mode: add workers: "
+                "{queue: true} to integrator.yaml (its history must be PostgreSQL)"
+            )
+        self.settings: WorkersSettings = self.workspace.settings.workers
+        self.conninfo = queue_conninfo(self.workspace)
+
+    def run(self) -> None:
+        """Run until asked to stop (SIGTERM or SIGINT, or :attr:`stop` set). Raises
+        :class:`HistoryUnreachable` when the database cannot be reached at start."""
+        try:
+            ensure_schema(self.conninfo)
+        except Exception as error:
+            raise HistoryUnreachable("the queue's database", str(error).strip()) from None
+        asyncio.run(self._main())
+
+    def _app(self) -> procrastinate.App:
+        app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=self.conninfo))
+
+        @app.task(name=RUN_TASK, pass_context=True, queue=self.settings.queue_name)
+        def run_project(context: procrastinate.JobContext, /, **kwargs: Any) -> None:
+            assert context.job.id is not None
+            run_job(context.job.id, kwargs, self.stop)
+
+        return app
+
+    async def _main(self) -> None:
+        loop = asyncio.get_running_loop()
+        stopped = asyncio.Event()
+
+        def on_signal() -> None:
+            log.info("stopping: the runs in progress end after their current batch")
+            self.stop.set()
+            stopped.set()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, on_signal)
+        log.info(
+            "worker %s on queue %r of %s (concurrency %s)",
+            self.name,
+            self.settings.queue_name,
+            self.workspace.root,
+            self.concurrency,
+        )
+        while not self.stop.is_set():
+            try:
+                await self._serve(stopped)
+            except Exception as error:
+                if self.stop.is_set():
+                    break
+                log.warning(
+                    "lost the queue's database (%s); trying again in %g s",
+                    str(error).strip() or type(error).__name__,
+                    _RECONNECT_SECONDS,
+                )
+            if not self.stop.is_set():
+                await asyncio.sleep(_RECONNECT_SECONDS)
+        log.info("worker %s stopped", self.name)
+
+    async def _serve(self, stopped: asyncio.Event) -> None:
+        """One life of Procrastinate's worker, until stopped or it loses the database."""
+        app = self._app()
+        async with app.open_async():
+            worker = asyncio.create_task(
+                app.run_worker_async(
+                    queues=[self.settings.queue_name],
+                    concurrency=self.concurrency,
+                    name=self.name,
+                    install_signal_handlers=False,
+                    fetch_job_polling_interval=self.settings.poll_seconds,
+                    update_heartbeat_interval=self.settings.heartbeat_seconds,
+                    stalled_worker_timeout=self.settings.stalled_after_seconds,
+                    delete_jobs="never",
+                )
+            )
+            sweeper = asyncio.create_task(self._take_over_stalled(app))
+            waiter = asyncio.create_task(stopped.wait())
+            try:
+                await asyncio.wait({worker, sweeper, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sweeper.cancel()
+                waiter.cancel()
+                if not worker.done():
+                    worker.cancel()  # Procrastinate then waits for the running jobs
+                await asyncio.gather(worker, sweeper, waiter, return_exceptions=True)
+            if worker.done() and not worker.cancelled() and worker.exception() is not None:
+                raise worker.exception()  # type: ignore[misc]
+            if not self.stop.is_set():
+                raise ConnectorException("the worker stopped")
+
+    async def _take_over_stalled(self, app: procrastinate.App) -> None:
+        """Every ``poll_seconds``, put back in the queue the jobs of workers gone silent."""
+        manager = app.job_manager
+        while True:
+            await asyncio.sleep(self.settings.poll_seconds)
+            try:
+                stalled = await manager.get_stalled_jobs(
+                    queue=self.settings.queue_name,
+                    seconds_since_heartbeat=self.settings.stalled_after_seconds,
+                )
+                for job in stalled:
+                    await self._requeue(manager, job)
+                await manager.prune_stalled_workers(self.settings.stalled_after_seconds)
+            except ConnectorException as error:
+                log.warning("could not look for stalled jobs: %s", error)
+
+    async def _requeue(self, manager: Any, job: procrastinate.jobs.Job) -> None:
+        assert job.id is not None
+        chain = job.task_kwargs.get("chain")
+        project = str(chain[0]) if isinstance(chain, list) and chain else "?"
+        try:
+            await manager.retry_job(job)
+        except ConnectorException as error:
+            if "unique" not in str(error).lower() and "queueing_lock" not in str(error):
+                log.info("job %s was already taken over (%s)", job.id, error)
+                return
+            # another run of the project already waits: it goes on from the checkpoint
+            await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+            log.warning(
+                "job %s (%s): its worker stopped its heartbeat; a run of %s already waits, "
+                "which goes on from there",
+                job.id,
+                project,
+                project,
+            )
+            return
+        log.warning(
+            "job %s (%s): its worker stopped its heartbeat; put back in the queue for "
+            "another worker",
+            job.id,
+            project,
+        )
+
+
+def worker_for(root: Path, concurrency: int) -> QueueWorker:
+    """A :class:`QueueWorker` on the workspace at ``root``."""
+    from integrator.config.workspace import load_workspace
+
+    return QueueWorker(load_workspace(root), concurrency=concurrency)
