@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 from sqlalchemy.engine import make_url
@@ -15,17 +14,12 @@ from integrator.connectors.registry import Connection, open_connection
 from integrator.errors import ConfigError
 
 __all__ = [
-    "SHARED_BUDGETS_ENV",
     "ConnectorFactory",
     "ConnectorPool",
     "budget_database_url",
     "history_url",
     "open_connector",
 ]
-
-#: set to 1 to keep request budgets in a PostgreSQL history database (until distributed mode
-#: is a workspace setting)
-SHARED_BUDGETS_ENV = "INTEGRATOR_SHARED_BUDGETS"
 
 ConnectorFactory = Callable[[str, Connection, Workspace], Connector]
 
@@ -43,9 +37,9 @@ def budget_database_url(workspace: Workspace) -> str | None:
     """The database the workspace's request budgets are kept in, shared by every worker: its
     history database when that is PostgreSQL and distributed mode is on; ``None`` (budgets in
     this process) otherwise."""
-    if make_url(workspace.history_database_url).get_backend_name() != "postgresql":
+    if not workspace.settings.distributed:
         return None
-    if os.environ.get(SHARED_BUDGETS_ENV) != "1":
+    if make_url(workspace.history_database_url).get_backend_name() != "postgresql":
         return None
     return history_url(workspace)
 
