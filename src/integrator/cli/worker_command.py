@@ -39,13 +39,13 @@ def worker(
     Example: integrator worker --workspace ./p2c --concurrency 2
     """
     # warnings of everything, and which job is taken and how it ends: the engine's and the
-    # HTTP client's INFO lines (every batch, every request) would drown those
+    # HTTP client's INFO lines (every batch, every request) would drown those, and
+    # Procrastinate's own INFO lines repeat ours with every job argument
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.WARNING,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    for name in ("integrator.worker", "procrastinate.worker"):
-        logging.getLogger(name).setLevel(logging.INFO)
+    logging.getLogger("integrator.worker").setLevel(logging.INFO)
     ws = load_workspace(workspace)
     QueueWorker(ws, concurrency=concurrency).run()
