@@ -298,6 +298,7 @@ class Engine:
                         position=position,
                         progress=self.progress,
                         check=control.check,
+                        partition_records=self.workspace.settings.partition_records,
                     )
                     report = runner.run(
                         mode,
