@@ -207,7 +207,8 @@ class TaskRunner:
         mapping_changed = mark is not None and mark.fingerprint != plan.fingerprint
         self.history.partitions.finish(project, task, self.run_id)
         if mode == "incremental":
-            cutoff = due_at(self.clock(), mapping_changed=mapping_changed, retry_failed=retry_failed)
+            now = self.clock()
+            cutoff = due_at(now, mapping_changed=mapping_changed, retry_failed=retry_failed)
             due = records.pending_ids(project, task, cutoff)
             states = records.states(project, task, due)
             untried = [
