@@ -138,3 +138,40 @@ def test_a_deleted_record_and_a_change_land_as_an_uncut_run_leaves_them(
     assert len(after["cds"]["contacts"]) == len(loaded["cds"]["contacts"]) - 1
     cut.close()
     uncut.close()
+
+
+def test_partitions_run_out_of_order_by_two_engines_finish_as_one_run(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    from integrator.engine.partitioned import PartitionJobs
+
+    clean_data = tmp_path / "clean-sandbox"
+    shutil.copytree(data_dir, clean_data)
+    clean = _engine(tmp_path / "ws-clean", clean_data, None)
+    expected = clean.run([ACCOUNTS])[0].tasks[0].counts
+    clean.close()
+    first = _engine(tmp_path / "ws", data_dir, PARTITION)
+    second = Engine(first.workspace, connectors=first.connectors)
+    runlog = first.history.log
+    tasks = [task.name for task in first.workspace.project(ACCOUNTS).tasks]
+    run_id = runlog.start_run(ACCOUNTS, tasks, mode="incremental")
+    runlog.start_task(run_id, 0)
+    partitions = PartitionJobs(first).plan(run_id, 0)
+    assert len(partitions) > 1
+    lefts = [
+        PartitionJobs(worker).run(run_id, 0, partition)
+        for worker, partition in zip(
+            [second, first] * len(partitions), reversed(partitions), strict=False
+        )
+    ]
+    assert lefts == list(range(len(partitions) - 1, -1, -1))
+    assert PartitionJobs(second).run(run_id, 0, partitions[0]) == 0  # done: nothing again
+    PartitionJobs(first).finish(run_id, 0)
+    runlog.finish_task(run_id, 0)
+    runlog.finish_run(run_id)
+    summary = first.history.run(run_id)
+    assert summary is not None and summary.tasks[0].counts == expected
+    first.run()  # the other two projects, as integrator run would go on
+    check_golden("rows", dump_outputs(data_dir))
+    second.close()
+    first.close()

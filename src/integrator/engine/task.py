@@ -164,15 +164,15 @@ class TaskRunner:
             ),
         )
 
-    def run_partition(self, partition: Partition) -> TaskReport:
+    def run_partition(self, partition: Partition) -> int:
         """Read, map and write one partition's records from its committed resume point, then
         remove the rows of the records of that part of its range the read did not see, and
         record it done (nothing happens for a partition already done). Counts go into the
-        task's row of the run; returns this runner's report so far."""
+        task's row of the run; returns how many of the task's partitions are not done yet."""
         plan, records = self.plan, self.history.records
         current = self.history.partitions.partition(plan.project, plan.name, partition.number)
         if current is None or current.done:
-            return self._report
+            return self.history.partitions.left(plan.project, plan.name)
         collation = self.systems.source.capabilities.key_collation
         self._partition = current.number
         try:
@@ -194,8 +194,9 @@ class TaskRunner:
                     self._process(SourcePage([], gone[start : start + _GONE_PER_BATCH]))
         finally:
             self._partition = None
-        self.history.partitions.mark_done(plan.project, plan.name, current.number, self.run_id)
-        return self._report
+        return self.history.partitions.mark_done(
+            plan.project, plan.name, current.number, self.run_id
+        )
 
     def finish_partitions(self, mode: RunMode, *, retry_failed: bool) -> TaskReport:
         """Once every partition is done: store the change checkpoint taken before the load as

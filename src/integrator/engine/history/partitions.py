@@ -119,20 +119,25 @@ class PartitionStore:
             .values(resume=last, run_id=run_id, updated_at=now_iso())
         )
 
+    def left(self, project: str, task: str) -> int:
+        """How many partitions of the task's plan are not done."""
+        with self.engine.connect() as conn:
+            return _left(conn, project, task)
+
     def mark_done(self, project: str, task: str, number: int, run_id: int) -> int:
-        """Record the partition done; returns how many of the plan's are not done yet."""
+        """Record the partition done; returns how many of the plan's are not done yet. The
+        plan's rows are locked first, so of two workers finishing the last two partitions at
+        once exactly one is told 0 (and finishes the task)."""
         with self.engine.begin() as conn:
+            conn.execute(
+                sa.select(task_partitions.c.number).where(*_task(project, task)).with_for_update()
+            ).all()
             conn.execute(
                 task_partitions.update()
                 .where(*_task(project, task), task_partitions.c.number == number)
                 .values(done=True, run_id=run_id, updated_at=now_iso())
             )
-            left = conn.execute(
-                sa.select(sa.func.count()).where(
-                    *_task(project, task), task_partitions.c.done.is_(False)
-                )
-            ).scalar()
-        return int(left or 0)
+            return _left(conn, project, task)
 
     def finish(self, project: str, task: str, run_id: int) -> None:
         """Drop the task's plan, all done, and store its snapshot (if it has one) as the
@@ -147,6 +152,13 @@ class PartitionStore:
                 if conn.execute(checkpoints.update().where(where).values(**values)).rowcount == 0:
                     conn.execute(checkpoints.insert().values(project=project, task=task, **values))
             conn.execute(task_partitions.delete().where(*_task(project, task)))
+
+
+def _left(conn: sa.Connection, project: str, task: str) -> int:
+    count = conn.execute(
+        sa.select(sa.func.count()).where(*_task(project, task), task_partitions.c.done.is_(False))
+    ).scalar()
+    return int(count or 0)
 
 
 def _task(project: str, task: str) -> tuple[sa.ColumnElement[bool], ...]:
