@@ -3,6 +3,7 @@ change checkpoint taken before a partitioned load."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from integrator.connectors.sql import SqlConnector
@@ -29,7 +30,7 @@ def test_bounds_cut_the_table_into_ranges_that_read_every_row_once(db: Database)
     assert connector.key_bounds("items", 6) == ("id", [7, 13, 19])
     assert connector.key_bounds("items", 20) == ("id", [])
     edges = [None, 7, 13, 19, None]
-    ranges = [_ids(connector, low, high) for low, high in zip(edges, edges[1:], strict=False)]
+    ranges = [_ids(connector, low, high) for low, high in pairwise(edges)]
     assert ranges == [list(range(1, 7)), list(range(7, 13)), list(range(13, 19)), [19, 20]]
     assert _ids(connector, 7, 13, after=9) == [10, 11, 12]
 
