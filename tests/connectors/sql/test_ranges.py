@@ -48,3 +48,23 @@ def test_the_change_checkpoint_reads_only_what_is_written_after_it(db: Database)
     changed = connector.read_changes("items", ["id"], checkpoint=checkpoint)
     assert sorted(r["id"] for batch in changed for r in batch.records) == [2, 9]
     assert db.connector().change_checkpoint("items") is None  # no watermark configured
+
+
+def test_a_text_key_is_cut_only_where_python_orders_it_as_the_database(
+    sqlite_db: Database,
+) -> None:
+    sqlite_db.run(
+        "CREATE TABLE plain (code TEXT PRIMARY KEY); INSERT INTO plain VALUES ('b'), ('A'), ('a');"
+        "CREATE TABLE folded (code TEXT COLLATE NOCASE PRIMARY KEY);"
+        "INSERT INTO folded VALUES ('b'), ('A'), ('c');"
+    )
+    connector = sqlite_db.connector()
+    assert connector.key_bounds("plain", 1) == ("code", ["a", "b"])  # 'A' < 'a' < 'b'
+    assert _ids_of(connector, "plain", None, "a") == ["A"]
+    # NOCASE puts 'A' before 'b' and Python does not: an exact connector does not cut it
+    assert connector.key_bounds("folded", 1) is None
+
+
+def _ids_of(connector: SqlConnector, entity: str, lower: Any, upper: Any) -> list[Any]:
+    pages = connector.read_range(entity, ["code"], lower=lower, upper=upper)
+    return [r["code"] for page in pages for r in page.records]

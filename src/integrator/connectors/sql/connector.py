@@ -183,7 +183,7 @@ class SqlConnector:
         ``None`` when its key cannot be cut (see :mod:`integrator.connectors.sql.ranges`)."""
         model = self._model(entity)
         with self._translated():
-            return key_bounds(self._engine, model, every)
+            return key_bounds(self._engine, model, every, folded=self._folds_keys)
 
     def read_range(
         self,
@@ -205,7 +205,12 @@ class SqlConnector:
                 upper=upper,
                 after=after,
                 page_size=self.connection.page_size,
+                folded=self._folds_keys,
             )
+
+    @property
+    def _folds_keys(self) -> bool:
+        return self.capabilities.key_collation == "dynamics"
 
     def change_checkpoint(self, entity: str) -> str | None:
         """Where a watermark read from now goes on from; ``None`` without a watermark column."""
