@@ -71,12 +71,10 @@ def test_of_two_workers_finishing_the_last_partitions_exactly_one_sees_none_left
             stores[0].partitions.save_plan("p", task, 1, "id", [10], None)
             lefts: list[int] = []
             start = threading.Barrier(2)
-
-            def finish(store: HistoryStore, number: int, task: str = task) -> None:
-                start.wait()
-                lefts.append(store.partitions.mark_done("p", task, number, 1))
-
-            threads = [threading.Thread(target=finish, args=(s, n)) for n, s in enumerate(stores)]
+            threads = [
+                threading.Thread(target=_finish, args=(store, task, number, start, lefts))
+                for number, store in enumerate(stores)
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -85,3 +83,10 @@ def test_of_two_workers_finishing_the_last_partitions_exactly_one_sees_none_left
     finally:
         for store in stores:
             store.close()
+
+
+def _finish(
+    store: HistoryStore, task: str, number: int, start: threading.Barrier, lefts: list[int]
+) -> None:
+    start.wait()
+    lefts.append(store.partitions.mark_done("p", task, number, 1))
