@@ -81,17 +81,13 @@ def _mid_partition(ws: Path) -> tuple[str, str] | None:
     return None if row is None else (row[0], row[1])
 
 
-def _reads(ws: Path, project: str) -> list[int]:
-    conn = harness.history_db(ws)
-    try:
-        rows = conn.execute(
-            "SELECT t.read FROM task_runs t JOIN runs r ON r.id = t.run_id"
-            " WHERE r.project = ? ORDER BY r.id",
-            (project,),
-        ).fetchall()
-    finally:
-        conn.close()
-    return [row[0] for row in rows]
+def _reads(ws: Path, project: str) -> list[tuple[str, int]]:
+    """Each run of ``project`` as ``integrator history --json`` shows it: status and read."""
+    return [
+        (run["status"], run["tasks"][0]["counts"]["read"])
+        for run in harness.history(ws)
+        if run["project"] == project
+    ]
 
 
 def test_a_partitioned_run_killed_mid_partition_resumes_and_ends_as_a_clean_run(
@@ -134,6 +130,7 @@ def test_a_partitioned_run_killed_mid_partition_resumes_and_ends_as_a_clean_run(
     assert harness.duplicates(result) == {}
     assert harness.differences(result, dump_outputs(reference_data)) == []
     project = killed_in[0]
-    killed, resumed = _reads(ws, project)
+    (killed_status, killed), (resumed_status, resumed) = _reads(ws, project)
+    assert (killed_status, resumed_status) == ("Interrupted", "Completed")
     assert 0 < killed < clean[project]
     assert killed + resumed == clean[project]
