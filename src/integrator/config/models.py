@@ -124,6 +124,9 @@ class WorkspaceSettings(_Strict):
     history: HistorySettings = HistorySettings()
     smtp: SmtpSettings | None = None
     workers: WorkersSettings | None = None
+    #: a full read of a source holding more records than this is cut into key ranges of
+    #: about this many, each run (and resumed) on its own; ``null`` never cuts
+    partition_records: PositiveInt | None = 5_000_000
 
     @property
     def distributed(self) -> bool:

@@ -22,6 +22,8 @@ __all__ = [
     "FieldType",
     "KeyCollation",
     "Outcome",
+    "RangePage",
+    "RangeReader",
     "Record",
     "RecordResult",
 ]
@@ -78,6 +80,8 @@ class Capabilities:
     parallel_batches: int = 1
     #: the Dynamics connectors keep the default; SQL databases compare as their collation does
     key_collation: KeyCollation = "dynamics"
+    #: the connector is a :class:`RangeReader`: a full read can be cut into key ranges
+    key_ranges: bool = False
 
 
 class Outcome(enum.StrEnum):
@@ -118,6 +122,44 @@ class ChangeBatch:
     records: list[Record]
     deleted: list[Mapping[str, Any]] = field(default_factory=list)
     checkpoint: str | None = None
+
+
+@dataclass
+class RangePage:
+    """A page of a key-range read: its records, in key order, and ``last``: the key value of
+    its last record (JSON-compatible), where a read of the rest of the range goes on from."""
+
+    records: list[Record]
+    last: Any
+
+
+class RangeReader(Protocol):
+    """What a connector offers for partitioned full reads (``capabilities.key_ranges``)."""
+
+    def key_bounds(self, entity: str, every: int) -> tuple[str, list[Any]] | None:
+        """The key field of ``entity`` and the key values that cut it into ranges of about
+        ``every`` records each (``[]`` when it holds ``every`` or fewer), in the order
+        Python compares them; ``None`` when the entity cannot be cut (no single-column key,
+        or one the system orders differently from Python)."""
+        ...
+
+    def read_range(
+        self,
+        entity: str,
+        fields: Sequence[str],
+        *,
+        lower: Any,
+        upper: Any,
+        after: Any = None,
+    ) -> Iterator[RangePage]:
+        """Pages of the records with ``lower <= key < upper`` (``None``: unbounded), from just
+        after ``after`` when it is given, in key order."""
+        ...
+
+    def change_checkpoint(self, entity: str) -> str | None:
+        """A checkpoint that reads, later, only what changes from now on (``None`` when the
+        entity has no incremental reads)."""
+        ...
 
 
 @runtime_checkable

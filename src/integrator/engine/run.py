@@ -263,7 +263,7 @@ class Engine:
                     destination=self.connectors.get(project.destination_system),
                     cds=self.connectors.get("cds") if connection_set.cds is not None else None,
                 )
-                describe = self._describe_role(project.source_system, project.destination_system)
+                describe = self.describe_role(project.source_system, project.destination_system)
                 if project.source_system == "sales" and upgrade_check_due(
                     reads_everything=mode == "all-data"
                     or not reads_changes(systems.source)
@@ -298,6 +298,7 @@ class Engine:
                         position=position,
                         progress=self.progress,
                         check=control.check,
+                        partition_records=self.workspace.settings.partition_records,
                     )
                     report = runner.run(
                         mode,
@@ -365,7 +366,9 @@ class Engine:
             )
         return error.outcome(f"run {run_id} of {name} is recorded Error")
 
-    def _describe_role(self, source: str, destination: str) -> Callable[[str, str], EntityInfo]:
+    def describe_role(self, source: str, destination: str) -> Callable[[str, str], EntityInfo]:
+        """``describe`` by role (``source``, ``cds``, ``destination``) for a project between
+        ``source`` and ``destination``; raises :class:`ConfigError` for an unknown entity."""
         systems = {"source": source, "cds": "cds", "destination": destination}
 
         def describe(role: str, entity: str) -> EntityInfo:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from integrator.engine.history import Counts, HistoryStore, MappingMark, PageCommit
 from integrator.engine.pages import SourcePage
+from integrator.engine.partitions import Partition, in_unread_part, plan_partitions, range_pages
 from integrator.engine.read import RunMode, gathered, read_ids, read_source, reads_changes
 from integrator.engine.reconcile import TaskShape, reconcile, settle_removals, written_ahead
 from integrator.engine.retry import due_at
@@ -92,9 +93,12 @@ class TaskRunner:
         progress: ProgressSink | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         check: Callable[[], None] | None = None,
+        partition_records: int | None = None,
     ) -> None:
         """``check`` is called after each committed page; what it raises (the engine's
-        :class:`~integrator.engine.control.RunStopped`) ends the task there."""
+        :class:`~integrator.engine.control.RunStopped`) ends the task there. A full read of a
+        source holding more than ``partition_records`` records is cut into key ranges of
+        about that many (``None``: never cut)."""
         self.plan = plan
         self.systems = systems
         self.history = history
@@ -104,8 +108,11 @@ class TaskRunner:
         self.clock = clock
         self.check = check
         self.shape = TaskShape(plan.name, tuple(leg.leg.title for leg in plan.legs), plan.codec)
+        self.partition_records = partition_records
         self._total: int | None = None
         self._report = TaskReport()
+        #: the partition whose pages are being committed (their checkpoint is its resume point)
+        self._partition: int | None = None
 
     def run(
         self,
@@ -123,9 +130,99 @@ class TaskRunner:
                 self._total = len(only_keys)
                 self._retry([self.plan.codec.source_id(key) for key in only_keys])
             else:
-                self._run(mode, retry_failed=retry_failed)
+                partitions = self.plan_partitions(mode)
+                if partitions:
+                    for partition in partitions:
+                        self.run_partition(partition)
+                    self.finish_partitions(mode, retry_failed=retry_failed)
+                else:
+                    self._run(mode, retry_failed=retry_failed)
         finally:
             self._emit(finished=True)
+        return self._report
+
+    # -- a partitioned full read ---------------------------------------------------------------
+
+    def plan_partitions(self, mode: RunMode) -> list[Partition]:
+        """The key ranges this run's read of the task is cut into: an unfinished plan's, or a
+        new one for a full read of a source bigger than ``partition_records``; ``[]`` when the
+        read runs as one. Raises :class:`StageFailed` (stage ``read``) when the source fails."""
+        plan, source = self.plan, self.systems.source
+        checkpoint = self.history.records.checkpoint(plan.project, plan.name)
+        full = not reads_changes(source) or mode == "all-data" or checkpoint is None
+        return guarded(
+            "read",
+            plan.name,
+            self.run_id,
+            lambda: plan_partitions(
+                plan,
+                source,
+                self.history,
+                run_id=self.run_id,
+                full=full,
+                partition_records=self.partition_records,
+            ),
+        )
+
+    def run_partition(self, partition: Partition) -> int:
+        """Read, map and write one partition's records from its committed resume point, then
+        remove the rows of the records of that part of its range the read did not see, and
+        record it done (nothing happens for a partition already done). Counts go into the
+        task's row of the run; returns how many of the task's partitions are not done yet."""
+        plan, records = self.plan, self.history.records
+        current = self.history.partitions.partition(plan.project, plan.name, partition.number)
+        if current is None or current.done:
+            return self.history.partitions.left(plan.project, plan.name)
+        collation = self.systems.source.capabilities.key_collation
+        self._partition = current.number
+        try:
+            with SeenIds() as seen:
+                pages = range_pages(plan, self.systems.source, current)
+                for page in gathered(plan, self._read("read", pages)):
+                    seen.add(self._process(page))
+                gone: list[str] = []
+                for known in records.state_id_pages(plan.project, plan.name):
+                    mine = [
+                        source_id
+                        for source_id in known
+                        if in_unread_part(
+                            current, plan.codec.id_values(source_id)[current.field], collation
+                        )
+                    ]
+                    gone.extend(seen.unseen(mine))
+                for start in range(0, len(gone), _GONE_PER_BATCH):
+                    self._process(SourcePage([], gone[start : start + _GONE_PER_BATCH]))
+        finally:
+            self._partition = None
+        return self.history.partitions.mark_done(
+            plan.project, plan.name, current.number, self.run_id
+        )
+
+    def finish_partitions(self, mode: RunMode, *, retry_failed: bool) -> TaskReport:
+        """Once every partition is done: store the change checkpoint taken before the load as
+        the task's, drop the plan, retry the failed records that are due and this run did not
+        try, and store the mapping's fingerprint as a full read's."""
+        plan, records = self.plan, self.history.records
+        project, task = plan.project, plan.name
+        mark = records.mapping_mark(project, task)
+        mapping_changed = mark is not None and mark.fingerprint != plan.fingerprint
+        self.history.partitions.finish(project, task, self.run_id)
+        if mode == "incremental":
+            now = self.clock()
+            cutoff = due_at(now, mapping_changed=mapping_changed, retry_failed=retry_failed)
+            due = records.pending_ids(project, task, cutoff)
+            states = records.states(project, task, due)
+            untried = [
+                source_id
+                for source_id in due
+                if (state := states.get(source_id)) is None
+                or state.failure is None
+                or state.failure.last_run != self.run_id
+            ]
+            if untried:
+                self._retry(untried)
+        self._remember_mapping(mark, True)
+        self._waiting_notice()
         return self._report
 
     # -- the task ------------------------------------------------------------------------------
@@ -160,7 +257,11 @@ class TaskRunner:
         if pending:
             self._retry(pending)
         self._remember_mapping(mark, full)
-        waiting = records.waiting(project, task, self.run_id)
+        self._waiting_notice()
+
+    def _waiting_notice(self) -> None:
+        project, task = self.plan.project, self.plan.name
+        waiting = self.history.records.waiting(project, task, self.run_id)
         if waiting.records:
             due_text = (
                 f"next retry after {waiting.next_retry_at}, " if waiting.next_retry_at else ""
@@ -253,6 +354,7 @@ class TaskRunner:
                 forget=result.forget,
                 checkpoint=page.checkpoint,
                 truncations=result.truncations,
+                partition=self._partition,
             )
         )
         self._report.counts.add(result.counts)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from integrator.connectors.base import ChangeBatch
@@ -21,7 +22,7 @@ from integrator.connectors.sql.schema import TableModel
 from integrator.connectors.sql.values import ValueProblem, from_db, to_db
 from integrator.errors import RequestRejected
 
-__all__ = ["read_changes"]
+__all__ = ["current_checkpoint", "read_changes"]
 
 _FORMAT = 1
 
@@ -95,6 +96,31 @@ def read_changes(
         pending = ChangeBatch(records=[])
     pending.checkpoint = _dump(model.info.name, watermark, from_db(high), seen)
     yield pending
+
+
+def current_checkpoint(engine: Engine, model: TableModel, *, watermark: str) -> str:
+    """The checkpoint a read from now would store: the highest watermark in the table and the
+    keys of the rows holding it (a later read brings the rows written from now on, and those
+    already at that watermark whose key is not among these)."""
+    table = model.table
+    if watermark not in table.c:
+        raise RequestRejected(
+            f"{model.info.name} has no watermark column {watermark!r}", code="unknown-field"
+        )
+    key = model.paging_key
+    if not key:
+        raise RequestRejected(
+            f"{model.info.name} has no primary or unique key; incremental reads need one",
+            code="no-key",
+        )
+    mark = table.c[watermark]
+    with engine.connect() as connection:
+        high = connection.execute(sa.select(sa.func.max(mark))).scalar()
+        seen: set[tuple[Any, ...]] = set()
+        if high is not None:
+            rows = connection.execute(sa.select(*(table.c[k] for k in key)).where(mark == high))
+            seen = {tuple(from_db(v) for v in row) for row in rows}
+    return _dump(model.info.name, watermark, from_db(high), seen)
 
 
 def _greater(left: Any, right: Any) -> bool:

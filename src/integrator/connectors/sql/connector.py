@@ -10,10 +10,18 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from integrator.connectors.base import Capabilities, ChangeBatch, EntityInfo, Record, RecordResult
-from integrator.connectors.sql.changes import read_changes
+from integrator.connectors.base import (
+    Capabilities,
+    ChangeBatch,
+    EntityInfo,
+    RangePage,
+    Record,
+    RecordResult,
+)
+from integrator.connectors.sql.changes import current_checkpoint, read_changes
 from integrator.connectors.sql.config import SqlConnection, SqlOptions
 from integrator.connectors.sql.delete import delete_batch
+from integrator.connectors.sql.ranges import key_bounds, read_range
 from integrator.connectors.sql.read import build_query, read_pages
 from integrator.connectors.sql.schema import TableModel, reflect_table
 from integrator.connectors.sql.upsert import upsert_batch
@@ -51,6 +59,7 @@ class SqlConnector:
             lookups=True,
             # SQLite's BINARY and PostgreSQL's default collations: 'A' <> 'a', 'A' <> 'A '
             key_collation="exact",
+            key_ranges=True,
         )
         self._engine = engine if engine is not None else create_engine(self.url, self.options)
         self._models: dict[str, TableModel] = {}
@@ -168,6 +177,49 @@ class SqlConnector:
                 checkpoint=checkpoint,
                 page_size=self.connection.page_size,
             )
+
+    def key_bounds(self, entity: str, every: int) -> tuple[str, list[Any]] | None:
+        """The key column and every ``every``-th key of ``entity``, cutting it into ranges;
+        ``None`` when its key cannot be cut (see :mod:`integrator.connectors.sql.ranges`)."""
+        model = self._model(entity)
+        with self._translated():
+            return key_bounds(self._engine, model, every, folded=self._folds_keys)
+
+    def read_range(
+        self,
+        entity: str,
+        fields: Sequence[str],
+        *,
+        lower: Any,
+        upper: Any,
+        after: Any = None,
+    ) -> Iterator[RangePage]:
+        """Keyset pages of the rows with ``lower <= key < upper``, after ``after`` if given."""
+        model = self._model(entity)
+        with self._translated():
+            yield from read_range(
+                self._engine,
+                model,
+                fields,
+                lower=lower,
+                upper=upper,
+                after=after,
+                page_size=self.connection.page_size,
+                folded=self._folds_keys,
+            )
+
+    @property
+    def _folds_keys(self) -> bool:
+        return self.capabilities.key_collation == "dynamics"
+
+    def change_checkpoint(self, entity: str) -> str | None:
+        """Where a watermark read from now goes on from; ``None`` without a watermark column."""
+        watermark = self.options.watermarks.get(entity)
+        if watermark is None:
+            return None
+        model = self._model(entity)
+        with self._translated():
+            return current_checkpoint(self._engine, model, watermark=watermark)
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -264,3 +264,6 @@ class PageCommit:
     forget: list[str] = field(default_factory=list)
     checkpoint: str | None = None
     truncations: list[Truncation] = field(default_factory=list)
+    #: the partition of a partitioned full read the page belongs to: its checkpoint is then
+    #: that partition's resume point, not the task's
+    partition: int | None = None

@@ -23,6 +23,7 @@ from integrator.engine.history.clock import now_iso
 from integrator.engine.history.errors import translate
 from integrator.engine.history.files import private_file
 from integrator.engine.history.models import PageCommit, RecordError, RunStatus, RunSummary
+from integrator.engine.history.partitions import PartitionStore
 from integrator.engine.history.runlog import RunLog
 from integrator.engine.history.states import RecordStateStore
 from integrator.engine.history.truncations import add_truncations
@@ -42,6 +43,7 @@ class HistoryStore:
         self.engine = engine
         self.log = RunLog(engine)
         self.records = RecordStateStore(engine)
+        self.partitions = PartitionStore(engine)
 
     @classmethod
     def open(cls, url: str) -> HistoryStore:
@@ -91,7 +93,16 @@ class HistoryStore:
         checkpoint (when it has one)."""
         with self.engine.begin() as conn:
             self.log.add_batch(conn, batch.run_id, batch.position, batch.counts, batch.errors)
-            if batch.checkpoint is not None:
+            if batch.checkpoint is not None and batch.partition is not None:
+                self.partitions.put_resume(
+                    conn,
+                    batch.run_id,
+                    batch.project,
+                    batch.task,
+                    batch.partition,
+                    batch.checkpoint,
+                )
+            elif batch.checkpoint is not None:
                 self.records.put_checkpoint(
                     conn, batch.run_id, batch.project, batch.task, batch.checkpoint
                 )

@@ -13,6 +13,7 @@ __all__ = [
     "runs",
     "schedules",
     "task_mappings",
+    "task_partitions",
     "task_runs",
     "truncations",
 ]
@@ -107,6 +108,26 @@ task_mappings = sa.Table(
     sa.Column("run_id", sa.Integer),
     sa.Column("full_read_fingerprint", sa.String(64)),
     sa.Column("full_read_run_id", sa.Integer),
+)
+
+#: per task of a project whose full read is cut into key ranges: each range (JSON bounds on
+#: ``field``, ``None`` open), the key its last committed page ended on (``resume``, JSON), whether
+#: it is done, and the task's change checkpoint taken before the load (``snapshot``); the rows
+#: go when every range is done
+task_partitions = sa.Table(
+    "task_partitions",
+    metadata,
+    sa.Column("project", sa.String(200), primary_key=True),
+    sa.Column("task", sa.String(200), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer),
+    sa.Column("field", sa.String(200), nullable=False),
+    sa.Column("lower", sa.Text),
+    sa.Column("upper", sa.Text),
+    sa.Column("resume", sa.Text),
+    sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("snapshot", sa.Text),
+    sa.Column("updated_at", sa.String(40), nullable=False),
 )
 
 #: per task of a run, leg and field: how many values Truncate shortened (to ``limit``; the

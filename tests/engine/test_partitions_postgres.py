@@ -1,0 +1,92 @@
+"""Partition plans in a PostgreSQL history (the one distributed workers share): a partitioned
+run lands the golden rows, and of two workers finishing the last two partitions at once
+exactly one is told the task's partitions are all done."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from integrator.config.workspace import init_workspace, load_workspace
+from integrator.engine.connections import ConnectorPool
+from integrator.engine.history import HistoryStore
+from integrator.engine.run import Engine
+from integrator.sandbox.sqlaccess import sql_connectors
+from integrator.sandbox.stores import SandboxStore
+from tests.connectors.databases import POSTGRES_URL, postgres_missing
+from tests.golden.dataset import check_golden, dump_outputs, load_sales
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def history_url() -> Iterator[str]:
+    missing = postgres_missing()
+    if missing is not None:
+        pytest.skip(missing)
+    admin = sa.create_engine(POSTGRES_URL)
+    schema = f"partitions_{uuid.uuid4().hex[:8]}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_a_partitioned_run_with_a_postgresql_history_lands_the_golden_rows(
+    tmp_path: Path, history_url: str
+) -> None:
+    data = tmp_path / "sandbox"
+    SandboxStore.open(data)
+    load_sales(data)
+    root = init_workspace(tmp_path / "ws", "http://127.0.0.1:9")
+    settings = root / "integrator.yaml"
+    text = settings.read_text().replace("database_url: null", f'database_url: "{history_url}"')
+    settings.write_text(text + "partition_records: 3\n")
+    workspace = load_workspace(root)
+    connectors = sql_connectors(data)
+    pool = ConnectorPool(workspace, factory=lambda system, _c, _w: connectors[system])
+    engine = Engine(workspace, connectors=pool)
+    summaries = engine.run()
+    engine.close()
+    check_golden("rows", dump_outputs(data))
+    check_golden("counts", {run.project: run.tasks[0].counts.as_dict() for run in summaries})
+
+
+def test_of_two_workers_finishing_the_last_partitions_exactly_one_sees_none_left(
+    history_url: str,
+) -> None:
+    stores = [HistoryStore.open(history_url) for _ in range(2)]
+    try:
+        for attempt in range(20):
+            task = f"task-{attempt}"
+            stores[0].partitions.save_plan("p", task, 1, "id", [10], None)
+            lefts: list[int] = []
+            start = threading.Barrier(2)
+            threads = [
+                threading.Thread(target=_finish, args=(store, task, number, start, lefts))
+                for number, store in enumerate(stores)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(lefts) == [0, 1]
+    finally:
+        for store in stores:
+            store.close()
+
+
+def _finish(
+    store: HistoryStore, task: str, number: int, start: threading.Barrier, lefts: list[int]
+) -> None:
+    start.wait()
+    lefts.append(store.partitions.mark_done("p", task, number, 1))
