@@ -39,6 +39,7 @@ __all__ = [
     "RecordRejected",
     "RequestRejected",
     "RetriableError",
+    "RunAlreadyWaiting",
     "RunNotFound",
     "StageFailed",
     "SystemFailing",
@@ -132,6 +133,22 @@ class ProjectBusy(IntegratorError):
     def __init__(self, project: str, message: str) -> None:
         self.project = project
         super().__init__(message)
+
+
+class RunAlreadyWaiting(ProjectBusy):
+    """Distributed mode: a run of the project already waits in the queue (job ``job_id``,
+    when it could be read), so no other is enqueued."""
+
+    category = "already-waiting"
+
+    def __init__(self, project: str, job_id: int | None) -> None:
+        self.job_id = job_id
+        which = f" (job {job_id})" if job_id is not None else ""
+        super().__init__(
+            project,
+            f"a run of {project} already waits in the queue for a worker{which}; "
+            "it was not enqueued again",
+        )
 
 
 class FilterSyntaxError(IntegratorError, ValueError):

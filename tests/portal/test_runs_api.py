@@ -86,6 +86,14 @@ def test_unknown_runs_and_projects_answer_404_in_the_error_shape(portal: PortalC
         assert error["code"] in ("not-found", "no-such-run") and error["message"]
 
 
+def test_without_distributed_mode_there_are_no_jobs(portal: PortalClient) -> None:
+    for response in (portal.get("/api/jobs/1"), api_post(portal, "/api/jobs/1/cancel")):
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["message"] == (
+            "this workspace is not in distributed mode: it has no job queue"
+        )
+
+
 def test_a_project_whose_prerequisite_never_ran_is_refused_with_the_problem(
     portal: PortalClient,
 ) -> None:

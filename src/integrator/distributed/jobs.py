@@ -1,5 +1,6 @@
 """What a worker does with one job: run the first project of its chain with the existing
-:class:`~integrator.engine.run.Engine`, then defer the rest (see :mod:`.queue`)."""
+:class:`~integrator.engine.run.Engine`, record which run it started, send the outbox's mail
+when SMTP is configured, then defer the rest (see :mod:`.queue`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import logging
 import threading
 from typing import Any, cast
 
-from integrator.config.workspace import load_workspace
-from integrator.distributed.queue import JobQueue, plan_chains, workspace_root
+from integrator.config.workspace import Workspace, load_workspace
+from integrator.distributed.job_status import record_job_run
+from integrator.distributed.queue import JobQueue, plan_chains, queue_conninfo, workspace_root
 from integrator.engine.history import EndReason, RunSummary, Trigger
 from integrator.engine.run import Engine
 from integrator.errors import NothingToRerun, ProjectBusy
+from integrator.notify import send_due
 
 __all__ = ["BUSY_RETRY_SECONDS", "run_job"]
 
@@ -30,11 +33,17 @@ def run_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event) -> RunSu
     Interrupted before the new run starts. ``stop`` set (the worker is stopping): the run
     ends after its current batch, Interrupted, and the same chain is enqueued again for
     another worker. A run Cancelled or Interrupted defers none of the rest, as
-    ``integrator run`` would not go on."""
+    ``integrator run`` would not go on.
+
+    The run's id is recorded against the job as soon as the run starts (the portal follows
+    a queued job to its run so). Once the run ended, the outbox's due mail is sent when
+    ``settings.smtp`` is set: the outbox's claim lets only one process send each mail, even
+    with ``integrator serve`` and other workers sending at the same time."""
     chain: list[str] = list(kwargs["chain"])
     head = chain[0]
     workspace = load_workspace(workspace_root(kwargs), strict=False)
     engine = Engine(workspace, stop=stop)
+    engine.on_run_start = lambda run_id: _record_run(workspace, job_id, run_id)
     summary: RunSummary | None = None
     try:
         rerun_of = kwargs.get("rerun_of")
@@ -58,6 +67,8 @@ def run_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event) -> RunSu
         log.info("job %s: %s; enqueued again in %g s", job_id, busy, BUSY_RETRY_SECONDS)
         _defer(workspace, kwargs, chain, schedule_in=BUSY_RETRY_SECONDS)
         return None
+    else:
+        _send_mail(engine, workspace)
     finally:
         engine.close()
     log.info(
@@ -95,3 +106,24 @@ def _defer(
             schedule_in=schedule_in,
         )
     log.info("enqueued %s", enqueued.describe())
+
+
+def _record_run(workspace: Workspace, job_id: int, run_id: int) -> None:
+    try:
+        record_job_run(queue_conninfo(workspace), job_id, run_id)
+    except Exception:  # the run goes on: only the portal's link from the job to it is lost
+        log.exception("job %s: could not record that it started run %s", job_id, run_id)
+
+
+def _send_mail(engine: Engine, workspace: Workspace) -> None:
+    if workspace.settings.smtp is None:
+        return
+    try:
+        report = send_due(engine.history, workspace)
+    except Exception:  # the run's outcome stands; the mail stays in the outbox for later
+        log.exception("the outbox could not be sent")
+        return
+    if report.sent:
+        log.info("sent %s notification mail(s)", report.sent)
+    for error in report.errors:
+        log.warning("a notification mail is not sent yet: %s", error)

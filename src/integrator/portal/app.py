@@ -22,6 +22,7 @@ from integrator.errors import (
     IntegratorError,
     NothingToRerun,
     ProjectBusy,
+    RunAlreadyWaiting,
     SystemUnavailable,
     UnavailableSystems,
     UsageError,
@@ -84,6 +85,8 @@ async def _integrator_error(request: Request, exc: Exception) -> Response:
         if _is_api(request):
             return problems_response(exc.problems)
         return _failure(request, 422, "invalid", str(exc))
+    if isinstance(exc, RunAlreadyWaiting):
+        return _failure(request, 409, "already-waiting", str(exc), job_id=exc.job_id)
     if isinstance(exc, ProjectBusy):
         return _failure(request, 409, "busy", str(exc))
     if isinstance(exc, NothingToRerun):

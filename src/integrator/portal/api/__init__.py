@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from integrator.portal.api import connections, mapping, projects, runs, templates
+from integrator.portal.api import connections, jobs, mapping, projects, runs, templates
 
 __all__ = ["ROUTES"]
 
@@ -13,6 +13,7 @@ ROUTES: list[BaseRoute] = [
     *projects.routes,
     *mapping.routes,
     *runs.routes,
+    *jobs.routes,
     *connections.routes,
     *templates.routes,
 ]

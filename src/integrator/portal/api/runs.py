@@ -16,6 +16,7 @@ from integrator.engine.history import RunStatus, RunSummary
 from integrator.engine.history.documents import run_document
 from integrator.errors import ConfigError, RunNotFound
 from integrator.portal.context import PortalContext
+from integrator.portal.queued import QueuedStart, enqueue_rerun, enqueue_run, is_distributed
 from integrator.portal.responses import api_error, json_response
 from integrator.portal.run_queries import count_runs, list_runs
 from integrator.portal.views.runs import history_filter
@@ -41,10 +42,24 @@ def _started(run_id: int) -> Response:
     return json_response({"run_id": run_id, "url": f"/api/runs/{run_id}"}, status_code=202)
 
 
+def _queued(queued: QueuedStart) -> Response:
+    """202 for a job waiting for a worker: ``job_id``, ``project``, ``state`` and the ``url``
+    (also the ``Location``) that follows it to its run."""
+    url = f"/api/jobs/{queued.job_id}"
+    response = json_response(
+        {"job_id": queued.job_id, "project": queued.project, "state": "waiting", "url": url},
+        status_code=202,
+    )
+    response.headers["Location"] = url
+    return response
+
+
 async def start_run(request: Request) -> Response:
     """``POST /api/projects/{name}/runs`` with ``{"all_data": bool}`` (optional): 202 with
     ``run_id`` and ``url``; 404 for an unknown project, 422 with its problems, 409 when it
-    runs already, 503 when a system cannot be reached."""
+    runs already, 503 when a system cannot be reached. In distributed mode the run is
+    enqueued: 202 with ``job_id`` and ``url`` (``/api/jobs/N``, also the ``Location``), and
+    409 ``already-waiting`` (with the waiting ``job_id``) when a run of it already waits."""
     portal: PortalContext = request.app.state.portal
     body = await request.body()
     try:
@@ -57,6 +72,13 @@ async def start_run(request: Request) -> Response:
         name = portal.workspace().project_name(request.path_params["name"])
     except ConfigError as error:
         return api_error(404, "not-found", str(error))
+    workspace = portal.workspace()
+    if is_distributed(workspace):
+        all_data = bool(options.get("all_data", False))
+        queued = await run_in_threadpool(
+            lambda: enqueue_run(workspace, name, all_data=all_data, trigger="api")
+        )
+        return _queued(queued)
     run_id = await run_in_threadpool(
         lambda: portal.launcher.start(name, all_data=options.get("all_data", False), trigger="api")
     )
@@ -106,8 +128,12 @@ async def one(request: Request) -> Response:
 
 async def rerun(request: Request) -> Response:
     """``POST /api/runs/{id}/rerun``: Re-run execution (only its failed records): 202 with the
-    new ``run_id``; 409 ``nothing-to-rerun`` when none failed; 404 when there is no run."""
+    new ``run_id``; 409 ``nothing-to-rerun`` when none failed; 404 when there is no run. In
+    distributed mode: 202 with the job (as ``POST /api/projects/{name}/runs``)."""
     portal: PortalContext = request.app.state.portal
+    workspace = portal.workspace()
+    if is_distributed(workspace):
+        return _queued(await run_in_threadpool(enqueue_rerun, workspace, _run_id(request)))
     new_id = await run_in_threadpool(portal.launcher.rerun, _run_id(request))
     return _started(new_id)
 

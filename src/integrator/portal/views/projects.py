@@ -28,6 +28,7 @@ from integrator.portal.connection_sets import connection_set_json
 from integrator.portal.context import PortalContext
 from integrator.portal.project_overview import exact_project, overview
 from integrator.portal.responses import page, problem_json
+from integrator.portal.views.project_jobs import cancel_notice, job_values
 from integrator.portal.views.project_schedule import UNITS, ZONES, schedule_form, schedule_from_form
 from integrator.schedule import describe
 
@@ -225,6 +226,10 @@ async def project_page(request: Request) -> Response:
     tab = tab if tab in TABS else "tasks"
     values = await run_in_threadpool(_project_page_values, portal, name, tab)
     query = request.query_params
+    cancelled = cancel_notice(query.get("cancelled"), query.get("job"))
+    asked = None if cancelled else query.get("job")
+    values.update(await run_in_threadpool(job_values, portal.workspace(), name, asked))
+    values["cancel_notice"] = cancelled
     values["notice"] = (
         "The project was created."
         if query.get("created")

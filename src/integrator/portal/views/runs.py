@@ -16,7 +16,9 @@ from integrator.engine.control import request_cancel
 from integrator.engine.history import RunStatus, RunSummary
 from integrator.engine.liveness import last_sign_of_life, looks_dead
 from integrator.errors import ConfigError, RunNotFound
+from integrator.portal.app import path_segment
 from integrator.portal.context import PortalContext
+from integrator.portal.queued import QueuedStart, enqueue_rerun, enqueue_run, is_distributed
 from integrator.portal.responses import page
 from integrator.portal.run_queries import (
     RunFilter,
@@ -299,8 +301,19 @@ async def run_progress(request: Request) -> Response:
 # -- buttons -----------------------------------------------------------------------------------
 
 
+def queued_url(queued: QueuedStart) -> str:
+    """The project page that shows ``queued``'s job waiting for a worker."""
+    return f"/projects/{path_segment(queued.project)}?job={queued.job_id}"
+
+
 async def rerun(request: Request) -> Response:
+    """Re-run execution: the new run's page; in distributed mode the job is enqueued and the
+    browser goes to the project's page, which shows it waiting."""
     portal: PortalContext = request.app.state.portal
+    workspace = portal.workspace()
+    if is_distributed(workspace):
+        queued = await run_in_threadpool(enqueue_rerun, workspace, _run_id(request))
+        return RedirectResponse(queued_url(queued), status_code=303)
     new_id = await run_in_threadpool(portal.launcher.rerun, _run_id(request))
     return RedirectResponse(f"/runs/{new_id}", status_code=303)
 
@@ -318,15 +331,22 @@ async def cancel(request: Request) -> Response:
 async def run_project(request: Request) -> Response:
     """Run project (``all_data`` absent) or Run project with all data (``all_data=1``): the
     run starts (trigger *manual*) and the browser goes to its page; a project with problems
-    does not start, and the page lists them."""
+    does not start, and the page lists them. In distributed mode the run is enqueued and the
+    browser goes to the project's page, which shows the job waiting for a worker."""
     portal: PortalContext = request.app.state.portal
     form = await request.form()
     all_data = form.get("all_data") in ("1", "true", "on")
+    workspace = portal.workspace()
     try:
-        name = portal.workspace().project_name(request.path_params["name"])
+        name = workspace.project_name(request.path_params["name"])
     except ConfigError as error:
         return page(request, "error.html", {"status": 404, "message": str(error)}, status_code=404)
     try:
+        if is_distributed(workspace):
+            queued = await run_in_threadpool(
+                lambda: enqueue_run(workspace, name, all_data=all_data, trigger="manual")
+            )
+            return RedirectResponse(queued_url(queued), status_code=303)
         run_id = await run_in_threadpool(
             lambda: portal.launcher.start(name, all_data=all_data, trigger="manual")
         )
