@@ -29,7 +29,7 @@ def describe_mail(status: MailStatus) -> str:
     if status.status == "failed":
         return f"{to}: not sent after {status.attempts} attempts: {status.last_error}"
     if status.attempts == 0 or status.last_error is None:
-        return f"{to}: pending (sent by the next `integrator run` or by `integrator serve`)"
+        return f"{to}: pending (sent by the next `integrator run`, `integrator serve` or worker)"
     next_at = readable_time(status.next_attempt_at or "")
     return (
         f"{to}: pending, attempt {status.attempts} of {MAX_ATTEMPTS} failed: "
