@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 
 from integrator.engine.history import HistoryStore, RunSummary
+from integrator.sandbox.stores.store import connect_file
 from integrator.sandbox.testing import SandboxHandle
 from tests.commands import integrator
 from tests.notify.smtp_servers import Handler, smtp_server
+from tests.resilience.harness import cap_page_size
 from tests.serve.servers import ServeProcess, start_serve
 
 ACCOUNTS = "Accounts (Sales to Fin and Ops)"
@@ -142,7 +144,15 @@ def test_two_schedules_run_on_time_mail_cancel_and_restart(
         assert "Fix:" in body
         assert f"integrator history --run {contacts_0.id}" in body
 
-        # slot 1: Sales answers slowly; the Accounts run is cancelled from another process
+        # slot 1: Sales answers slowly, a page per account that changed, so the Accounts run
+        # still reads when the cancel (a new process, seconds to start on a loaded machine)
+        # is recorded; the run is cancelled from that other process
+        cap_page_size(sandbox, 1)
+        sales = connect_file(sandbox.data_dir / "sales.db")
+        try:
+            sales.execute("UPDATE accounts SET name = name")  # a new version, the same values
+        finally:
+            sales.close()
         sandbox.set_faults(latency_ms=2500, services=["sales"])
         running = _wait_for(
             "the second Accounts run to start",
