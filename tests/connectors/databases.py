@@ -22,6 +22,7 @@ __all__ = [
     "postgres_database",
     "postgres_engine",
     "postgres_missing",
+    "postgres_schema",
     "sqlite_database",
 ]
 
@@ -52,6 +53,23 @@ def postgres_engine() -> sa.Engine:
     if missing is not None:
         pytest.skip(missing)
     return sa.create_engine(POSTGRES_URL)
+
+
+@contextmanager
+def postgres_schema(prefix: str) -> Iterator[str]:
+    """The URL of a new schema ``<prefix>_<hex>`` of the local PostgreSQL (its search path),
+    dropped with everything in it afterwards; skips the test with the reason when the server
+    is absent."""
+    admin = postgres_engine()
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @dataclass

@@ -11,27 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from tests.connectors.databases import POSTGRES_URL, postgres_missing
+from tests.connectors.databases import postgres_schema
 
 
 @pytest.fixture
 def pg_history() -> Iterator[str]:
     """The URL of a new schema (``workers_…``) of the local PostgreSQL; skips when absent."""
-    missing = postgres_missing()
-    if missing is not None:
-        pytest.skip(missing)
-    admin = sa.create_engine(POSTGRES_URL)
-    schema = f"workers_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema("workers") as url:
+        yield url
 
 
 def make_distributed(root: Path, history_url: str, **workers: object) -> None:

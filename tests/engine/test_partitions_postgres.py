@@ -5,12 +5,10 @@ exactly one is told the task's partitions are all done."""
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from integrator.config.workspace import init_workspace, load_workspace
 from integrator.engine.connections import ConnectorPool
@@ -18,7 +16,7 @@ from integrator.engine.history import HistoryStore
 from integrator.engine.run import Engine
 from integrator.sandbox.sqlaccess import sql_connectors
 from integrator.sandbox.stores import SandboxStore
-from tests.connectors.databases import POSTGRES_URL, postgres_missing
+from tests.connectors.databases import postgres_schema
 from tests.golden.dataset import check_golden, dump_outputs, load_sales
 
 pytestmark = pytest.mark.postgres
@@ -26,19 +24,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def history_url() -> Iterator[str]:
-    missing = postgres_missing()
-    if missing is not None:
-        pytest.skip(missing)
-    admin = sa.create_engine(POSTGRES_URL)
-    schema = f"partitions_{uuid.uuid4().hex[:8]}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema("partitions") as url:
+        yield url
 
 
 def test_a_partitioned_run_with_a_postgresql_history_lands_the_golden_rows(
