@@ -39,16 +39,7 @@ def read_changes(
     """Yield batches of rows changed since ``checkpoint``; the last batch carries the new one,
     and when there was a checkpoint (the rows come in watermark order) so does every batch."""
     table = model.table
-    if watermark not in table.c:
-        raise RequestRejected(
-            f"{model.info.name} has no watermark column {watermark!r}", code="unknown-field"
-        )
-    key = model.paging_key
-    if not key:
-        raise RequestRejected(
-            f"{model.info.name} has no primary or unique key; incremental reads need one",
-            code="no-key",
-        )
+    key = _incremental_key(model, watermark)
     state = _load(checkpoint, model.info.name, watermark)
     mark = table.c[watermark]
     mark_label = f"k{len(key)}"
@@ -98,21 +89,27 @@ def read_changes(
     yield pending
 
 
+def _incremental_key(model: TableModel, watermark: str) -> tuple[str, ...]:
+    """The paging key of a table read by ``watermark``; raises ``RequestRejected`` when the
+    table has no such column or no primary or unique key."""
+    if watermark not in model.table.c:
+        raise RequestRejected(
+            f"{model.info.name} has no watermark column {watermark!r}", code="unknown-field"
+        )
+    if not model.paging_key:
+        raise RequestRejected(
+            f"{model.info.name} has no primary or unique key; incremental reads need one",
+            code="no-key",
+        )
+    return model.paging_key
+
+
 def current_checkpoint(engine: Engine, model: TableModel, *, watermark: str) -> str:
     """The checkpoint a read from now would store: the highest watermark in the table and the
     keys of the rows holding it (a later read brings the rows written from now on, and those
     already at that watermark whose key is not among these)."""
     table = model.table
-    if watermark not in table.c:
-        raise RequestRejected(
-            f"{model.info.name} has no watermark column {watermark!r}", code="unknown-field"
-        )
-    key = model.paging_key
-    if not key:
-        raise RequestRejected(
-            f"{model.info.name} has no primary or unique key; incremental reads need one",
-            code="no-key",
-        )
+    key = _incremental_key(model, watermark)
     mark = table.c[watermark]
     with engine.connect() as connection:
         high = connection.execute(sa.select(sa.func.max(mark))).scalar()
