@@ -14,21 +14,7 @@ from integrator.connectors.http.pg_budget import PostgresBudget
 from integrator.connectors.http.pg_budget_tables import libpq_url
 
 from .budget_databases import budget_database
-
-
-class Clock:
-    """Time that passes only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from .fakes import FakeClock as Clock
 
 
 @pytest.fixture
