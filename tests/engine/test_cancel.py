@@ -203,3 +203,21 @@ def test_a_failing_heartbeat_never_ends_the_run_and_beats_again_once_the_history
     assert any("heartbeat or cancel poll failed" in r.getMessage() for r in caplog.records)
     assert beating is not None and beating.heartbeat_at is not None
     assert beating.heartbeat_at > back
+
+
+def test_a_run_stopped_under_a_worker_names_the_worker(
+    store: tuple[Workspace, HistoryStore],
+) -> None:
+    _, history = store
+    run_id = history.log.start_run(ACCOUNTS, ["Accounts"], mode="incremental")
+    stop = threading.Event()
+    stop.set()
+    with (
+        RunControl(
+            history, run_id, stop=stop, heartbeat_seconds=0.05, stopped_by="integrator worker"
+        ) as control,
+        pytest.raises(RunStopped) as stopped,
+    ):
+        control.check()
+    assert stopped.value.status == RunStatus.INTERRUPTED
+    assert str(stopped.value).startswith("integrator worker stopped (SIGINT or SIGTERM)")

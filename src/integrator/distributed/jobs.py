@@ -42,7 +42,7 @@ def run_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event) -> RunSu
     chain: list[str] = list(kwargs["chain"])
     head = chain[0]
     workspace = load_workspace(workspace_root(kwargs), strict=False)
-    engine = Engine(workspace, stop=stop)
+    engine = Engine(workspace, stop=stop, stopped_by="integrator worker")
     engine.on_run_start = lambda run_id: _record_run(workspace, job_id, run_id)
     summary: RunSummary | None = None
     try:

@@ -40,10 +40,17 @@ HEARTBEAT_SECONDS = 5.0
 #: the longest a cancel request waits to be seen by the run (between two polls)
 _POLL_SECONDS = 1.0
 
-SERVE_STOPPED_MESSAGE = (
-    "integrator serve stopped (SIGINT or SIGTERM) while the run ran; what it committed stays, "
-    "the next run goes on from there"
-)
+#: the process whose stop event a run's :class:`RunControl` watches, unless it is told another
+SERVE = "integrator serve"
+
+
+def stopped_message(process: str) -> str:
+    """The message of a run ended because ``process`` (``integrator serve``, ``integrator
+    worker``) was stopped with SIGINT or SIGTERM."""
+    return (
+        f"{process} stopped (SIGINT or SIGTERM) while the run ran; what it committed stays, "
+        "the next run goes on from there"
+    )
 
 
 def cancelled_message(requested_at: str) -> str:
@@ -78,8 +85,10 @@ class RunControl:
         *,
         stop: threading.Event | None,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        stopped_by: str = SERVE,
     ) -> None:
         self.history = history
+        self.stopped_by = stopped_by
         self.run_id = run_id
         self.stop = stop
         self.heartbeat_seconds = heartbeat_seconds
@@ -119,7 +128,9 @@ class RunControl:
         """Raise :class:`RunStopped` when the stop event is set (Interrupted) or a cancel was
         asked (Cancelled); else return at once."""
         if self.stop is not None and self.stop.is_set():
-            raise RunStopped(RunStatus.INTERRUPTED, EndReason.INTERRUPTED, SERVE_STOPPED_MESSAGE)
+            raise RunStopped(
+                RunStatus.INTERRUPTED, EndReason.INTERRUPTED, stopped_message(self.stopped_by)
+            )
         requested = self._cancel_requested_at
         if requested is not None:
             raise RunStopped(RunStatus.CANCELLED, EndReason.CANCELLED, cancelled_message(requested))

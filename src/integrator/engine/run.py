@@ -20,7 +20,7 @@ from integrator.config.workspace import Workspace
 from integrator.connectors.base import EntityInfo
 from integrator.engine.collector import fewer_collections
 from integrator.engine.connections import ConnectorPool, history_url
-from integrator.engine.control import HEARTBEAT_SECONDS, RunControl, RunStopped
+from integrator.engine.control import HEARTBEAT_SECONDS, SERVE, RunControl, RunStopped
 from integrator.engine.history import (
     Counts,
     EndReason,
@@ -75,9 +75,11 @@ class Engine:
         stop: threading.Event | None = None,
         on_finish: FinishHook | None = None,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        stopped_by: str = SERVE,
     ) -> None:
         """``stop``, once set, ends the run in progress after its current batch commits
-        (recorded Interrupted) and starts no other; ``on_finish`` runs in the transaction
+        (recorded Interrupted, the message naming ``stopped_by``, the process whose stop
+        event it is) and starts no other; ``on_finish`` runs in the transaction
         that records each run's end (default: the workspace's notification outbox); a running
         run writes its heartbeat every ``heartbeat_seconds``."""
         from integrator.notify import notification_hook
@@ -88,6 +90,7 @@ class Engine:
         self.lock_wait = lock_wait
         self.stop = stop
         self.heartbeat_seconds = heartbeat_seconds
+        self.stopped_by = stopped_by
         self.on_finish = on_finish if on_finish is not None else notification_hook(workspace)
         #: called with each run's id as soon as the run is recorded (the portal answers then)
         self.on_run_start: Callable[[int], None] | None = None
@@ -254,7 +257,11 @@ class Engine:
             after = self.on_finish
             notes: list[str] = []
             control = RunControl(
-                history, run_id, stop=self.stop, heartbeat_seconds=self.heartbeat_seconds
+                history,
+                run_id,
+                stop=self.stop,
+                heartbeat_seconds=self.heartbeat_seconds,
+                stopped_by=self.stopped_by,
             ).start()
             try:
                 connection_set = self.workspace.connection_set(project.connection_set)
