@@ -4,7 +4,9 @@ kept in PostgreSQL; prints what it saw as one JSON line.
     python budget_worker.py '{"service": ..., "database": ..., "token": ..., "requests": 20,
                               "limits": [10, 2.0, 4]}'
 
-With ``"hold": true`` it takes one slot, prints ``holding`` and sleeps (to be killed).
+With ``"hold": true`` it takes one slot, prints ``holding`` and sleeps (to be killed). With
+``"wait": true`` it prints ``ready`` once started and sends only after a line on its stdin, so a
+test can time the budget, not Python's start-up.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ def main(settings: dict[str, object]) -> None:
         with budget.slot():
             print("holding", flush=True)
             time.sleep(600)
+    if settings.get("wait"):
+        print("ready", flush=True)
+        sys.stdin.readline()
     attempts = int(settings.get("attempts", 8))  # type: ignore[call-overload]
     client = ODataClient(
         service, auth=auth, budget=budget, retry=RetryPolicy(max_attempts=attempts)

@@ -53,6 +53,7 @@ def start(
     }
     return subprocess.Popen(
         [sys.executable, str(WORKER), json.dumps(settings)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -95,13 +96,19 @@ def test_two_processes_on_one_identity_together_stay_within_its_budget(
 
 
 def test_a_429_in_one_process_pauses_the_other(sandbox: SandboxHandle, database: str) -> None:
+    # started first, so that its start-up does not use up the 2 s pause it is to wait out
+    second_process = start(sandbox, database, "one", requests=1, limits=[100, WINDOW, 4], wait=True)
+    assert second_process.stdout is not None and second_process.stdout.readline().strip() == "ready"
     # the first process thinks it may send 100: the sandbox's 429 (Retry-After 2) pauses it
     first = reports(
         [start(sandbox, database, "one", requests=11, limits=[100, WINDOW, 4], attempts=1)]
     )
     assert first[0]["failed"] == 1 and statuses(sandbox) == {"200": 10, "429": 1}
 
-    second = reports([start(sandbox, database, "one", requests=1, limits=[100, WINDOW, 4])])
+    assert second_process.stdin is not None
+    second_process.stdin.write("go\n")
+    second_process.stdin.flush()
+    second = reports([second_process])
 
     # the second process never met the 429 itself, yet waited out the pause
     assert statuses(sandbox) == {"200": 11, "429": 1}
