@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any, cast
 
 from integrator.config.workspace import Workspace, load_workspace
 from integrator.distributed.job_status import record_job_run
 from integrator.distributed.queue import JobQueue, plan_chains, queue_conninfo, workspace_root
-from integrator.engine.history import EndReason, RunSummary, Trigger
+from integrator.engine.history import EndReason, HistoryUnreachable, RunSummary, Trigger
 from integrator.engine.run import Engine
 from integrator.errors import NothingToRerun, ProjectBusy
 from integrator.notify import send_due
@@ -22,6 +23,9 @@ log = logging.getLogger("integrator.worker")
 
 #: a project whose local lock is held (an in-process run on this machine) is tried again then
 BUSY_RETRY_SECONDS = 5.0
+#: how long a job whose run lost the database tries to enqueue that run again
+REACH_AGAIN_SECONDS = 600.0
+_REACH_PAUSE_SECONDS = 2.0
 
 
 def run_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event) -> RunSummary | None:
@@ -67,6 +71,12 @@ def run_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event) -> RunSu
         log.info("job %s: %s; enqueued again in %g s", job_id, busy, BUSY_RETRY_SECONDS)
         _defer(workspace, kwargs, chain, schedule_in=BUSY_RETRY_SECONDS)
         return None
+    except HistoryUnreachable as lost:
+        # its run could not even be recorded as ended: the next run of the project records
+        # it Interrupted, and goes on from what it committed
+        log.warning("job %s: %s", job_id, lost)
+        _defer_when_reachable(workspace, kwargs, chain, stop)
+        return None
     else:
         _send_mail(engine, workspace)
     finally:
@@ -82,6 +92,10 @@ def run_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event) -> RunSu
     if summary.end_reason == EndReason.INTERRUPTED and stop.is_set():
         log.info("job %s: this worker is stopping; %s is enqueued again", job_id, head)
         _defer(workspace, kwargs, chain)
+    elif summary.end_reason == EndReason.INTERRUPTED:
+        # nothing here stopped it: the history went away mid-run, and is back
+        log.info("job %s: %s is enqueued again, to go on from what it committed", job_id, head)
+        _defer_when_reachable(workspace, kwargs, chain, stop)
     elif summary.end_reason in (EndReason.CANCELLED, EndReason.INTERRUPTED):
         if chain[1:]:
             log.info("job %s: not going on to %s", job_id, ", ".join(chain[1:]))
@@ -106,6 +120,25 @@ def _defer(
             schedule_in=schedule_in,
         )
     log.info("enqueued %s", enqueued.describe())
+
+
+def _defer_when_reachable(
+    workspace: Workspace, kwargs: dict[str, Any], chain: list[str], stop: threading.Event
+) -> None:
+    """Defer ``chain`` again once the queue's database answers (it may be restarting), trying
+    every few seconds for up to :data:`REACH_AGAIN_SECONDS` or until the worker stops. Not
+    deferred then, the job stays the queue's: it is taken over as a stalled one."""
+    deadline = time.monotonic() + REACH_AGAIN_SECONDS
+    while True:
+        try:
+            _defer(workspace, kwargs, chain)
+            return
+        except Exception as error:  # the database is not back yet
+            if stop.is_set() or time.monotonic() > deadline:
+                log.error("could not enqueue %s again: %s", chain[0], error)
+                return
+            log.warning("the queue's database is not back yet (%s); trying again", error)
+        stop.wait(_REACH_PAUSE_SECONDS)
 
 
 def _record_run(workspace: Workspace, job_id: int, run_id: int) -> None:

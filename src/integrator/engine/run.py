@@ -30,7 +30,7 @@ from integrator.engine.history import (
     RunSummary,
     Trigger,
 )
-from integrator.engine.history.errors import HistoryError, HistoryFull
+from integrator.engine.history.errors import HistoryError, HistoryFull, HistoryUnreachable
 from integrator.engine.history.runlog import FinishHook
 from integrator.engine.lock import ProjectLock
 from integrator.engine.plan import plan_projects
@@ -335,6 +335,11 @@ class Engine:
             except HistoryFull as error:
                 # nothing more can be recorded: end the command, not only this run
                 raise self._history_full(runlog, run_id, name, error) from error
+            except HistoryUnreachable as error:
+                # the history went away (a PostgreSQL restart): what was committed stays, so
+                # the run is Interrupted, to go on from there, not failed
+                log.error("run %s of %s: the history could not be reached: %s", run_id, name, error)
+                self._history_lost(runlog, run_id, error, after)
             except IntegratorError as error:
                 log.error("run %s of %s failed: %s", run_id, name, error)
                 runlog.finish_run(run_id, RunStatus.ERROR, message=str(error), after=after)
@@ -356,6 +361,25 @@ class Engine:
                 control.close()
             if held is None and lock is not None:
                 lock.release()
+
+    @staticmethod
+    def _history_lost(
+        runlog: RunLog, run_id: int, error: HistoryUnreachable, after: FinishHook | None
+    ) -> None:
+        """Record run ``run_id`` Interrupted by the lost history when it is back; raises
+        ``error`` when not (the next run of the project then records it Interrupted)."""
+        try:
+            runlog.finish_run(
+                run_id,
+                RunStatus.INTERRUPTED,
+                message=f"the history database at {error.url} could not be reached while the "
+                f"run ran ({error.reason}); what it committed stays, the next run goes on from "
+                "there",
+                end_reason=EndReason.INTERRUPTED,
+                after=after,
+            )
+        except HistoryError:
+            raise error from None
 
     @staticmethod
     def _history_full(runlog: RunLog, run_id: int, name: str, error: HistoryFull) -> HistoryFull:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import socket
 import threading
@@ -47,8 +48,11 @@ import psycopg
 from integrator.connectors.http.budget_limits import BudgetLimits
 from integrator.connectors.http.budget_window import BucketWindow
 from integrator.connectors.http.pg_budget_tables import budget_tables, libpq_url
+from integrator.errors import SystemUnreachable
 
 __all__ = ["PostgresBudget"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class PostgresBudget:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         heartbeat: bool = True,
+        reconnect_seconds: float = 30.0,
     ) -> None:
         if limits.max_requests < 1 or limits.max_concurrent < 1 or limits.window_seconds <= 0:
             raise ValueError(f"request budget limits must be positive: {limits}")
@@ -97,6 +102,7 @@ class PostgresBudget:
         self.refresh_seconds = refresh_seconds
         self.poll_seconds = poll_seconds
         self.linger_seconds = linger_seconds
+        self.reconnect_seconds = reconnect_seconds
         self._idle_since = 0.0
         self._clock = clock
         self._sleep = sleep
@@ -362,22 +368,33 @@ class PostgresBudget:
         return _Grant(tokens, bucket, slots, paused_until, wait, now)
 
     def _run(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
-        """``work`` in one transaction; a lost connection (a server restart) is opened again
-        and ``work`` tried once more."""
+        """``work`` in one transaction. A lost connection (a server restart) is opened again
+        and ``work`` tried again, waiting longer each time, for up to ``reconnect_seconds``:
+        requests wait meanwhile, since no process can count them. Then raises
+        :class:`SystemUnreachable`."""
         with self._lock:
-            for attempt in (0, 1):
+            started = self._clock()
+            pause = self.poll_seconds
+            while True:
                 try:
                     connection = self._connect()
                     with connection.transaction():
                         return work(connection)
-                except psycopg.OperationalError:
+                except psycopg.OperationalError as error:
                     if self._connection is not None:
                         self._connection.close()
                     self._connection = None
-                    if attempt:
-                        raise
-                    self._sleep(self.poll_seconds)
-            raise AssertionError("unreachable")
+                    if self._clock() - started >= self.reconnect_seconds:
+                        raise SystemUnreachable(
+                            f"the shared request budget of {self.identity} on {self.host} "
+                            f"is kept in PostgreSQL, which could not be reached for "
+                            f"{self.reconnect_seconds:g} s: {str(error).strip().splitlines()[0]}",
+                            system="the shared request budget's database",
+                        ) from None
+                    if pause > self.poll_seconds:
+                        log.warning("the shared request budget's database: %s", error)
+                    self._sleep(pause)
+                    pause = min(pause * 4, 2.0)
 
     def _connect(self) -> psycopg.Connection[Any]:
         if self._connection is None or self._connection.closed:

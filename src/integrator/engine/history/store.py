@@ -56,7 +56,9 @@ class HistoryStore:
         elif parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
             # a host that drops packets answers nothing: say so within SPEC §7's 30 s
             connect_args["connect_timeout"] = _CONNECT_TIMEOUT
-        engine = sa.create_engine(parsed, connect_args=connect_args)
+        # a server restarted since a connection was pooled: found on checkout, not mid-run
+        pre_ping = parsed.get_backend_name() == "postgresql"
+        engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=pre_ping)
         if parsed.get_backend_name() == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "handle_error", partial(_raise_history_error, parsed))
