@@ -11,7 +11,7 @@ import pytest
 
 from integrator.connectors.base import Outcome, RangePage, Record
 from integrator.connectors.dataverse import DataverseConnector
-from integrator.connectors.dataverse.ranges import record_count
+from integrator.connectors.dataverse.ranges import record_count, resume_condition
 from integrator.sandbox.stores.seed import seed_sales
 from integrator.sandbox.testing import SandboxHandle
 
@@ -185,3 +185,34 @@ def test_a_change_after_the_checkpoint_is_exactly_what_read_changes_gives(
         }
     ]
     assert [d for b in batches for d in b.deleted] == []
+
+
+def test_a_resume_point_in_whole_seconds_goes_on_at_the_next_second() -> None:
+    # Dataverse may write createdon in whole seconds: rows later in that second were read
+    assert resume_condition("createdon", "2024-01-02T03:04:59Z") == (
+        "createdon ge 2024-01-02T03:05:00Z"
+    )
+    assert resume_condition("createdon", "2024-01-02T03:04:05.120Z") == (
+        "createdon gt 2024-01-02T03:04:05.120Z"
+    )
+
+
+def test_cds_tables_with_a_composite_key_read_by_range_too(make_connector: MakeConnector) -> None:
+    cds = make_connector("cds", page_size=4)
+    key = ["Organization_OrganizationId", "ContactId"]
+    people = [
+        {"Organization_OrganizationId": "ORG001", "ContactId": f"C'{n}&", "LastName": f"L{n}"}
+        for n in range(25)
+    ]
+    assert all(r.outcome == Outcome.INSERTED for r in cds.upsert("contacts", people, key=key))
+
+    name, bounds = cds.key_bounds("contacts", 10) or ("", [])
+    got = [
+        r
+        for lower, upper in ranges_of(bounds)
+        for page in cds.read_range("contacts", [*key, "LastName"], lower=lower, upper=upper)
+        for r in page.records
+    ]
+
+    assert name == "createdon"
+    assert sorted(r["ContactId"] for r in got) == sorted(p["ContactId"] for p in people)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -42,6 +42,7 @@ __all__ = [
     "logical_name",
     "read_range",
     "record_count",
+    "resume_condition",
 ]
 
 #: the column full reads are cut on
@@ -175,9 +176,11 @@ def read_range(
     params = projection.params()
     conditions = [
         f"{prop} {op} {_literal(value)}"
-        for op, value in (("ge", lower), ("lt", upper), ("gt", after))
+        for op, value in (("ge", lower), ("lt", upper))
         if value is not None
     ]
+    if after is not None:
+        conditions.append(resume_condition(prop, after))
     if conditions:
         params["$filter"] = " and ".join(conditions)
     keys = [meta.properties.get(k, k) for k in meta.info.key]
@@ -208,6 +211,17 @@ def _page(held: list[tuple[Record, Any]], helper: bool) -> RangePage:
         for record in records:
             del record[RANGE_FIELD]
     return RangePage(records, held[-1][1])
+
+
+def resume_condition(prop: str, after: Any) -> str:
+    """The ``$filter`` condition for the rows after a page whose last ``createdon`` is
+    ``after``: ``gt after``; for a value written in whole seconds, ``ge`` the next second,
+    which is the same when the service keeps whole seconds and, when it keeps fractions but
+    writes them cut off, still leaves out the rest of that second already read."""
+    literal = _literal(after)
+    if _fraction_digits(literal) or isinstance(after, datetime):
+        return f"{prop} gt {literal}"
+    return f"{prop} ge {format_instant(_instant(literal) + timedelta(seconds=1), 0)}"
 
 
 def _literal(value: Any) -> str:
