@@ -216,3 +216,10 @@ def test_cds_tables_with_a_composite_key_read_by_range_too(make_connector: MakeC
 
     assert name == "createdon"
     assert sorted(r["ContactId"] for r in got) == sorted(p["ContactId"] for p in people)
+
+
+def test_a_bound_that_is_not_a_date_is_refused_before_anything_is_sent(
+    sales: DataverseConnector,
+) -> None:
+    with pytest.raises(ValueError, match="not an ISO-8601"):
+        list(sales.read_range("contacts", ["lastname"], lower="yesterday", upper=None))

@@ -228,9 +228,13 @@ def _literal(value: Any) -> str:
     """A bound or resume point as a ``$filter`` date-time literal (no quotes, UTC)."""
     if isinstance(value, datetime):
         return format_instant(value, 6)
+    problem = ValueError(f"{RANGE_FIELD} bound {value!r} is not an ISO-8601 date and time")
     if not isinstance(value, str):
-        raise ValueError(f"{RANGE_FIELD} bound {value!r} is not an ISO-8601 date and time")
-    _instant(value)  # refuse text that is not a date and time, rather than send it
+        raise problem
+    try:
+        datetime.fromisoformat(value)  # refuse text that is not a date and time, not send it
+    except ValueError:
+        raise problem from None
     return value
 
 
