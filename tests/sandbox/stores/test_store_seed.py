@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,10 @@ from typer.testing import CliRunner
 
 from integrator.sandbox.stores import SandboxStore, autonumber_next
 from integrator.sandbox.stores.cli import register_seed
-from integrator.sandbox.stores.seed import seed_sales
+from integrator.sandbox.stores.seed import HISTORY, seed_sales
 
 SYSTEM = ("createdon", "modifiedon")
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def rows(data: Path, table: str) -> list[tuple[object, ...]]:
@@ -47,6 +49,19 @@ def test_same_seed_same_rows_other_seed_other_rows(tmp_path: Path) -> None:
     for table in ("accounts", "contacts", "quotes", "salesorders", "invoices"):
         assert rows(tmp_path / "a", table) == rows(tmp_path / "b", table)
     assert rows(tmp_path / "a", "contacts") != rows(tmp_path / "c", "contacts")
+
+
+def test_createdon_spreads_over_the_past_in_runs_sharing_one_instant(seeded: Path) -> None:
+    stamps = query(seeded, "SELECT createdon, modifiedon FROM contacts ORDER BY rowid")
+    created = [str(c) for c, _ in stamps]
+    assert all(c == m for c, m in stamps)
+    assert created == sorted(created)
+    assert all(ISO_MS.match(c) for c in created)
+    moments = [datetime.fromisoformat(c) for c in created]
+    now = datetime.now(UTC)
+    assert now - HISTORY - timedelta(minutes=1) < moments[0] and moments[-1] <= now
+    runs = Counter(created)
+    assert len(runs) > 900 / 20 and max(runs.values()) > 1
 
 
 def test_routing_cases_are_all_present(seeded: Path) -> None:

@@ -3,14 +3,17 @@
 Reads page by ``Prefer: odata.maxpagesize`` and ``@odata.nextLink``, with dotted lookups
 expanded in the same request; upserts go as ``UpsertMultiple``/``CreateMultiple`` where the
 table offers them (:mod:`.bulk`) and as ``PATCH entityset(altkey='...')`` operations in
-``$batch`` requests where not; changes come from change tracking (see :mod:`.changes`).
+``$batch`` requests where not; changes come from change tracking (see :mod:`.changes`); full
+reads can be cut into ``createdon`` ranges (see :mod:`.ranges`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
-from integrator.connectors.base import Capabilities, ChangeBatch, EntityInfo
+from integrator.connectors.base import Capabilities, ChangeBatch, EntityInfo, RangePage
+from integrator.connectors.dataverse import ranges
 from integrator.connectors.dataverse.bulk import BulkWriter
 from integrator.connectors.dataverse.changes import read_changes
 from integrator.connectors.dataverse.config import DataverseConnection
@@ -41,6 +44,7 @@ class DataverseConnector(ODataConnector):
             change_tracking=True,
             lookups=True,
             parallel_batches=self.settings.parallel_batches,
+            key_ranges=True,
         )
         self._bulk = BulkWriter(self, connection.bulk_messages)
         self._definitions = EntityDefinitionsReader(client)
@@ -66,3 +70,28 @@ class DataverseConnector(ODataConnector):
     ) -> Iterator[ChangeBatch]:
         """Changes since ``checkpoint`` (a delta link) by change tracking; see :mod:`.changes`."""
         return read_changes(self, entity, fields, checkpoint=checkpoint)
+
+    def key_bounds(self, entity: str, every: int) -> tuple[str, list[Any]] | None:
+        """``("createdon", bounds)`` cutting ``entity`` into time windows of about ``every``
+        records each (by ``RetrieveTotalRecordCount``'s estimate); ``None`` without
+        ``createdon``. See :mod:`.ranges`."""
+        return ranges.key_bounds(self, entity, every)
+
+    def read_range(
+        self,
+        entity: str,
+        fields: Sequence[str],
+        *,
+        lower: Any,
+        upper: Any,
+        after: Any = None,
+    ) -> Iterator[RangePage]:
+        """Pages of the records with ``lower <= createdon < upper``, after ``after`` when
+        given, in ``createdon`` order, each page ending on a whole ``createdon``; records as
+        ``read`` gives them. See :mod:`.ranges`."""
+        return ranges.read_range(self, entity, fields, lower=lower, upper=upper, after=after)
+
+    def change_checkpoint(self, entity: str, fields: Sequence[str] | None = None) -> str | None:
+        """A change-tracking delta link taken now, from which ``read_changes`` of ``fields``
+        (any fields when ``None``) gives what changes from now on; see :mod:`.ranges`."""
+        return ranges.change_checkpoint(self, entity, fields)

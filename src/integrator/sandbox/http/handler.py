@@ -34,6 +34,8 @@ from integrator.sandbox.http.metadata import metadata_xml
 from integrator.sandbox.http.model import ServedService, ServedSet
 from integrator.sandbox.http.query import parse_options
 from integrator.sandbox.http.reads import count_rows, read_one
+from integrator.sandbox.http.record_count import FUNCTION as RECORD_COUNT
+from integrator.sandbox.http.record_count import retrieve_total_record_count
 from integrator.sandbox.http.records import Annotations
 from integrator.sandbox.http.writes import Explain, WriteContext, not_found
 
@@ -111,6 +113,9 @@ class ServiceHandler:
         if path == "SetAutoNumberSeed" and self.service.service.flavor == "dataverse":
             self._allow(method, "POST")
             return self._set_seed(req, conn)
+        if path.startswith(RECORD_COUNT + "(") and self.service.service.flavor == "dataverse":
+            self._allow(method, "GET")
+            return retrieve_total_record_count(req, path, conn, self.service)
         set_name, key_text, rest = split_resource(path)
         dataverse = self.service.service.flavor == "dataverse"
         if dataverse and set_name == MESSAGE_FILTERS and key_text is None and not rest:

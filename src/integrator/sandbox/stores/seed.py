@@ -8,6 +8,11 @@ then puts the triggers back and moves the version counter and the number sequenc
 rows written. The result is the rows the triggers would have produced (a test compares both
 ways), and the data is valid by construction. Without the solution, contacts and accounts get
 no number and no P2C flags, as before the solution. Same random seed, same rows.
+
+One difference from triggered inserts, on purpose: ``createdon`` (and ``modifiedon``) spread
+over the last :data:`HISTORY` in insertion order, with runs of rows sharing one instant, as in
+a table filled over time; the triggers would give every row the moment of the seed. Reads cut
+by ``createdon`` ranges need that spread to be tested.
 """
 
 # SQL here names the seed's own tables and columns, never outside input.
@@ -21,7 +26,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +70,34 @@ class SeedReport:
         )
 
 
-def _now() -> str:
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+#: how far back the seeded rows' ``createdon`` starts: the data looks as if created over time
+HISTORY = timedelta(days=30)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class _CreatedOn:
+    """``createdon`` of the rows written, in order: from :data:`HISTORY` ago towards now, in
+    runs of 1-20 rows sharing one instant (as rows created together do), runs up to 5 s apart,
+    never past now. Its own random numbers, so the rows' other values stay as they were."""
+
+    def __init__(self, rng: random.Random, now: datetime) -> None:
+        self.rng = rng
+        self.now = now
+        self.moment = now - HISTORY
+        self.left = 0
+        self.text = _stamp(self.moment)
+
+    def next(self) -> str:
+        if self.left == 0:
+            self.left = self.rng.randint(1, 20)
+            step = timedelta(milliseconds=self.rng.randint(1, 5000))
+            self.moment = min(self.moment + step, self.now)
+            self.text = _stamp(self.moment)
+        self.left -= 1
+        return self.text
 
 
 class _Writer:
@@ -78,10 +108,10 @@ class _Writer:
     counter moved past the rows written; otherwise the triggers run and recompute the same.
     """
 
-    def __init__(self, conn: sqlite3.Connection, *, bypass: bool) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, bypass: bool, created: random.Random) -> None:
         self.conn = conn
         self.version = current_version(conn)
-        self.now = _now()
+        self.created = _CreatedOn(created, datetime.now(UTC))
         self.triggers: list[str] = []
         if bypass:
             names = ", ".join(f"'{t}'" for t in _SALES_TABLES)
@@ -97,7 +127,8 @@ class _Writer:
         stamped = []
         for row in rows:
             self.version += 1
-            stamped.append((*row, self.now, self.now, self.version))
+            created = self.created.next()
+            stamped.append((*row, created, created, self.version))
         self.conn.executemany(insert_sql(table, (*columns, *_STAMP_COLUMNS)), stamped)
 
     def finish(self) -> None:
@@ -156,12 +187,13 @@ def _seed(
     bypass_triggers: bool = True,
 ) -> dict[str, int]:
     start_state = (_count(conn, "accounts"), _count(conn, "contacts"))
-    f = Faker(random.Random(f"{random_seed}:{start_state[0]}:{start_state[1]}"))
+    state = f"{random_seed}:{start_state[0]}:{start_state[1]}"
+    f = Faker(random.Random(state))
     acc_from = autonumber_next(conn, "account", "accountnumber") if solution else None
     con_from = autonumber_next(conn, "contact", "msdynce_contactnumber") if solution else None
     doc_seq = {d[0]: _count(conn, d[0]) for d in DOCUMENTS}
     added = dict.fromkeys(doc_seq, 0)
-    writer = _Writer(conn, bypass=bypass_triggers)
+    writer = _Writer(conn, bypass=bypass_triggers, created=random.Random(f"createdon:{state}"))
     doc_columns = {
         table: (key, "name", number, "totalamount", "statecode", "customerid", "customeridtype")
         for table, key, number, _, _ in DOCUMENTS
