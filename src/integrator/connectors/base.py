@@ -156,9 +156,11 @@ class RangeReader(Protocol):
         after ``after`` when it is given, in key order."""
         ...
 
-    def change_checkpoint(self, entity: str) -> str | None:
+    def change_checkpoint(self, entity: str, fields: Sequence[str] | None = None) -> str | None:
         """A checkpoint that reads, later, only what changes from now on (``None`` when the
-        entity has no incremental reads)."""
+        entity has no incremental reads); ``fields``: those the later change reads ask for
+        (``None``: any), for a system whose checkpoint remembers them (Dataverse's delta
+        link keeps its ``$select``)."""
         ...
 
 

@@ -212,8 +212,9 @@ class SqlConnector:
     def _folds_keys(self) -> bool:
         return self.capabilities.key_collation == "dynamics"
 
-    def change_checkpoint(self, entity: str) -> str | None:
-        """Where a watermark read from now goes on from; ``None`` without a watermark column."""
+    def change_checkpoint(self, entity: str, fields: Sequence[str] | None = None) -> str | None:
+        """Where a watermark read from now goes on from, whatever ``fields`` it reads;
+        ``None`` without a watermark column."""
         watermark = self.options.watermarks.get(entity)
         if watermark is None:
             return None
