@@ -4,6 +4,7 @@ talking as the one with the most of its request budget to spare."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 from integrator.connectors.configuration import Auth
 from integrator.connectors.http.auth import Secret, StaticTokenAuth
-from integrator.connectors.http.budget import BudgetLimits, least_loaded, shared_budget
+from integrator.connectors.http.budget import BudgetLimits, least_loaded, place, shared_budget
 from integrator.connectors.http.pg_budget import PostgresBudget
 from integrator.connectors.registry import open_connection
 
@@ -133,3 +134,66 @@ def test_least_loaded_asks_the_shared_budgets(database: str) -> None:
     finally:
         for budget in (busy, idle, paused):
             budget.close()
+
+
+def test_connectors_opened_together_spread_over_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens = {"SPREAD_A": "spread-a", "SPREAD_B": "spread-b", "SPREAD_C": "spread-c"}
+    for name, token in tokens.items():
+        monkeypatch.setenv(name, token)
+    host = f"127.0.0.1:{uuid.uuid4().int % 50000 + 10000}"
+    settings = connection(
+        kind="dataverse",
+        url=f"http://{host}/api/data/v9.2/",
+        auth={
+            "type": "token",
+            "token": {"env": "SPREAD_A"},
+            "identities": [{"token": {"env": "SPREAD_B"}}, {"token": {"env": "SPREAD_C"}}],
+        },
+        budget={"requests": 100, "window_seconds": 60, "concurrent": 4},
+    )
+
+    # nothing sent yet: every identity has all its budget to spare; seats tell them apart
+    opened = [open_connection(settings) for _ in range(4)]
+    talking = [c.client._http.auth.identity for c in opened]  # type: ignore[attr-defined]
+    opened[1].close()
+    again = open_connection(settings)
+    for connector in [opened[0], *opened[2:], again]:
+        connector.close()
+
+    a, b, c = (token_identity(t) for t in tokens.values())
+    assert talking == [a, b, c, a]
+    # the second connector's identity had a seat free again once it closed
+    assert again.client._http.auth.identity == b  # type: ignore[attr-defined]
+    assert all(shared_budget(host, i, LIMITS).seats() == 0 for i in (a, b, c))
+
+
+def test_processes_placing_at_once_see_each_others_seats(database: str) -> None:
+    # two processes' budgets on the same two identities: their own objects, one database
+    first = [PostgresBudget("org.test:443", n, LIMITS, database) for n in ("one", "two")]
+    second = [PostgresBudget("org.test:443", n, LIMITS, database) for n in ("one", "two")]
+    try:
+        assert place(first) == 0
+        assert place(second) == 1  # "one" is seated in the other process
+        assert [b.seats() for b in first] == [1, 1]
+        first[0].leave_seat()
+        assert place(second) == 0
+        assert [b.seats() for b in second] == [1, 1]
+    finally:
+        for budget in [*first, *second]:
+            budget.close()
+    assert PostgresBudget("org.test:443", "one", LIMITS, database).seats() == 0
+
+
+def test_a_killed_processs_seat_is_free_once_it_expires(database: str) -> None:
+    gone = PostgresBudget("org.test:443", "one", LIMITS, database, lease_seconds=1.0)
+    other = PostgresBudget("org.test:443", "two", LIMITS, database)
+    gone.take_seat()
+    gone._closed.set()  # its heartbeat stops, as a killed process's does; its row stays
+    try:
+        assert gone.seats() == 1
+        time.sleep(1.5)
+        assert gone.seats() == 0
+        assert place([gone, other]) == 0
+    finally:
+        gone.close()
+        other.close()

@@ -29,6 +29,7 @@ __all__ = [
     "BudgetLimits",
     "RequestBudget",
     "least_loaded",
+    "place",
     "share_budgets_through",
     "shared_budget",
 ]
@@ -56,7 +57,23 @@ class RequestBudget:
         self._lock = threading.Lock()
         self._sent: collections.deque[float] = collections.deque()
         self._paused_until = 0.0
+        self._seats = 0
         self.waited_seconds = 0.0
+
+    def seats(self) -> int:
+        """Connectors of this process open on this budget's identity."""
+        with self._lock:
+            return self._seats
+
+    def take_seat(self) -> None:
+        """One more connector talks as this budget's identity."""
+        with self._lock:
+            self._seats += 1
+
+    def leave_seat(self) -> None:
+        """A connector that took a seat is closed."""
+        with self._lock:
+            self._seats = max(0, self._seats - 1)
 
     @contextmanager
     def slot(self) -> Iterator[None]:
@@ -142,9 +159,37 @@ def shared_budget(
 
 
 def least_loaded(budgets: Sequence[Budget]) -> int:
-    """The index of the budget with the most requests to spare now (the first of equals): the
-    identity a connector should talk as for its next task. Raises ``ValueError`` when empty."""
+    """The index of the budget a new connector should talk as: not paused (a paused one only
+    when all are), then with the fewest connectors seated on it, then with the most requests
+    to spare now (the first of equals). Raises ``ValueError`` when empty."""
     if not budgets:
         raise ValueError("least_loaded needs at least one budget")
-    spare = [budget.spare() for budget in budgets]
-    return spare.index(max(spare))
+    load = []
+    for budget in budgets:
+        spare = budget.spare()
+        load.append((spare == 0, budget.seats(), -spare))
+    return load.index(min(load))
+
+
+def place(budgets: Sequence[Budget]) -> int:
+    """:func:`least_loaded`'s choice, with a seat taken on it at once (give it back with
+    ``leave_seat`` when the connector closes), so that connectors opening together spread
+    over the pool. The choice and the seat are one step: in this process under a lock, across
+    processes (PostgreSQL budgets) under an advisory lock of their database."""
+    if not budgets:
+        raise ValueError("place needs at least one budget")
+    with _PLACE_LOCK:
+        lead = budgets[0]
+        if len(budgets) > 1 and all(isinstance(b, PostgresBudget) for b in budgets):
+            assert isinstance(lead, PostgresBudget)
+            return lead.under_placement_lock(lambda: _seat(budgets))
+        return _seat(budgets)
+
+
+def _seat(budgets: Sequence[Budget]) -> int:
+    chosen = least_loaded(budgets) if len(budgets) > 1 else 0
+    budgets[chosen].take_seat()
+    return chosen
+
+
+_PLACE_LOCK = threading.Lock()

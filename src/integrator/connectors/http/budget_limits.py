@@ -36,3 +36,15 @@ class Budget(Protocol):
     def spare(self) -> int:
         """Requests the window has room for now (0 while paused)."""
         ...
+
+    def seats(self) -> int:
+        """Connectors open on the budget's identity (everywhere it is shared)."""
+        ...
+
+    def take_seat(self) -> None:
+        """One more connector talks as the budget's identity."""
+        ...
+
+    def leave_seat(self) -> None:
+        """A connector that took a seat is closed."""
+        ...

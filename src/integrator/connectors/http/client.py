@@ -82,7 +82,10 @@ class ODataClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         allow_insecure_http: bool = False,
+        seated: bool = False,
     ) -> None:
+        """``seated``: a seat was taken on ``budget`` for this client (see
+        :func:`~integrator.connectors.http.budget.place`); :meth:`close` gives it back."""
         if not base_url.endswith("/"):
             base_url += "/"
         self.base_url = httpx.URL(base_url)
@@ -112,6 +115,7 @@ class ODataClient:
             ),
             follow_redirects=False,
         )
+        self._seated = seated
         self._count_lock = threading.Lock()
         #: HTTP requests sent, retries included (a ``$batch`` counts once)
         self.requests_sent = 0
@@ -384,8 +388,12 @@ class ODataClient:
         return parse_json_object(part.body, method=operation.method, url=url)
 
     def close(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections; give back the seat taken on the budget's identity
+        (``seated``)."""
         self._http.close()
+        if self._seated:
+            self._seated = False
+            self.budget.leave_seat()
 
 
 class PageTrail:

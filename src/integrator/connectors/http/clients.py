@@ -13,7 +13,7 @@ import httpx
 
 from integrator.connectors.configuration import Auth
 from integrator.connectors.http.auth import ClientCredentialsAuth, NoAuth, Secret, StaticTokenAuth
-from integrator.connectors.http.budget import Budget, BudgetLimits, least_loaded, shared_budget
+from integrator.connectors.http.budget import Budget, BudgetLimits, place, shared_budget
 from integrator.connectors.http.client import ODataClient
 from integrator.connectors.http.connection import HttpConnection
 from integrator.connectors.http.retry import RetryPolicy
@@ -46,7 +46,8 @@ def open_client(
     transport: httpx.BaseTransport | None = None,
 ) -> ODataClient:
     """A client for ``connection``'s service, sharing the request budget of its identity and
-    host; of a pool of identities (``auth.identities``), the one with the most to spare now.
+    host; of a pool of identities (``auth.identities``), the one with the fewest connectors
+    on it, then the most to spare now (:func:`place`).
     Secrets and the CA bundle are read now (relative paths from ``root``, the workspace folder);
     ``transport`` replaces the network (tests). Raises ``ConfigError``."""
     budget = connection.budget
@@ -68,21 +69,22 @@ def open_client(
         ),
         max_connections=budget.concurrent,
         allow_insecure_http=connection.allow_insecure_http,
+        seated=True,
     )
 
 
 def _least_loaded_identity(
     connection: HttpConnection, root: Path | None, host: str, limits: BudgetLimits
 ) -> tuple[httpx.Auth, Budget]:
-    """The sign-in of the connection's identity (of its pool, ``auth.identities``) with the
-    most requests to spare, and its budget."""
+    """The sign-in of the connection's identity (of its pool, ``auth.identities``, the one
+    :func:`place` picks), and its budget, a seat taken on it (the client gives it back)."""
     signed = [
         sign_in(auth, connection.url, root, connection.verify) for auth in connection.auth.each()
     ]
     budgets = [
         shared_budget(host, str(getattr(auth, "identity", "anonymous")), limits) for auth in signed
     ]
-    chosen = least_loaded(budgets) if len(budgets) > 1 else 0
+    chosen = place(budgets)
     return signed[chosen], budgets[chosen]
 
 

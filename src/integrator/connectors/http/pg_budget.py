@@ -41,11 +41,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
 from integrator.connectors.http.budget_limits import BudgetLimits
+from integrator.connectors.http.budget_seats import PLACEMENT_LOCK, live_seats, put_seats
 from integrator.connectors.http.budget_window import BucketWindow
 from integrator.connectors.http.pg_budget_tables import budget_tables, libpq_url
 from integrator.errors import SystemUnreachable
@@ -53,6 +54,8 @@ from integrator.errors import SystemUnreachable
 __all__ = ["PostgresBudget"]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class PostgresBudget:
         self._token_bucket = 0
         self._held = 0
         self._busy = 0
+        self._seats = 0
         self._waiting = 0
         self._paused_until = 0.0
         self._synced_at = -float("inf")
@@ -180,6 +184,47 @@ class PostgresBudget:
         }
         return self.window.room(now, counts, self.limits.max_requests)
 
+    def seats(self) -> int:
+        """Connectors open on this identity in every process (see :mod:`.budget_seats`)."""
+        with self._lock:
+            now = self._clock()
+            found: int = self._run(lambda c: live_seats(c, self.host, self.identity, now))
+            return found
+
+    def take_seat(self) -> None:
+        """One more connector of this process talks as this identity (until
+        :meth:`leave_seat`); its seat is kept alive by the heartbeat."""
+        with self._lock:
+            self._seats += 1
+            self._run(self._put_seats)
+            self._ensure_heartbeat()
+
+    def leave_seat(self) -> None:
+        """A connector that took a seat is closed."""
+        with self._lock:
+            if self._seats == 0:
+                return
+            self._seats -= 1
+            if self._connection is not None or self._seats:
+                with contextlib.suppress(psycopg.Error, SystemUnreachable):
+                    self._run(self._put_seats)  # else the seat expires on its own
+
+    def under_placement_lock(self, choose: Callable[[], T]) -> T:
+        """``choose()`` while holding the placement lock of this budget's database (every
+        process placing connectors on a pool waits its turn; see :mod:`.budget_seats`)."""
+
+        def locked(connection: psycopg.Connection[Any]) -> T:
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (PLACEMENT_LOCK,))
+            return choose()
+
+        with self._lock:
+            chosen: T = self._run(locked)
+            return chosen
+
+    def _put_seats(self, connection: psycopg.Connection[Any]) -> None:
+        key = (self.host, self.identity, self.holder)
+        put_seats(connection, key, self._seats, self._clock() + self.lease_seconds)
+
     def close(self) -> None:
         """Give back held slots and unused tokens, stop the heartbeat, close the connection."""
         self._closed.set()
@@ -187,8 +232,10 @@ class PostgresBudget:
             if self._connection is None:
                 return
             self._held = self._busy
+            self._seats = 0
             with contextlib.suppress(psycopg.Error):  # else the lease expires on its own
                 self._sync(self._clock(), want_slot=False, want_tokens=0, keep_tokens=False)
+                self._put_seats(self._connection)
             self._connection.close()
             self._connection = None
 
@@ -418,10 +465,16 @@ class PostgresBudget:
     def _beat(self) -> None:
         """Push the lease's expiry forward while this process holds slots; give back the slots
         no request here has used for ``linger_seconds``."""
-        renewed = self._clock()
+        renewed = seated = self._clock()
         while not self._closed.wait(min(self.lease_seconds / 3, self.linger_seconds)):
             with self._lock:
                 now = self._clock()
+                if self._seats and now - seated >= self.lease_seconds / 3:
+                    try:
+                        self._run(self._put_seats)
+                        seated = now
+                    except (psycopg.Error, SystemUnreachable):
+                        pass  # tried again next beat, as the lease is
                 idle = self._held > self._busy and self._waiting == 0
                 if idle and now - self._idle_since >= self.linger_seconds:
                     slots = self._busy

@@ -26,6 +26,10 @@ _TABLES = (
         host text NOT NULL, identity text NOT NULL, holder text NOT NULL,
         slots integer NOT NULL, expires_at double precision NOT NULL,
         PRIMARY KEY (host, identity, holder))""",
+    """CREATE TABLE IF NOT EXISTS integrator_budget_seat (
+        host text NOT NULL, identity text NOT NULL, holder text NOT NULL,
+        seats integer NOT NULL, expires_at double precision NOT NULL,
+        PRIMARY KEY (host, identity, holder))""",
 )
 
 
