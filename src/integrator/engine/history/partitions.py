@@ -149,9 +149,13 @@ class PartitionStore:
         (the records gone from the source once every partition is done), ``size`` at a time in
         source-id order, each page its own keyset-paged query: the caller may remove each
         page's states before it asks for the next."""
+        # OFFSET 0 keeps PostgreSQL from turning NOT EXISTS into an anti-join: on a history with
+        # no statistics yet (every first load) it plans that join's inner side as a scan of the
+        # task's marks per state, quadratic; as a subplan, each state is one primary-key lookup
         marked = (
             sa.select(partition_seen.c.source_id)
             .where(*_seen(project, task), partition_seen.c.source_id == record_state.c.source_id)
+            .offset(0)
             .exists()
         )
         where = [record_state.c.project == project, record_state.c.task == task, ~marked]
