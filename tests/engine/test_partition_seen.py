@@ -1,7 +1,8 @@
 """The seen marks of a partitioned full read in the history, on SQLite and PostgreSQL: a
 partition's page marks the ids it saw in its own commit (ids seen twice stay one mark), the
 task's states no page marked are found page by page in source-id order, and the marks go with
-the plan."""
+the plan. A plan left unfinished by the version before the marks finishes removing nothing
+its done partitions read."""
 
 from __future__ import annotations
 
@@ -10,24 +11,32 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 
+import integrator.engine.history as history_package
 from integrator.engine.history import Counts, HistoryStore, PageCommit, RecordState
+from integrator.engine.history.tables import task_partitions
 from tests.connectors.databases import postgres_schema
 
 PROJECT, TASK = "Contacts to Contact", "Contacts"
+MIGRATIONS = Path(history_package.__file__).parent / "migrations"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HistoryStore]:
+def history_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        history = HistoryStore.open(f"sqlite:///{tmp_path / 'history.db'}")
-        yield history
-        history.close()
+        yield f"sqlite:///{tmp_path / 'history.db'}"
         return
     with postgres_schema("seen") as url:
-        history = HistoryStore.open(url)
-        yield history
-        history.close()
+        yield url
+
+
+@pytest.fixture
+def store(history_url: str) -> Iterator[HistoryStore]:
+    history = HistoryStore.open(history_url)
+    yield history
+    history.close()
 
 
 def _page(run_id: int, seen: list[str], partition: int | None = 0, task: str = TASK) -> PageCommit:
@@ -97,3 +106,36 @@ def test_the_marks_go_with_the_plan_and_a_new_plan_starts_with_none(store: Histo
     store.partitions.finish(PROJECT, TASK, run_id)
     assert _marks(store) == [("Other", "z")]
     assert store.partitions.plan(PROJECT, TASK) == []
+
+
+def test_a_plan_left_by_the_version_before_the_marks_removes_nothing_it_read(
+    history_url: str,
+) -> None:
+    engine = sa.create_engine(history_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0007_task_partitions")
+    engine.dispose()
+    old = HistoryStore(sa.create_engine(history_url))  # the tables of 0007, not migrated
+    run_id = old.log.start_run(PROJECT, [TASK], mode="all-data")
+    with old.engine.begin() as conn:  # the plan as 0007 saved it, one partition done
+        conn.execute(
+            task_partitions.insert(),
+            [
+                {"project": PROJECT, "task": TASK, "number": number, "run_id": run_id}
+                | {"field": "contactid", "done": number == 0, "updated_at": "2026-01-01T00:00Z"}
+                for number in (0, 1)
+            ],
+        )
+    old.records.save_states(PROJECT, TASK, [RecordState(i, i, []) for i in ("a", "b")])
+    old.records.save_states(PROJECT, "Done", [RecordState("c", "c", [])])
+    old.close()
+    store = HistoryStore.open(history_url)
+    try:
+        assert _marks(store) == [("Contacts", "a"), ("Contacts", "b")]
+        assert _unseen(store, 10) == []
+        assert _unseen(store, 10, task="Done") == [["c"]]
+    finally:
+        store.close()

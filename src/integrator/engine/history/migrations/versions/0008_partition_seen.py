@@ -5,6 +5,11 @@ partition of the plan is done, the task's record states with no mark are the rec
 the source (one anti-join, not a walk of every state per partition), and the marks go with the
 plan. A plan taken up again after a stopped run keeps the marks of the pages committed before.
 
+A plan left unfinished by an earlier version has no marks for the pages it committed (its
+partitions removed the records gone from their own ranges as each finished): every state of its
+task is marked seen, so finishing it removes nothing its done partitions read. Only the records
+gone from its unfinished ranges wait for the task's next full read to be removed.
+
 Revision ID: 0008_partition_seen
 Revises: 0007_task_partitions
 """
@@ -27,6 +32,12 @@ def upgrade() -> None:
         sa.Column("project", sa.String(200), primary_key=True),
         sa.Column("task", sa.String(200), primary_key=True),
         sa.Column("source_id", sa.String(400), primary_key=True),
+    )
+    op.execute(
+        "INSERT INTO partition_seen (project, task, source_id)"
+        " SELECT r.project, r.task, r.source_id FROM record_state AS r"
+        " WHERE EXISTS (SELECT 1 FROM task_partitions AS p"
+        " WHERE p.project = r.project AND p.task = r.task)"
     )
 
 
