@@ -1,8 +1,8 @@
-"""The partition plans of tasks whose full read is cut into key ranges (``task_partitions``),
+"""The partition plans of tasks whose full read is cut into ranges (``task_partitions``),
 and the source ids their committed pages saw (``partition_seen``).
 
 A plan lives until every one of its partitions is done: a run stopped half-way leaves it, and
-the next full read of the task takes it up again, each partition from the key its last
+the next full read of the task takes it up again, each partition from the value its last
 committed page ended on. The seen marks live as long as the plan: once every partition is
 done, the task's record states with no mark are the records gone from the source
 (:meth:`PartitionStore.unseen_state_pages`), and the marks go with the plan.
@@ -32,8 +32,9 @@ __all__ = ["Partition", "PartitionStore"]
 
 @dataclass(frozen=True)
 class Partition:
-    """One key range of a task's full read: ``lower <= field < upper`` (``None``: open), and
-    ``resume``, the key value its last committed page ended on (``None``: not started)."""
+    """One range of a task's full read: ``lower <= field < upper`` (``None``: open; ``field``
+    the key or another field the source orders by), and ``resume``, the value its last
+    committed page ended on (``None``: not started)."""
 
     project: str
     task: str
