@@ -1,18 +1,22 @@
 """Partitioned full reads over SQL connections to the sandbox's stores: the golden dataset cut
 into key ranges of 3 records lands exactly as an uncut run leaves it, a run stopped
-mid-partition resumes from the partition's last committed page, a record deleted inside one
-range is removed, and the incremental run after the partitioned load reads only what changed.
+mid-partition resumes from the partition's last committed page, a record deleted from the
+source is removed once, after every range is read (also when an earlier, stopped run read the
+range it was in), and the incremental run after the partitioned load reads only what changed.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+import integrator.engine.task as task_module
 from integrator.config.workspace import init_workspace, load_workspace
 from integrator.engine.connections import ConnectorPool
 from integrator.engine.history import RunStatus
@@ -175,3 +179,141 @@ def test_partitions_run_out_of_order_by_two_engines_finish_as_one_run(
     check_golden("rows", dump_outputs(data_dir))
     second.close()
     first.close()
+
+
+def _seen_marks(engine: Engine) -> int:
+    with engine.history.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM partition_seen")).scalar_one())
+
+
+def _delete_contact(data_dir: Path, number: str) -> None:
+    with sqlite3.connect(data_dir / "sales.db") as conn:
+        conn.execute("DELETE FROM contacts WHERE msdynce_contactnumber = ?", (number,))
+
+
+def _removals(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "stale rows" in r.getMessage()]
+
+
+def test_a_record_deleted_between_two_partitioned_full_reads_is_removed_once(
+    tmp_path: Path, data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    uncut_data = tmp_path / "uncut-sandbox"
+    shutil.copytree(data_dir, uncut_data)
+    cut = _engine(tmp_path / "ws", data_dir, PARTITION)
+    uncut = _engine(tmp_path / "ws-uncut", uncut_data, None)
+    for engine in (cut, uncut):
+        engine.run([ACCOUNTS, CONTACTS])
+    loaded = dump_outputs(data_dir)
+    for data in (data_dir, uncut_data):
+        _delete_contact(data, "CON-01009-EMPLOY")
+    uncut_counts = uncut.run([CONTACTS], all_data=True)[0].tasks[0].counts
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="integrator.engine.task"):
+        cut_run = cut.run([CONTACTS], all_data=True)[0]
+    # one removal, of the deleted contact's CDS and F&O rows, not one per partition
+    assert _removals(caplog) == [f"{CONTACTS} / {cut_run.tasks[0].name}: removed 2 stale rows"]
+    assert cut_run.tasks[0].counts == uncut_counts
+    after = dump_outputs(data_dir)
+    assert after == dump_outputs(uncut_data)
+    assert len(after["cds"]["contacts"]) == len(loaded["cds"]["contacts"]) - 1
+    assert _seen_marks(cut) == 0
+    assert cut.history.partitions.plan(CONTACTS, cut_run.tasks[0].name) == []
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="integrator.engine.task"):
+        cut.run([CONTACTS], all_data=True)  # nothing is gone any more: nothing removed again
+    assert _removals(caplog) == []
+    assert dump_outputs(data_dir) == after
+    cut.close()
+    uncut.close()
+
+
+def test_a_record_gone_before_a_stopped_run_is_removed_by_the_run_that_ends_the_plan(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    uncut_data = tmp_path / "uncut-sandbox"
+    shutil.copytree(data_dir, uncut_data)
+    cut = _engine(tmp_path / "ws", data_dir, PARTITION)
+    uncut = _engine(tmp_path / "ws-uncut", uncut_data, None)
+    for engine in (cut, uncut):
+        engine.run([ACCOUNTS, CONTACTS])
+    loaded = dump_outputs(data_dir)
+    for data in (data_dir, uncut_data):  # a low contact id: in the first partition
+        _delete_contact(data, "CON-01001-DECIDR")
+    uncut_read = uncut.run([CONTACTS], all_data=True)[0].tasks[0].counts.read
+    pages: list[Progress] = []
+
+    def stop_in_second_partition(progress: Progress) -> None:
+        if not progress.finished:
+            pages.append(progress)
+            if len(pages) == 2:
+                raise KeyboardInterrupt
+
+    cut.progress = stop_in_second_partition
+    with pytest.raises(KeyboardInterrupt):
+        cut.run([CONTACTS], all_data=True)
+    stopped = cut.history.runs(CONTACTS)[0]
+    task = stopped.tasks[0].name
+    plan = cut.history.partitions.plan(CONTACTS, task)
+    assert plan[0].done and not plan[1].done
+    assert plan[0].upper > "00000000-0000-0000-0000-00000000c002"
+    # the first partition did not see the deleted contact; its rows wait for the plan's end
+    assert dump_outputs(data_dir) == loaded
+    cut.progress = None
+    resumed = cut.run([CONTACTS])[0]
+    # the resumed run read only the partitions not done, yet removed the contact the first
+    # partition missed, and nothing the first partition saw in the stopped run
+    assert 0 < stopped.tasks[0].counts.read < uncut_read
+    assert stopped.tasks[0].counts.read + resumed.tasks[0].counts.read == uncut_read
+    after = dump_outputs(data_dir)
+    assert after == dump_outputs(uncut_data)
+    assert len(after["cds"]["contacts"]) == len(loaded["cds"]["contacts"]) - 1
+    # of the first partition's range, read by the stopped run only
+    assert "CON-01002-INFLUE" in [row["ContactId"] for row in after["cds"]["contacts"]]
+    assert cut.history.partitions.plan(CONTACTS, task) == []
+    assert _seen_marks(cut) == 0
+    cut.close()
+    uncut.close()
+
+
+def test_a_run_stopped_during_the_removals_leaves_the_rest_to_the_next_run(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(task_module, "_GONE_PER_BATCH", 1)  # one removal page per record
+    uncut_data = tmp_path / "uncut-sandbox"
+    shutil.copytree(data_dir, uncut_data)
+    cut = _engine(tmp_path / "ws", data_dir, PARTITION)
+    uncut = _engine(tmp_path / "ws-uncut", uncut_data, None)
+    for engine in (cut, uncut):
+        engine.run([ACCOUNTS, CONTACTS])
+    loaded = dump_outputs(data_dir)
+    for data in (data_dir, uncut_data):
+        _delete_contact(data, "CON-01001-DECIDR")
+        _delete_contact(data, "CON-01009-EMPLOY")
+    uncut.run([CONTACTS], all_data=True)
+    partitions = cut.history.partitions
+    task = cut.workspace.project(CONTACTS).tasks[0].name
+
+    def stop_at_the_first_removal(progress: Progress) -> None:
+        # every range read (a plan with none left): the page is a removal page
+        plan = partitions.plan(CONTACTS, task)
+        if not progress.finished and plan and partitions.left(CONTACTS, task) == 0:
+            raise KeyboardInterrupt
+
+    cut.progress = stop_at_the_first_removal
+    with pytest.raises(KeyboardInterrupt):
+        cut.run([CONTACTS], all_data=True)
+    assert all(p.done for p in partitions.plan(CONTACTS, task))
+    assert _seen_marks(cut) > 0
+    stopped = dump_outputs(data_dir)
+    assert len(stopped["cds"]["contacts"]) == len(loaded["cds"]["contacts"]) - 1
+    cut.progress = None
+    resumed = cut.run([CONTACTS])[0]
+    assert resumed.tasks[0].counts.read == 0  # every range was read: the removals only
+    after = dump_outputs(data_dir)
+    assert after == dump_outputs(uncut_data)
+    assert len(after["cds"]["contacts"]) == len(loaded["cds"]["contacts"]) - 2
+    assert partitions.plan(CONTACTS, task) == []
+    assert _seen_marks(cut) == 0
+    cut.close()
+    uncut.close()

@@ -1,25 +1,31 @@
 """Partition plans in a PostgreSQL history (the one distributed workers share): a partitioned
-run lands the golden rows, and of two workers finishing the last two partitions at once
+run lands the golden rows and leaves no seen marks, a contact deleted before a stopped run is
+removed by the run that ends the plan, and of two workers finishing the last two partitions at once
 exactly one is told the task's partitions are all done."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from integrator.config.workspace import init_workspace, load_workspace
 from integrator.engine.connections import ConnectorPool
 from integrator.engine.history import HistoryStore
 from integrator.engine.run import Engine
+from integrator.engine.task import Progress
 from integrator.sandbox.sqlaccess import sql_connectors
 from integrator.sandbox.stores import SandboxStore
 from tests.connectors.databases import postgres_schema
 from tests.golden.dataset import check_golden, dump_outputs, load_sales
 
 pytestmark = pytest.mark.postgres
+
+CONTACTS = "Contacts to Contact (Sales to Fin and Ops)"
 
 
 @pytest.fixture
@@ -28,12 +34,7 @@ def history_url() -> Iterator[str]:
         yield url
 
 
-def test_a_partitioned_run_with_a_postgresql_history_lands_the_golden_rows(
-    tmp_path: Path, history_url: str
-) -> None:
-    data = tmp_path / "sandbox"
-    SandboxStore.open(data)
-    load_sales(data)
+def _engine(tmp_path: Path, data: Path, history_url: str) -> Engine:
     root = init_workspace(tmp_path / "ws", "http://127.0.0.1:9")
     settings = root / "integrator.yaml"
     text = settings.read_text().replace("database_url: null", f'database_url: "{history_url}"')
@@ -41,11 +42,60 @@ def test_a_partitioned_run_with_a_postgresql_history_lands_the_golden_rows(
     workspace = load_workspace(root)
     connectors = sql_connectors(data)
     pool = ConnectorPool(workspace, factory=lambda system, _c, _w: connectors[system])
-    engine = Engine(workspace, connectors=pool)
+    return Engine(workspace, connectors=pool)
+
+
+def _seen_marks(engine: Engine) -> int:
+    with engine.history.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM partition_seen")).scalar_one())
+
+
+def test_a_partitioned_run_with_a_postgresql_history_lands_the_golden_rows(
+    tmp_path: Path, history_url: str
+) -> None:
+    data = tmp_path / "sandbox"
+    SandboxStore.open(data)
+    load_sales(data)
+    engine = _engine(tmp_path, data, history_url)
     summaries = engine.run()
+    marks = _seen_marks(engine)
     engine.close()
     check_golden("rows", dump_outputs(data))
     check_golden("counts", {run.project: run.tasks[0].counts.as_dict() for run in summaries})
+    assert marks == 0
+
+
+def test_a_contact_gone_before_a_stopped_run_is_removed_when_the_plan_ends(
+    tmp_path: Path, history_url: str
+) -> None:
+    data = tmp_path / "sandbox"
+    SandboxStore.open(data)
+    load_sales(data)
+    engine = _engine(tmp_path, data, history_url)
+    engine.run()
+    loaded = dump_outputs(data)
+    with sqlite3.connect(data / "sales.db") as conn:  # in the first partition's range
+        conn.execute("DELETE FROM contacts WHERE msdynce_contactnumber = 'CON-01001-DECIDR'")
+    pages: list[Progress] = []
+
+    def stop_in_second_partition(progress: Progress) -> None:
+        if not progress.finished:
+            pages.append(progress)
+            if len(pages) == 2:
+                raise KeyboardInterrupt
+
+    engine.progress = stop_in_second_partition
+    with pytest.raises(KeyboardInterrupt):
+        engine.run([CONTACTS], all_data=True)
+    assert _seen_marks(engine) > 0
+    assert dump_outputs(data) == loaded
+    engine.progress = None
+    engine.run([CONTACTS])
+    marks = _seen_marks(engine)
+    engine.close()
+    contacts = [row["ContactId"] for row in dump_outputs(data)["cds"]["contacts"]]
+    assert contacts == ["CON-01002-INFLUE", "CON-01009-EMPLOY"]
+    assert marks == 0
 
 
 def test_of_two_workers_finishing_the_last_partitions_exactly_one_sees_none_left(

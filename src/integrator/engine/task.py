@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from integrator.engine.history import Counts, HistoryStore, MappingMark, PageCommit
 from integrator.engine.pages import SourcePage
-from integrator.engine.partitions import Partition, in_unread_part, plan_partitions, range_pages
+from integrator.engine.partitions import Partition, plan_partitions, range_pages
 from integrator.engine.read import RunMode, gathered, read_ids, read_source, reads_changes
 from integrator.engine.reconcile import TaskShape, reconcile, settle_removals, written_ahead
 from integrator.engine.retry import due_at
@@ -165,33 +165,20 @@ class TaskRunner:
         )
 
     def run_partition(self, partition: Partition) -> int:
-        """Read, map and write one partition's records from its committed resume point, then
-        remove the rows of the records of that part of its range the read did not see, and
-        record it done (nothing happens for a partition already done). Counts go into the
-        task's row of the run; returns how many of the task's partitions are not done yet."""
-        plan, records = self.plan, self.history.records
+        """Read, map and write one partition's records from its committed resume point, each
+        page committed with the source ids it saw, then record the partition done (nothing
+        happens for a partition already done). The records gone from the source are removed
+        by :meth:`finish_partitions`, once every partition is done. Counts go into the task's
+        row of the run; returns how many of the task's partitions are not done yet."""
+        plan = self.plan
         current = self.history.partitions.partition(plan.project, plan.name, partition.number)
         if current is None or current.done:
             return self.history.partitions.left(plan.project, plan.name)
-        collation = self.systems.source.capabilities.key_collation
         self._partition = current.number
         try:
-            with SeenIds() as seen:
-                pages = range_pages(plan, self.systems.source, current)
-                for page in gathered(plan, self._read("read", pages)):
-                    seen.add(self._process(page))
-                gone: list[str] = []
-                for known in records.state_id_pages(plan.project, plan.name):
-                    mine = [
-                        source_id
-                        for source_id in known
-                        if in_unread_part(
-                            current, plan.codec.id_values(source_id)[current.field], collation
-                        )
-                    ]
-                    gone.extend(seen.unseen(mine))
-                for start in range(0, len(gone), _GONE_PER_BATCH):
-                    self._process(SourcePage([], gone[start : start + _GONE_PER_BATCH]))
+            pages = range_pages(plan, self.systems.source, current)
+            for page in gathered(plan, self._read("read", pages)):
+                self._process(page)
         finally:
             self._partition = None
         return self.history.partitions.mark_done(
@@ -199,14 +186,24 @@ class TaskRunner:
         )
 
     def finish_partitions(self, mode: RunMode, *, retry_failed: bool) -> TaskReport:
-        """Once every partition is done: store the change checkpoint taken before the load as
-        the task's, drop the plan, retry the failed records that are due and this run did not
-        try, and store the mapping's fingerprint as a full read's."""
-        plan, records = self.plan, self.history.records
+        """Once every partition is done: remove the rows of the task's records no page of the
+        plan saw (gone from the source, or out of the task's selection), store the change
+        checkpoint taken before the load as the task's, drop the plan and its seen marks, retry
+        the failed records that are due and this run did not try, and store the mapping's
+        fingerprint as a full read's. Nothing happens while a partition is not done (the
+        worker that finishes the last one closes the task). A run stopped during the removals
+        leaves the plan and its marks: the next run's call removes what is left."""
+        plan, records, partitions = self.plan, self.history.records, self.history.partitions
         project, task = plan.project, plan.name
+        if partitions.left(project, task):
+            return self._report
         mark = records.mapping_mark(project, task)
         mapping_changed = mark is not None and mark.fingerprint != plan.fingerprint
-        self.history.partitions.finish(project, task, self.run_id)
+        # without a plan (an earlier call finished it) there are no marks to tell gone from seen
+        if partitions.plan(project, task):
+            for gone in partitions.unseen_state_pages(project, task, _GONE_PER_BATCH):
+                self._process(SourcePage([], gone))
+        partitions.finish(project, task, self.run_id)
         if mode == "incremental":
             now = self.clock()
             cutoff = due_at(now, mapping_changed=mapping_changed, retry_failed=retry_failed)
@@ -342,6 +339,7 @@ class TaskRunner:
         result = settle_removals(self.shape, result, answers, run_id=run_id, now=now)
         if result.removed:
             log.info("%s / %s: removed %d stale rows", project, task, result.removed)
+        seen = [*mapped.ids, *mapped.left, *mapped.deleted]
         self.history.record_batch(
             PageCommit(
                 run_id=run_id,
@@ -355,13 +353,14 @@ class TaskRunner:
                 checkpoint=page.checkpoint,
                 truncations=result.truncations,
                 partition=self._partition,
+                seen=seen,
             )
         )
         self._report.counts.add(result.counts)
         self._emit(finished=False)
         if self.check is not None:  # only now: the page is committed, so it is kept
             self.check()
-        return [*mapped.ids, *mapped.left, *mapped.deleted]
+        return seen
 
     def _emit(self, *, finished: bool) -> None:
         if self.progress is not None:

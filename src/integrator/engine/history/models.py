@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -267,3 +268,6 @@ class PageCommit:
     #: the partition of a partitioned full read the page belongs to: its checkpoint is then
     #: that partition's resume point, not the task's
     partition: int | None = None
+    #: the source ids the page saw (read, or reported deleted): marked seen by the task's
+    #: partition plan when the page belongs to a partition, else unused
+    seen: Sequence[str] = ()

@@ -1,29 +1,40 @@
-"""The partition plans of tasks whose full read is cut into key ranges (``task_partitions``).
+"""The partition plans of tasks whose full read is cut into ranges (``task_partitions``),
+and the source ids their committed pages saw (``partition_seen``).
 
 A plan lives until every one of its partitions is done: a run stopped half-way leaves it, and
-the next full read of the task takes it up again, each partition from the key its last
-committed page ended on.
+the next full read of the task takes it up again, each partition from the value its last
+committed page ended on. The seen marks live as long as the plan: once every partition is
+done, the task's record states with no mark are the records gone from the source
+(:meth:`PartitionStore.unseen_state_pages`), and the marks go with the plan.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from integrator.engine.history.clock import now_iso
-from integrator.engine.history.tables import checkpoints, task_partitions
+from integrator.engine.history.tables import (
+    checkpoints,
+    partition_seen,
+    record_state,
+    task_partitions,
+)
 
 __all__ = ["Partition", "PartitionStore"]
 
 
 @dataclass(frozen=True)
 class Partition:
-    """One key range of a task's full read: ``lower <= field < upper`` (``None``: open), and
-    ``resume``, the key value its last committed page ended on (``None``: not started)."""
+    """One range of a task's full read: ``lower <= field < upper`` (``None``: open; ``field``
+    the key or another field the source orders by), and ``resume``, the value its last
+    committed page ended on (``None``: not started)."""
 
     project: str
     task: str
@@ -84,7 +95,7 @@ class PartitionStore:
     ) -> list[Partition]:
         """Replace the task's plan with the ranges ``bounds`` cut (``len(bounds) + 1`` of
         them, the first and last open); ``snapshot`` is the change checkpoint to store as the
-        task's when all are done."""
+        task's when all are done. The seen marks of the task's earlier plan go too."""
         edges = [None, *bounds, None]
         now = now_iso()
         rows = [
@@ -105,6 +116,7 @@ class PartitionStore:
         ]
         with self.engine.begin() as conn:
             conn.execute(task_partitions.delete().where(*_task(project, task)))
+            conn.execute(partition_seen.delete().where(*_seen(project, task)))
             conn.execute(task_partitions.insert(), rows)
         return self.plan(project, task)
 
@@ -118,6 +130,49 @@ class PartitionStore:
             .where(*_task(project, task), task_partitions.c.number == number)
             .values(resume=last, run_id=run_id, updated_at=now_iso())
         )
+
+    def put_seen(
+        self, conn: sa.Connection, project: str, task: str, source_ids: Sequence[str]
+    ) -> None:
+        """Mark ``source_ids`` seen by the task's plan, on the caller's transaction (the
+        page's); ids already marked stay as they are."""
+        unique = list(dict.fromkeys(source_ids))
+        if not unique:
+            return
+        dialect_insert = postgres_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(partition_seen).on_conflict_do_nothing()
+        conn.execute(
+            insert, [{"project": project, "task": task, "source_id": id_} for id_ in unique]
+        )
+
+    def unseen_state_pages(self, project: str, task: str, size: int) -> Iterator[list[str]]:
+        """The source ids of the task's record states that no committed page of its plan saw
+        (the records gone from the source once every partition is done), ``size`` at a time in
+        source-id order, each page its own keyset-paged query: the caller may remove each
+        page's states before it asks for the next."""
+        # OFFSET 0 keeps PostgreSQL from turning NOT EXISTS into an anti-join: on a history with
+        # no statistics yet (every first load) it plans that join's inner side as a scan of the
+        # task's marks per state, quadratic; as a subplan, each state is one primary-key lookup
+        marked = (
+            sa.select(partition_seen.c.source_id)
+            .where(*_seen(project, task), partition_seen.c.source_id == record_state.c.source_id)
+            .offset(0)
+            .exists()
+        )
+        where = [record_state.c.project == project, record_state.c.task == task, ~marked]
+        last: str | None = None
+        while True:
+            query = sa.select(record_state.c.source_id).where(*where)
+            if last is not None:
+                query = query.where(record_state.c.source_id > last)
+            query = query.order_by(record_state.c.source_id).limit(size)
+            with self.engine.connect() as conn:
+                page = [row[0] for row in conn.execute(query)]
+            if page:
+                yield page
+            if len(page) < size:
+                return
+            last = page[-1]
 
     def left(self, project: str, task: str) -> int:
         """How many partitions of the task's plan are not done."""
@@ -140,8 +195,8 @@ class PartitionStore:
             return _left(conn, project, task)
 
     def finish(self, project: str, task: str, run_id: int) -> None:
-        """Drop the task's plan, all done, and store its snapshot (if it has one) as the
-        task's checkpoint, in one transaction."""
+        """Drop the task's plan, all done, and its seen marks, and store its snapshot (if it
+        has one) as the task's checkpoint, in one transaction."""
         with self.engine.begin() as conn:
             snapshot = conn.execute(
                 sa.select(task_partitions.c.snapshot).where(*_task(project, task)).limit(1)
@@ -152,6 +207,7 @@ class PartitionStore:
                 if conn.execute(checkpoints.update().where(where).values(**values)).rowcount == 0:
                     conn.execute(checkpoints.insert().values(project=project, task=task, **values))
             conn.execute(task_partitions.delete().where(*_task(project, task)))
+            conn.execute(partition_seen.delete().where(*_seen(project, task)))
 
 
 def _left(conn: sa.Connection, project: str, task: str) -> int:
@@ -163,6 +219,10 @@ def _left(conn: sa.Connection, project: str, task: str) -> int:
 
 def _task(project: str, task: str) -> tuple[sa.ColumnElement[bool], ...]:
     return (task_partitions.c.project == project, task_partitions.c.task == task)
+
+
+def _seen(project: str, task: str) -> tuple[sa.ColumnElement[bool], ...]:
+    return (partition_seen.c.project == project, partition_seen.c.task == task)
 
 
 def _partition(row: sa.RowMapping) -> Partition:

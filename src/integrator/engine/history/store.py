@@ -92,7 +92,8 @@ class HistoryStore:
     def record_batch(self, batch: PageCommit) -> None:
         """Commit what one page did in ONE transaction: add its counts and failed records to
         its task, save its records' changed states, forget the ids it lists and move the task's
-        checkpoint (when it has one)."""
+        checkpoint (when it has one); a partition's page moves the partition's resume point
+        instead and marks the source ids it saw."""
         with self.engine.begin() as conn:
             self.log.add_batch(conn, batch.run_id, batch.position, batch.counts, batch.errors)
             if batch.checkpoint is not None and batch.partition is not None:
@@ -108,6 +109,8 @@ class HistoryStore:
                 self.records.put_checkpoint(
                     conn, batch.run_id, batch.project, batch.task, batch.checkpoint
                 )
+            if batch.partition is not None and batch.seen:
+                self.partitions.put_seen(conn, batch.project, batch.task, batch.seen)
             if batch.states or batch.forget:
                 self.records.put_states(conn, batch.project, batch.task, batch.states, batch.forget)
             add_truncations(conn, batch.run_id, batch.position, batch.truncations)

@@ -8,6 +8,7 @@ __all__ = [
     "checkpoints",
     "metadata",
     "outbox",
+    "partition_seen",
     "record_errors",
     "record_state",
     "runs",
@@ -128,6 +129,17 @@ task_partitions = sa.Table(
     sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("snapshot", sa.Text),
     sa.Column("updated_at", sa.String(40), nullable=False),
+)
+
+#: per task of a project whose full read is cut into key ranges: the source ids its committed
+#: pages saw (read, or reported deleted); the task's record states with none are the records
+#: gone from the source once every range is done, and the rows go with the plan
+partition_seen = sa.Table(
+    "partition_seen",
+    metadata,
+    sa.Column("project", sa.String(200), primary_key=True),
+    sa.Column("task", sa.String(200), primary_key=True),
+    sa.Column("source_id", sa.String(400), primary_key=True),
 )
 
 #: per task of a run, leg and field: how many values Truncate shortened (to ``limit``; the
