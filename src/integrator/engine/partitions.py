@@ -3,10 +3,11 @@ orders by (its key, or another such as a creation time), each run as its own uni
 its resume point) so no process holds more than one range's pages and a queue can spread the
 ranges over workers.
 
-The plan is made before anything is read: the source's change checkpoint first (so the task's
-incremental checkpoint after the load misses nothing written during it), then every
-``partition_records``-th value of the field. A source that cannot cut the entity's read, or
-that holds fewer records, gets no plan: its full read runs as one, as it always did.
+The plan is made before anything is read: the bounds that cut the field into ranges of about
+``partition_records`` records, then the source's change checkpoint (so the task's incremental
+checkpoint after the load misses nothing written during it). A source that cannot cut the
+entity's read, or that holds fewer records, gets no plan: its full read runs as one, as it
+always did.
 
 Each committed page marks the source ids it saw in the history; the records gone from the
 source are those whose state no page of the plan marked, found once every partition is done
@@ -49,11 +50,15 @@ def plan_partitions(
         return []
     ranges = cast(RangeReader, source)
     entity = plan.task.source_entity
-    snapshot = ranges.change_checkpoint(entity) if reads_changes(source) else None
     found = ranges.key_bounds(entity, partition_records)
     if found is None or not found[1]:
         return []
     field, bounds = found
+    # before any range is read, so the incremental runs after the load miss nothing written
+    # during it (and only once the read is cut: on Dataverse it costs a read of the table)
+    snapshot = (
+        ranges.change_checkpoint(entity, plan.source_fields) if reads_changes(source) else None
+    )
     return store.save_plan(plan.project, plan.name, run_id, field, bounds, snapshot)
 
 
