@@ -67,6 +67,13 @@ def run_partition_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event
         with claim:
             current = history.partitions.partition(run.project, task, number)
             if current is None or current.done:
+                log.info(
+                    "job %s: run %s, task %s, partition %d is done",
+                    job_id,
+                    run_id,
+                    task,
+                    number + 1,
+                )
                 return False
             total = len(history.partitions.plan(run.project, task))
             log.info(
