@@ -344,3 +344,46 @@ def test_a_worker_killed_mid_partition_loses_nothing(
     )
     assert killed is not None
     assert any(int(m[2]) == killed + 1 for m in _RAN.findall(survivor)), survivor
+
+
+def test_a_killed_run_job_is_taken_over_and_its_plan_spread_again(
+    distributed: _Distributed, reference: tuple[dict[str, Any], dict[str, int]]
+) -> None:
+    rows, counts = reference
+    distributed.start()
+    # the worker running the run's own job, once a partition is done and it runs another
+    deadline = time.monotonic() + 60
+    victim: subprocess.Popen[bytes] | None = None
+    while victim is None and time.monotonic() < deadline:
+        for worker, log in zip(distributed.workers, distributed.logs(), strict=True):
+            if f"running {ACCOUNTS}" not in log or not _RAN.findall(log):
+                continue
+            row = distributed.one(
+                "SELECT count(*) FILTER (WHERE done), "
+                "count(*) FILTER (WHERE NOT done AND resume IS NOT NULL) FROM task_partitions"
+            )
+            if row is not None and row[0] >= 1 and row[1] >= 1:
+                victim = worker
+                worker.send_signal(signal.SIGKILL)
+                break
+        time.sleep(0.02)
+    assert victim is not None, f"the run's job was not caught mid-run: {distributed.logs()}"
+    victim.wait(timeout=10)
+    killed = distributed.one("SELECT id FROM runs WHERE status = 'Running'")
+    assert killed is not None
+    distributed.workers.append(
+        _start_worker(distributed.root, distributed.data, distributed.base / "w2.log")
+    )
+    distributed.wait_for_the_end()
+    runs = distributed.runs()
+    by_id = {run["id"]: run for run in runs}
+    assert by_id[killed[0]]["status"] == "Interrupted", by_id[killed[0]]
+    last = _last_run(runs)
+    assert last["id"] > killed[0] and last["status"] == "Completed", last
+    # the two runs read the accounts once between them: the new one only what was not done
+    assert sum(run["tasks"][0]["counts"]["read"] for run in runs) == counts["read"]
+    assert dump_outputs(distributed.data) == rows
+    logs = distributed.logs()
+    assert "its worker stopped its heartbeat; put back in the queue" in "".join(logs)
+    new_run = re.compile(rf"job \d+: run {last['id']}, task .+, partition \d+ of \d+$", re.M)
+    assert any(new_run.search(log) for log in logs), logs

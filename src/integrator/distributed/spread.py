@@ -2,7 +2,8 @@
 
 The run job (holding the project's queue lock) defers one partition job per partition that
 is not done (:data:`PARTITION_TASK`, on the same queue, with no lock of its own), then runs
-partitions itself: it claims one that is not done (:mod:`.claims`), runs it, releases it, and
+partitions itself: it claims one that is not done (:mod:`.claims`; from the last one back,
+as the partition jobs start from the first), runs it, releases it, and
 takes the next; while every partition left is claimed by others it waits, checking between
 polls whether the run was cancelled or its worker is stopping. Once none is left it returns,
 and the runner finishes the task (its checkpoint, retries, mapping) as in one process.
@@ -93,7 +94,9 @@ class QueuePartitionDriver:
             left = [p for p in store.plan(project, task) if not p.done]
             if not left:
                 return
-            if not any(self._run_one(runner, conninfo, p.number, total) for p in left):
+            # from the last partition back: the partition jobs, deferred in order, take the
+            # first ones, so the two seldom reach for the same
+            if not any(self._run_one(runner, conninfo, p.number, total) for p in reversed(left)):
                 time.sleep(self.poll_seconds)
                 if runner.check is not None:
                     runner.check()
