@@ -27,7 +27,8 @@ from integrator.config.workspace import init_workspace, load_workspace
 from integrator.distributed.claims import claim_keys, try_claim
 from integrator.distributed.conninfo import libpq_conninfo
 from integrator.engine.connections import ConnectorPool
-from integrator.engine.history import RunStatus
+from integrator.engine.control import request_cancel
+from integrator.engine.history import HistoryStore, RunStatus
 from integrator.engine.run import Engine
 from integrator.sandbox.sqlaccess import sql_connectors
 from tests.connectors.databases import POSTGRES_URL, postgres_missing
@@ -218,6 +219,7 @@ class _Distributed:
         make_distributed(self.root, history_url)
         _with_partitions(self.root)
         self.history = sa.create_engine(history_url.replace("%3D", "="))
+        self.store = HistoryStore.open(history_url)
         self.workers: list[subprocess.Popen[bytes]] = []
 
     def logs(self) -> list[str]:
@@ -262,6 +264,7 @@ class _Distributed:
                 except subprocess.TimeoutExpired:
                     worker.kill()
         self.history.dispose()
+        self.store.close()
 
     def runs(self) -> list[dict[str, Any]]:
         return harness.history(self.root)
@@ -387,3 +390,44 @@ def test_a_killed_run_job_is_taken_over_and_its_plan_spread_again(
     assert "its worker stopped its heartbeat; put back in the queue" in "".join(logs)
     new_run = re.compile(rf"job \d+: run {last['id']}, task .+, partition \d+ of \d+$", re.M)
     assert any(new_run.search(log) for log in logs), logs
+
+
+def test_a_cancelled_run_stops_every_partition_and_the_next_run_finishes_the_plan(
+    distributed: _Distributed, reference: tuple[dict[str, Any], dict[str, int]]
+) -> None:
+    rows, counts = reference
+    distributed.start()
+    # cancel once a partition is done and a partition job has committed pages of another
+    deadline = time.monotonic() + 60
+    cancelled: int | None = None
+    while cancelled is None and time.monotonic() < deadline:
+        logs = distributed.logs()
+        jobs = [log for log in logs if f"running {ACCOUNTS}" not in log and _RAN.findall(log)]
+        row = distributed.one(
+            "SELECT count(*) FILTER (WHERE done), "
+            "count(*) FILTER (WHERE NOT done AND resume IS NOT NULL) FROM task_partitions"
+        )
+        if jobs and row is not None and row[0] >= 1 and row[1] >= 1:
+            cancelled = int(_RAN.findall(jobs[0])[0][1])
+            # as integrator cancel asks it (the command's start-up would outlast the run)
+            outcome = request_cancel(distributed.store, cancelled)
+            assert outcome.state == "requested", outcome
+        time.sleep(0.02)
+    assert cancelled is not None, f"no partition job was caught mid-run: {distributed.logs()}"
+    distributed.wait_for_the_end()
+    (run,) = distributed.runs()
+    assert run["status"] == "Cancelled", run
+    left = distributed.one("SELECT count(*) FROM task_partitions WHERE NOT done")
+    assert left is not None and left[0] >= 1  # the plan waits for the next run
+    assert re.search(r"partition \d+ (stopped|not run): run \d+ is", "".join(distributed.logs()))
+
+    queued = harness.command(
+        "run", ACCOUNTS, "--queue", "--workspace", str(distributed.root), "--json"
+    )
+    assert queued.returncode == 0, queued.stderr
+    distributed.wait_for_the_end()
+    first, second = distributed.runs()
+    assert second["status"] == "Completed", second
+    read = first["tasks"][0]["counts"]["read"] + second["tasks"][0]["counts"]["read"]
+    assert read == counts["read"]
+    assert dump_outputs(distributed.data) == rows
