@@ -12,6 +12,7 @@ from typing import Any, cast
 from integrator.config.workspace import Workspace, load_workspace
 from integrator.distributed.job_status import record_job_run
 from integrator.distributed.queue import JobQueue, plan_chains, queue_conninfo, workspace_root
+from integrator.distributed.spread import QueuePartitionDriver
 from integrator.engine.history import EndReason, HistoryUnreachable, RunSummary, Trigger
 from integrator.engine.run import Engine
 from integrator.errors import NothingToRerun, ProjectBusy
@@ -42,11 +43,19 @@ def run_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event) -> RunSu
     The run's id is recorded against the job as soon as the run starts (the portal follows
     a queued job to its run so). Once the run ended, the outbox's due mail is sent when
     ``settings.smtp`` is set: the outbox's claim lets only one process send each mail, even
-    with ``integrator serve`` and other workers sending at the same time."""
+    with ``integrator serve`` and other workers sending at the same time.
+
+    A task cut into partitions has them spread over the queue's workers
+    (:mod:`.spread`): this job runs what the others have not claimed, and finishes the task."""
     chain: list[str] = list(kwargs["chain"])
     head = chain[0]
     workspace = load_workspace(workspace_root(kwargs), strict=False)
-    engine = Engine(workspace, stop=stop, stopped_by="integrator worker")
+    engine = Engine(
+        workspace,
+        stop=stop,
+        stopped_by="integrator worker",
+        partition_driver=QueuePartitionDriver(workspace, label=f"job {job_id}"),
+    )
     engine.on_run_start = lambda run_id: _record_run(workspace, job_id, run_id)
     summary: RunSummary | None = None
     try:

@@ -25,8 +25,10 @@ from procrastinate.jobs import Status
 from integrator.config.models import WorkersSettings
 from integrator.config.workspace import Workspace
 from integrator.distributed.jobs import run_job
+from integrator.distributed.partition_jobs import run_partition_job
 from integrator.distributed.queue import RUN_TASK, queue_conninfo
 from integrator.distributed.schema import ensure_schema
+from integrator.distributed.spread import PARTITION_TASK
 from integrator.engine.history.errors import HistoryUnreachable
 from integrator.errors import ConfigError
 
@@ -73,6 +75,11 @@ class QueueWorker:
         def run_project(context: procrastinate.JobContext, /, **kwargs: Any) -> None:
             assert context.job.id is not None
             run_job(context.job.id, kwargs, self.stop)
+
+        @app.task(name=PARTITION_TASK, pass_context=True, queue=self.settings.queue_name)
+        def run_partition(context: procrastinate.JobContext, /, **kwargs: Any) -> None:
+            assert context.job.id is not None
+            run_partition_job(context.job.id, kwargs, self.stop)
 
         return app
 
@@ -160,6 +167,9 @@ class QueueWorker:
         assert job.id is not None
         chain = job.task_kwargs.get("chain")
         project = str(chain[0]) if isinstance(chain, list) and chain else "?"
+        if job.task_name == PARTITION_TASK:
+            kwargs = job.task_kwargs
+            project = f"run {kwargs.get('run_id')}, partition {int(str(kwargs['partition'])) + 1}"
         try:
             await manager.retry_job(job)
         except ConnectorException as error:

@@ -17,6 +17,7 @@ worker goes on from its last committed page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from integrator.engine.history.partitions import Partition
@@ -42,10 +43,19 @@ class PartitionJobs:
         runner, mode = self._runner(run_id, position)
         return [p.as_dict() for p in runner.plan_partitions(mode) if not p.done]
 
-    def run(self, run_id: int, position: int, partition: dict[str, Any]) -> int:
+    def run(
+        self,
+        run_id: int,
+        position: int,
+        partition: dict[str, Any],
+        *,
+        check: Callable[[], None] | None = None,
+    ) -> int:
         """Run one partition (from its committed resume point; nothing when already done);
-        returns how many of the task's partitions are still not done."""
-        runner, _mode = self._runner(run_id, position)
+        returns how many of the task's partitions are still not done. ``check`` is called
+        after each committed page: what it raises ends the partition there (what was
+        committed stays, and is where the partition resumes)."""
+        runner, _mode = self._runner(run_id, position, check=check)
         return runner.run_partition(Partition.from_dict(partition))
 
     def finish(self, run_id: int, position: int, *, retry_failed: bool = False) -> list[str]:
@@ -54,7 +64,9 @@ class PartitionJobs:
         runner, mode = self._runner(run_id, position)
         return runner.finish_partitions(mode, retry_failed=retry_failed).notices
 
-    def _runner(self, run_id: int, position: int) -> tuple[TaskRunner, RunMode]:
+    def _runner(
+        self, run_id: int, position: int, *, check: Callable[[], None] | None = None
+    ) -> tuple[TaskRunner, RunMode]:
         engine = self.engine
         run = engine.history.run(run_id)
         if run is None:
@@ -82,6 +94,7 @@ class PartitionJobs:
             engine.history,
             run_id=run_id,
             position=position,
+            check=check,
             partition_records=engine.workspace.settings.partition_records,
         )
         return runner, mode

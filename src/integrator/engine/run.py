@@ -33,6 +33,7 @@ from integrator.engine.history import (
 from integrator.engine.history.errors import HistoryError, HistoryFull, HistoryUnreachable
 from integrator.engine.history.runlog import FinishHook
 from integrator.engine.lock import ProjectLock
+from integrator.engine.partition_driver import PartitionDriver, run_in_process
 from integrator.engine.plan import plan_projects
 from integrator.engine.read import RunMode, reads_changes
 from integrator.engine.task import Progress, ProgressSink, TaskRunner, guarded
@@ -76,12 +77,14 @@ class Engine:
         on_finish: FinishHook | None = None,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         stopped_by: str = SERVE,
+        partition_driver: PartitionDriver = run_in_process,
     ) -> None:
         """``stop``, once set, ends the run in progress after its current batch commits
         (recorded Interrupted, the message naming ``stopped_by``, the process whose stop
         event it is) and starts no other; ``on_finish`` runs in the transaction
         that records each run's end (default: the workspace's notification outbox); a running
-        run writes its heartbeat every ``heartbeat_seconds``."""
+        run writes its heartbeat every ``heartbeat_seconds``; a task cut into partitions has
+        them run by ``partition_driver`` (default: one after another in this process)."""
         from integrator.notify import notification_hook
 
         self.workspace = workspace
@@ -91,6 +94,7 @@ class Engine:
         self.stop = stop
         self.heartbeat_seconds = heartbeat_seconds
         self.stopped_by = stopped_by
+        self.partition_driver = partition_driver
         self.on_finish = on_finish if on_finish is not None else notification_hook(workspace)
         #: called with each run's id as soon as the run is recorded (the portal answers then)
         self.on_run_start: Callable[[int], None] | None = None
@@ -306,6 +310,7 @@ class Engine:
                         progress=self.progress,
                         check=control.check,
                         partition_records=self.workspace.settings.partition_records,
+                        partition_driver=self.partition_driver,
                     )
                     report = runner.run(
                         mode,

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from integrator.engine.history import Counts, HistoryStore, MappingMark, PageCommit
 from integrator.engine.pages import SourcePage
+from integrator.engine.partition_driver import PartitionDriver, run_in_process
 from integrator.engine.partitions import Partition, plan_partitions, range_pages
 from integrator.engine.read import RunMode, gathered, read_ids, read_source, reads_changes
 from integrator.engine.reconcile import TaskShape, reconcile, settle_removals, written_ahead
@@ -94,11 +95,13 @@ class TaskRunner:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         check: Callable[[], None] | None = None,
         partition_records: int | None = None,
+        partition_driver: PartitionDriver = run_in_process,
     ) -> None:
         """``check`` is called after each committed page; what it raises (the engine's
         :class:`~integrator.engine.control.RunStopped`) ends the task there. A full read of a
         source holding more than ``partition_records`` records is cut into key ranges of
-        about that many (``None``: never cut)."""
+        about that many (``None``: never cut), which ``partition_driver`` runs (default: one
+        after another in this process)."""
         self.plan = plan
         self.systems = systems
         self.history = history
@@ -109,6 +112,7 @@ class TaskRunner:
         self.check = check
         self.shape = TaskShape(plan.name, tuple(leg.leg.title for leg in plan.legs), plan.codec)
         self.partition_records = partition_records
+        self.partition_driver = partition_driver
         self._total: int | None = None
         self._report = TaskReport()
         #: the partition whose pages are being committed (their checkpoint is its resume point)
@@ -132,8 +136,7 @@ class TaskRunner:
             else:
                 partitions = self.plan_partitions(mode)
                 if partitions:
-                    for partition in partitions:
-                        self.run_partition(partition)
+                    self.partition_driver(self, [p for p in partitions if not p.done])
                     self.finish_partitions(mode, retry_failed=retry_failed)
                 else:
                     self._run(mode, retry_failed=retry_failed)
