@@ -51,9 +51,9 @@ _SMALL_BATCH_WORKER = (
 )
 
 
-def start_worker(root: Path, log: Path, batch: int) -> subprocess.Popen[bytes]:
-    """``integrator worker --workspace ROOT`` in batches of ``batch``, as a process of its
-    own, its output going to ``log``."""
+def start_worker(root: Path, log: Path, batch: int, *extra: str) -> subprocess.Popen[bytes]:
+    """``integrator worker --workspace ROOT [EXTRA...]`` in batches of ``batch``, as a process
+    of its own, its output going to ``log``."""
     with log.open("ab") as out:
         return subprocess.Popen(
             [
@@ -64,6 +64,7 @@ def start_worker(root: Path, log: Path, batch: int) -> subprocess.Popen[bytes]:
                 "worker",
                 "--workspace",
                 str(root),
+                *extra,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
