@@ -32,12 +32,17 @@ from integrator.distributed.spread import PARTITION_TASK
 from integrator.engine.history.errors import HistoryUnreachable
 from integrator.errors import ConfigError
 
-__all__ = ["QueueWorker"]
+__all__ = ["KEEP_FINISHED_JOBS_HOURS", "QueueWorker", "purge_finished_jobs"]
 
 log = logging.getLogger("integrator.worker")
 
 #: seconds between two attempts to reach the database again
 _RECONNECT_SECONDS = 2.0
+#: finished jobs (succeeded, failed, cancelled) are deleted from the queue this long after
+#: they ended; their runs stay in the history as long as its retention says
+KEEP_FINISHED_JOBS_HOURS = 7 * 24
+#: how often a worker deletes them
+_PURGE_EVERY_SECONDS = 3600.0
 
 
 @dataclass
@@ -148,10 +153,19 @@ class QueueWorker:
                 raise ConnectorException("the worker stopped")
 
     async def _take_over_stalled(self, app: procrastinate.App) -> None:
-        """Every ``poll_seconds``, put back in the queue the jobs of workers gone silent."""
+        """Every ``poll_seconds``, put back in the queue the jobs of workers gone silent; every
+        hour, delete the jobs finished more than :data:`KEEP_FINISHED_JOBS_HOURS` ago."""
         manager = app.job_manager
+        purged_at = -_PURGE_EVERY_SECONDS
         while True:
             await asyncio.sleep(self.settings.poll_seconds)
+            now = asyncio.get_running_loop().time()
+            if now - purged_at >= _PURGE_EVERY_SECONDS:
+                purged_at = now
+                try:
+                    await purge_finished_jobs(manager, self.settings.queue_name)
+                except ConnectorException as error:
+                    log.warning("could not delete finished jobs: %s", error)
             try:
                 stalled = await manager.get_stalled_jobs(
                     queue=self.settings.queue_name,
@@ -192,6 +206,21 @@ class QueueWorker:
             job.id,
             project,
         )
+
+
+async def purge_finished_jobs(
+    manager: Any, queue: str, older_than_hours: int = KEEP_FINISHED_JOBS_HOURS
+) -> None:
+    """Delete the jobs of ``queue`` that ended (succeeded, failed, cancelled or aborted) more
+    than ``older_than_hours`` ago, so the queue's tables do not grow by a row per run and per
+    partition for ever."""
+    await manager.delete_old_jobs(
+        nb_hours=older_than_hours,
+        queue=queue,
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )
 
 
 def worker_for(root: Path, concurrency: int) -> QueueWorker:
