@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 import os
 import socket
 import threading
@@ -48,12 +47,11 @@ import psycopg
 from integrator.connectors.http.budget_limits import BudgetLimits
 from integrator.connectors.http.budget_seats import PLACEMENT_LOCK, live_seats, put_seats
 from integrator.connectors.http.budget_window import BucketWindow
-from integrator.connectors.http.pg_budget_tables import budget_tables, libpq_url
+from integrator.connectors.http.pg_budget_session import BudgetSession
+from integrator.connectors.http.pg_budget_tables import libpq_url
 from integrator.errors import SystemUnreachable
 
 __all__ = ["PostgresBudget"]
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -109,11 +107,20 @@ class PostgresBudget:
         self._idle_since = 0.0
         self._clock = clock
         self._sleep = sleep
-        self._url = libpq_url(database_url)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.waited_seconds = 0.0
         self._lock = threading.RLock()
-        self._connection: psycopg.Connection[Any] | None = None
+        self._session = BudgetSession(
+            libpq_url(database_url),
+            host,
+            identity,
+            lock=self._lock,
+            clock=clock,
+            sleep=sleep,
+            poll_seconds=poll_seconds,
+            reconnect_seconds=reconnect_seconds,
+        )
+        self._run = self._session.run
         self._tokens = 0
         self._token_bucket = 0
         self._held = 0
@@ -205,9 +212,9 @@ class PostgresBudget:
             if self._seats == 0:
                 return
             self._seats -= 1
-            if self._connection is not None or self._seats:
-                with contextlib.suppress(psycopg.Error, SystemUnreachable):
-                    self._run(self._put_seats)  # else the seat expires on its own
+            if self._session.connected or self._seats:
+                with contextlib.suppress(psycopg.Error):
+                    self._run(self._put_seats, patient=False)  # else it expires on its own
 
     def under_placement_lock(self, choose: Callable[[], T]) -> T:
         """``choose()`` while holding the placement lock of this budget's database (every
@@ -229,15 +236,16 @@ class PostgresBudget:
         """Give back held slots and unused tokens, stop the heartbeat, close the connection."""
         self._closed.set()
         with self._lock:
-            if self._connection is None:
+            if not self._session.connected:
                 return
             self._held = self._busy
             self._seats = 0
             with contextlib.suppress(psycopg.Error):  # else the lease expires on its own
-                self._sync(self._clock(), want_slot=False, want_tokens=0, keep_tokens=False)
-                self._put_seats(self._connection)
-            self._connection.close()
-            self._connection = None
+                self._sync(
+                    self._clock(), want_slot=False, want_tokens=0, keep_tokens=False, patient=False
+                )
+                self._run(self._put_seats, patient=False)
+            self._session.close()
 
     def _acquire(self) -> int:
         """Wait for a slot and a token; the bucket the token counts in."""
@@ -335,9 +343,18 @@ class PostgresBudget:
             (*key, slots, now + self.lease_seconds),
         )
 
-    def _sync(self, now: float, *, want_slot: bool, want_tokens: int, keep_tokens: bool) -> _Grant:
+    def _sync(
+        self,
+        now: float,
+        *,
+        want_slot: bool,
+        want_tokens: int,
+        keep_tokens: bool,
+        patient: bool = True,
+    ) -> _Grant:
         grant: _Grant = self._run(
-            lambda c: self._exchange(c, now, want_slot, want_tokens, keep_tokens)
+            lambda c: self._exchange(c, now, want_slot, want_tokens, keep_tokens),
+            patient=patient,
         )
         self._synced_at = grant.now
         self._paused_until = max(self._paused_until, grant.paused_until)
@@ -413,47 +430,6 @@ class PostgresBudget:
         self._set_lease(connection, self._held + slots, now)
         wait = 0.0 if tokens or not want_tokens else self.window.wait_for_room(now, counts)
         return _Grant(tokens, bucket, slots, paused_until, wait, now)
-
-    def _run(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
-        """``work`` in one transaction. A lost connection (a server restart) is opened again
-        and ``work`` tried again, waiting longer each time, for up to ``reconnect_seconds``:
-        requests wait meanwhile, since no process can count them. Then raises
-        :class:`SystemUnreachable`."""
-        with self._lock:
-            started = self._clock()
-            pause = self.poll_seconds
-            while True:
-                try:
-                    connection = self._connect()
-                    with connection.transaction():
-                        return work(connection)
-                except psycopg.OperationalError as error:
-                    if self._connection is not None:
-                        self._connection.close()
-                    self._connection = None
-                    if self._clock() - started >= self.reconnect_seconds:
-                        raise SystemUnreachable(
-                            f"the shared request budget of {self.identity} on {self.host} "
-                            f"is kept in PostgreSQL, which could not be reached for "
-                            f"{self.reconnect_seconds:g} s: {str(error).strip().splitlines()[0]}",
-                            system="the shared request budget's database",
-                        ) from None
-                    if pause > self.poll_seconds:
-                        log.warning("the shared request budget's database: %s", error)
-                    self._sleep(pause)
-                    pause = min(pause * 4, 2.0)
-
-    def _connect(self) -> psycopg.Connection[Any]:
-        if self._connection is None or self._connection.closed:
-            connection = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
-            budget_tables(connection)
-            connection.execute(
-                "INSERT INTO integrator_budget (host, identity) VALUES (%s, %s)"
-                " ON CONFLICT DO NOTHING",
-                (self.host, self.identity),
-            )
-            self._connection = connection
-        return self._connection
 
     def _ensure_heartbeat(self) -> None:
         if self._use_heartbeat and self._heartbeat is None:
