@@ -17,7 +17,8 @@ from integrator.engine.history import HistoryStore, RunStatus
 from integrator.engine.history.tables import runs
 from integrator.engine.partitioned import PartitionJobs
 from integrator.engine.run import Engine
-from integrator.errors import IntegratorError
+from integrator.engine.task import TaskRunner
+from integrator.errors import IntegratorError, SystemUnavailable
 
 __all__ = ["PartitionStopped", "run_partition_job"]
 
@@ -34,11 +35,12 @@ def run_partition_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event
     whether it ran the partition to its end.
 
     It ends at once when the run is not Running (or a cancel of it was asked), the partition
-    is done, or another process holds its claim. Between pages it stops (what it committed
-    stays: the partition's resume point) when the run is no longer Running, a cancel of it
-    was asked, or ``stop`` is set. A failing partition is left to the run job, which runs it
-    again and records the failure. It never finishes the task: the run job does, once no
-    partition is left."""
+    is done, another process holds its claim, or this worker cannot reach one of the task's
+    systems (it tries before it claims: the partition is left to the workers that can).
+    Between pages it stops (what it committed stays: the partition's resume point) when the
+    run is no longer Running, a cancel of it was asked, or ``stop`` is set. A failing
+    partition is left to the run job, which runs it again and records the failure. It never
+    finishes the task: the run job does, once no partition is left."""
     run_id = int(kwargs["run_id"])
     position, number = int(kwargs["position"]), int(kwargs["partition"])
     workspace = load_workspace(workspace_root(kwargs), strict=False)
@@ -56,34 +58,37 @@ def run_partition_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event
         except PartitionStopped as stopped:
             log.info("%s not run: %s", where, stopped)
             return False
+        try:  # before the claim: a worker that cannot reach a system leaves its ranges
+            runner = PartitionJobs(engine).runner(run_id, position, check=check)
+        except SystemUnavailable as unreachable:
+            log.warning(
+                "%s not taken by this worker: %s; left to the workers that reach it",
+                where,
+                unreachable,
+            )
+            return False
         claim = try_claim(queue_conninfo(workspace), run.project, task, number)
         if claim is None:
             log.info("%s is run by another process", where)
             return False
         with claim:
-            return _run_claimed(engine, where, run.project, task, run_id, position, number, check)
+            return _run_claimed(engine, where, runner, run_id, position, number)
     finally:
         engine.close()
 
 
 def _run_claimed(
-    engine: Engine,
-    where: str,
-    project: str,
-    task: str,
-    run_id: int,
-    position: int,
-    number: int,
-    check: Callable[[], None],
+    engine: Engine, where: str, runner: TaskRunner, run_id: int, position: int, number: int
 ) -> bool:
     partitions = engine.history.partitions
+    project, task = runner.plan.project, runner.plan.name
     current = partitions.partition(project, task, number)
     if current is None or current.done:
         log.info("%s is done", where)
         return False
     log.info("%s of %d", where, len(partitions.plan(project, task)))
     try:
-        PartitionJobs(engine).run(run_id, position, current.as_dict(), check=check)
+        PartitionJobs(engine).run(run_id, position, current.as_dict(), runner=runner)
     except PartitionStopped as stopped:
         log.info("%s stopped: %s", where, stopped)
         return False

@@ -50,13 +50,25 @@ class PartitionJobs:
         partition: dict[str, Any],
         *,
         check: Callable[[], None] | None = None,
+        runner: TaskRunner | None = None,
     ) -> int:
         """Run one partition (from its committed resume point; nothing when already done);
         returns how many of the task's partitions are still not done. ``check`` is called
         after each committed page: what it raises ends the partition there (what was
-        committed stays, and is where the partition resumes)."""
-        runner, _mode = self._runner(run_id, position, check=check)
+        committed stays, and is where the partition resumes). ``runner``: the one
+        :meth:`runner` built (else a new one, with ``check``)."""
+        if runner is None:
+            runner = self.runner(run_id, position, check=check)
         return runner.run_partition(Partition.from_dict(partition))
+
+    def runner(
+        self, run_id: int, position: int, *, check: Callable[[], None] | None = None
+    ) -> TaskRunner:
+        """The runner of task ``position`` of run ``run_id``: building its plan describes the
+        entities it reads and writes, so it raises :class:`SystemUnavailable` when this
+        process cannot reach one of the task's systems."""
+        built, _mode = self._runner(run_id, position, check=check)
+        return built
 
     def finish(self, run_id: int, position: int, *, retry_failed: bool = False) -> list[str]:
         """Close the task once every partition is done (its checkpoint, its due retries, its
