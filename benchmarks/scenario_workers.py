@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from benchmarks.scenario_http import request_counts, reset_counts, served_sandbox, set_faults
 
-__all__ = ["TRIALS", "render", "scenario_workers"]
+__all__ = ["TRIALS", "fresh_database", "render", "scenario_workers"]
 
 #: (worker processes, identities, budgets shared through PostgreSQL)
 TRIALS: tuple[tuple[int, int, bool], ...] = (
@@ -48,7 +48,8 @@ TRIALS: tuple[tuple[int, int, bool], ...] = (
 
 
 @contextmanager
-def _fresh_database(server_url: str) -> Iterator[str]:
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new database on the server at ``server_url`` (its URL), dropped afterwards."""
     name = f"bench_budget_{uuid.uuid4().hex[:10]}"
     server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
@@ -72,7 +73,7 @@ def _trial(
     budget: tuple[int, float],
 ) -> dict[str, Any]:
     set_faults(url, budget_requests=budget[0], budget_window_seconds=budget[1], services=["sales"])
-    with _fresh_database(server_url) as database:
+    with fresh_database(server_url) as database:
         processes = []
         for n in range(workers):
             identity = n % identities
