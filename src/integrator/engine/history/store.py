@@ -9,6 +9,7 @@ so the history never claims more than what was committed.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -33,6 +34,8 @@ __all__ = ["HistoryStore", "now_iso"]
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: seconds to wait for a PostgreSQL history server to answer a connection
 _CONNECT_TIMEOUT = 10
+#: one migration at a time in this process (see :meth:`HistoryStore.migrate`)
+_MIGRATING = threading.Lock()
 
 
 class HistoryStore:
@@ -83,7 +86,10 @@ class HistoryStore:
                 # two first runs migrate one after the other.
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            # alembic's environment lives in module globals: two threads migrating at once
+            # (a worker running two jobs opens two stores) break each other's
+            with _MIGRATING:
+                command.upgrade(config, "head")
 
     def close(self) -> None:
         """Release the database connections."""
