@@ -79,6 +79,7 @@ def _env() -> dict[str, str]:
 def _trial(
     base: Path, work: Path, server_url: str, workers: int, identities: int, settings: dict[str, Any]
 ) -> dict[str, Any]:
+    work = work / f"trial-{len(list(work.glob('trial-*')))}"
     target = work / f"t-{workers}-{identities}"
     copy_stores(base, target)
     command = [sys.executable, "-m", "integrator.cli.main"]
