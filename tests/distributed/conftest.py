@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.connectors.databases import postgres_schema
 
@@ -20,6 +21,16 @@ def pg_history() -> Iterator[str]:
     """The URL of a new schema (``workers_…``) of the local PostgreSQL; skips when absent."""
     with postgres_schema("workers") as url:
         yield url
+
+
+def open_jobs(engine: sa.Engine) -> int:
+    """Jobs of the queue that wait or run."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
+            ).scalar_one()
+        )
 
 
 def make_distributed(root: Path, history_url: str, **workers: object) -> None:

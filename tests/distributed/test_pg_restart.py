@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.distributed.cluster import OwnCluster, own_cluster
-from tests.distributed.conftest import make_distributed, start_worker
+from tests.distributed.conftest import make_distributed, open_jobs, start_worker
 from tests.resilience import harness
 from tests.resilience.harness import Dataset
 
@@ -47,15 +47,6 @@ def _committed(engine: sa.Engine) -> bool:
         return False
 
 
-def _open_jobs(engine: sa.Engine) -> int:
-    with engine.connect() as conn:
-        return int(
-            conn.execute(
-                sa.text("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
-            ).scalar_one()
-        )
-
-
 def test_a_postgresql_restart_mid_run_loses_nothing(tmp_path: Path, cluster: OwnCluster) -> None:
     seeded = harness.prepare(DATASET, tmp_path)
     with harness.served(harness.clone(seeded, tmp_path / "ref-sandbox"), DATASET) as ref:
@@ -84,9 +75,9 @@ def test_a_postgresql_restart_mid_run_loses_nothing(tmp_path: Path, cluster: Own
             cluster.start()
 
             deadline = time.monotonic() + 120
-            while _open_jobs(history) and time.monotonic() < deadline:
+            while open_jobs(history) and time.monotonic() < deadline:
                 time.sleep(0.3)
-            assert _open_jobs(history) == 0, "the queue did not empty in 120 s:\n" + log.read_text()
+            assert open_jobs(history) == 0, "the queue did not empty in 120 s:\n" + log.read_text()
         finally:
             if worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)

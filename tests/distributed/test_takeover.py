@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.distributed.conftest import make_distributed, start_worker
+from tests.distributed.conftest import make_distributed, open_jobs, start_worker
 from tests.resilience import harness
 from tests.resilience.harness import Dataset
 
@@ -44,15 +44,6 @@ def _committed_run(engine: sa.Engine, project: str) -> tuple[int, str, str] | No
             {"project": project},
         ).first()
     return None if row is None else (int(row[0]), str(row[1]), str(row[2]))
-
-
-def _open_jobs(engine: sa.Engine) -> int:
-    with engine.connect() as conn:
-        return int(
-            conn.execute(
-                sa.text("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
-            ).scalar_one()
-        )
 
 
 def test_a_killed_worker_loses_nothing(tmp_path: Path, pg_history: str) -> None:
@@ -101,9 +92,9 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path, pg_history: str) -> None:
             workers.append(harness.start("worker", "--workspace", str(ws), log=tmp_path / "w2.log"))
 
             deadline = time.monotonic() + 90
-            while _open_jobs(history) and time.monotonic() < deadline:
+            while open_jobs(history) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            assert _open_jobs(history) == 0, "the queue did not empty in 90 s"
+            assert open_jobs(history) == 0, "the queue did not empty in 90 s"
         finally:
             for worker in workers:
                 if worker.poll() is None:

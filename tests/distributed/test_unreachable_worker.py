@@ -18,7 +18,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.distributed.conftest import make_distributed
+from tests.distributed.conftest import make_distributed, open_jobs
 from tests.distributed.test_takeover import RAN_PARTITION
 from tests.resilience import harness
 from tests.resilience.harness import Dataset
@@ -59,15 +59,6 @@ def _running_owner(engine: sa.Engine) -> str | None:
     return None if row is None else str(row[0])
 
 
-def _open_jobs(engine: sa.Engine) -> int:
-    with engine.connect() as conn:
-        return int(
-            conn.execute(
-                sa.text("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
-            ).scalar_one()
-        )
-
-
 def test_a_worker_that_cannot_reach_the_services_takes_none_of_their_ranges(
     tmp_path: Path, pg_history: str
 ) -> None:
@@ -100,9 +91,9 @@ def test_a_worker_that_cannot_reach_the_services_takes_none_of_their_ranges(
             workers.append(_worker(ws, cut_off_log, proxy="http://127.0.0.1:9"))
 
             deadline = time.monotonic() + 120
-            while _open_jobs(history) and time.monotonic() < deadline:
+            while open_jobs(history) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            assert _open_jobs(history) == 0, "the queue did not empty in 120 s"
+            assert open_jobs(history) == 0, "the queue did not empty in 120 s"
         finally:
             for worker in workers:
                 worker.send_signal(signal.SIGTERM)
