@@ -4,6 +4,7 @@ would otherwise stay for ever); waiting and recent jobs stay."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import procrastinate
@@ -23,7 +24,20 @@ def _purge(conninfo: str, queue: str) -> None:
         async with app.open_async():
             await purge_finished_jobs(app.job_manager, queue)
 
-    asyncio.run(purge())
+    # in a thread of its own: an earlier test of the session may leave an event loop running
+    # in this one, where asyncio.run refuses to start another
+    failed: list[BaseException] = []
+
+    def in_thread() -> None:
+        try:
+            asyncio.run(purge())
+        except BaseException as error:
+            failed.append(error)
+
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and failed == [], failed
 
 
 def test_jobs_finished_a_week_ago_are_deleted_and_the_others_stay(
