@@ -190,7 +190,7 @@ def test_reopening_does_not_migrate_twice(tmp_path: Path) -> None:
     again = HistoryStore.open(url)
     with again.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == (
-            "0008_partition_seen"
+            "0009_change_partitions"
         )
     again.close()
 

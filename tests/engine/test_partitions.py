@@ -17,13 +17,11 @@ import pytest
 import sqlalchemy as sa
 
 import integrator.engine.task as task_module
-from integrator.config.workspace import init_workspace, load_workspace
-from integrator.engine.connections import ConnectorPool
 from integrator.engine.history import RunStatus
 from integrator.engine.run import Engine
 from integrator.engine.task import Progress
-from integrator.sandbox.sqlaccess import sql_connectors
 from integrator.sandbox.stores import SandboxStore
+from tests.engine.partitioned_setup import partitioned_engine
 from tests.golden.dataset import check_golden, dump_outputs, load_sales
 
 ACCOUNTS = "Accounts (Sales to Fin and Ops)"
@@ -40,14 +38,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def _engine(root_dir: Path, data_dir: Path, partition_records: int | None) -> Engine:
-    root = init_workspace(root_dir, "http://127.0.0.1:9")
-    settings = root / "integrator.yaml"
-    value = "null" if partition_records is None else str(partition_records)
-    settings.write_text(settings.read_text() + f"partition_records: {value}\n")
-    workspace = load_workspace(root)
-    connectors = sql_connectors(data_dir)
-    pool = ConnectorPool(workspace, factory=lambda system, _c, _w: connectors[system])
-    return Engine(workspace, connectors=pool)
+    return partitioned_engine(root_dir, data_dir, partition_records)
 
 
 @pytest.fixture

@@ -82,6 +82,9 @@ class Capabilities:
     key_collation: KeyCollation = "dynamics"
     #: the connector is a :class:`RangeReader`: a full read can be cut into key ranges
     key_ranges: bool = False
+    #: the connector is a :class:`ChangeRangeReader`: a read of the changes since a
+    #: checkpoint can be cut into ranges of the order its change reads follow
+    change_ranges: bool = False
 
 
 class Outcome(enum.StrEnum):
@@ -161,6 +164,37 @@ class RangeReader(Protocol):
         entity has no incremental reads); ``fields``: those the later change reads ask for
         (``None``: any), for a system whose checkpoint remembers them (Dataverse's delta
         link keeps its ``$select``)."""
+        ...
+
+
+class ChangeRangeReader(Protocol):
+    """What a connector offers for partitioned incremental reads (``capabilities
+    .change_ranges``): the changes since a checkpoint cut into ranges of the order they are
+    read in (a SQL table's watermark, then its key). Bounds are JSON-compatible values the
+    connector gave; only the connector compares them."""
+
+    def change_bounds(self, entity: str, checkpoint: str | None, every: int) -> list[Any] | None:
+        """The values that cut the changes of ``entity`` since ``checkpoint`` into ranges of
+        about ``every`` records (``[]`` when ``every`` or fewer changed); ``None`` when that
+        read cannot be cut (it reads everything, or the entity has no change reads)."""
+        ...
+
+    def read_change_range(
+        self,
+        entity: str,
+        fields: Sequence[str],
+        *,
+        since: str,
+        lower: Any,
+        upper: Any,
+        after: Any = None,
+    ) -> Iterator[RangePage]:
+        """Pages of the changes since ``since`` from ``lower`` (included) to ``upper``
+        (excluded; ``None``: unbounded), from just after ``after`` when it is given."""
+        ...
+
+    def change_checkpoint(self, entity: str, fields: Sequence[str] | None = None) -> str | None:
+        """As :meth:`RangeReader.change_checkpoint`."""
         ...
 
 

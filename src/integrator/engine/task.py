@@ -117,6 +117,8 @@ class TaskRunner:
         self._report = TaskReport()
         #: the partition whose pages are being committed (their checkpoint is its resume point)
         self._partition: int | None = None
+        #: whether its pages mark the ids they saw (a full read's plan: the unmarked are gone)
+        self._marks_seen = False
 
     def run(
         self,
@@ -147,9 +149,10 @@ class TaskRunner:
     # -- a partitioned full read ---------------------------------------------------------------
 
     def plan_partitions(self, mode: RunMode) -> list[Partition]:
-        """The key ranges this run's read of the task is cut into: an unfinished plan's, or a
-        new one for a full read of a source bigger than ``partition_records``; ``[]`` when the
-        read runs as one. Raises :class:`StageFailed` (stage ``read``) when the source fails."""
+        """The ranges this run's read of the task is cut into: an unfinished plan's, or a new
+        one for a full read of a source bigger than ``partition_records``, or for a read of
+        more changes than that; ``[]`` when the read runs as one. Raises
+        :class:`StageFailed` (stage ``read``) when the source fails."""
         plan, source = self.plan, self.systems.source
         checkpoint = self.history.records.checkpoint(plan.project, plan.name)
         full = not reads_changes(source) or mode == "all-data" or checkpoint is None
@@ -162,6 +165,7 @@ class TaskRunner:
                 source,
                 self.history,
                 run_id=self.run_id,
+                checkpoint=checkpoint,
                 full=full,
                 partition_records=self.partition_records,
             ),
@@ -178,6 +182,7 @@ class TaskRunner:
         if current is None or current.done:
             return self.history.partitions.left(plan.project, plan.name)
         self._partition = current.number
+        self._marks_seen = not current.reads_changes
         try:
             pages = range_pages(plan, self.systems.source, current)
             for page in gathered(plan, self._read("read", pages)):
@@ -189,13 +194,14 @@ class TaskRunner:
         )
 
     def finish_partitions(self, mode: RunMode, *, retry_failed: bool) -> TaskReport:
-        """Once every partition is done: remove the rows of the task's records no page of the
-        plan saw (gone from the source, or out of the task's selection), store the change
-        checkpoint taken before the load as the task's, drop the plan and its seen marks, retry
-        the failed records that are due and this run did not try, and store the mapping's
-        fingerprint as a full read's. Nothing happens while a partition is not done (the
-        worker that finishes the last one closes the task). A run stopped during the removals
-        leaves the plan and its marks: the next run's call removes what is left."""
+        """Once every partition is done: remove the rows of the task's records no page of a
+        full read's plan saw (gone from the source, or out of the task's selection), store the
+        change checkpoint taken before the load as the task's, drop the plan and its seen
+        marks, retry the failed records that are due and this run did not try, and store the
+        mapping's fingerprint (as a full read's after a full read). Nothing happens while a
+        partition is not done (the worker that finishes the last one closes the task). A run
+        stopped during the removals leaves the plan and its marks: the next run's call removes
+        what is left."""
         plan, records, partitions = self.plan, self.history.records, self.history.partitions
         project, task = plan.project, plan.name
         if partitions.left(project, task):
@@ -203,7 +209,9 @@ class TaskRunner:
         mark = records.mapping_mark(project, task)
         mapping_changed = mark is not None and mark.fingerprint != plan.fingerprint
         # without a plan (an earlier call finished it) there are no marks to tell gone from seen
-        if partitions.plan(project, task):
+        ranges = partitions.plan(project, task)
+        full = not (ranges and ranges[0].reads_changes)
+        if ranges and full:
             for gone in partitions.unseen_state_pages(project, task, _GONE_PER_BATCH):
                 self._process(SourcePage([], gone))
         partitions.finish(project, task, self.run_id)
@@ -221,7 +229,7 @@ class TaskRunner:
             ]
             if untried:
                 self._retry(untried)
-        self._remember_mapping(mark, True)
+        self._remember_mapping(mark, full)
         self._waiting_notice()
         return self._report
 
@@ -356,7 +364,7 @@ class TaskRunner:
                 checkpoint=page.checkpoint,
                 truncations=result.truncations,
                 partition=self._partition,
-                seen=seen,
+                seen=seen if self._marks_seen else [],
             )
         )
         self._report.counts.add(result.counts)

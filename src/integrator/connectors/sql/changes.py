@@ -22,7 +22,7 @@ from integrator.connectors.sql.schema import TableModel
 from integrator.connectors.sql.values import ValueProblem, from_db, to_db
 from integrator.errors import RequestRejected
 
-__all__ = ["current_checkpoint", "read_changes"]
+__all__ = ["current_checkpoint", "incremental_key", "load_checkpoint", "read_changes"]
 
 _FORMAT = 1
 
@@ -39,8 +39,8 @@ def read_changes(
     """Yield batches of rows changed since ``checkpoint``; the last batch carries the new one,
     and when there was a checkpoint (the rows come in watermark order) so does every batch."""
     table = model.table
-    key = _incremental_key(model, watermark)
-    state = _load(checkpoint, model.info.name, watermark)
+    key = incremental_key(model, watermark)
+    state = load_checkpoint(checkpoint, model.info.name, watermark)
     mark = table.c[watermark]
     mark_label = f"k{len(key)}"
     query = build_query(model, fields, filter=None, case_insensitive=False, extra=(watermark,))
@@ -89,7 +89,7 @@ def read_changes(
     yield pending
 
 
-def _incremental_key(model: TableModel, watermark: str) -> tuple[str, ...]:
+def incremental_key(model: TableModel, watermark: str) -> tuple[str, ...]:
     """The paging key of a table read by ``watermark``; raises ``RequestRejected`` when the
     table has no such column or no primary or unique key."""
     if watermark not in model.table.c:
@@ -109,7 +109,7 @@ def current_checkpoint(engine: Engine, model: TableModel, *, watermark: str) -> 
     keys of the rows holding it (a later read brings the rows written from now on, and those
     already at that watermark whose key is not among these)."""
     table = model.table
-    key = _incremental_key(model, watermark)
+    key = incremental_key(model, watermark)
     mark = table.c[watermark]
     with engine.connect() as connection:
         high = connection.execute(sa.select(sa.func.max(mark))).scalar()
@@ -140,7 +140,10 @@ def _dump(entity: str, watermark: str, high: Any, seen: set[tuple[Any, ...]]) ->
     )
 
 
-def _load(checkpoint: str | None, entity: str, watermark: str) -> dict[str, Any] | None:
+def load_checkpoint(checkpoint: str | None, entity: str, watermark: str) -> dict[str, Any] | None:
+    """The state a checkpoint of this read holds (``watermark``, ``keys``), ``None`` when it
+    says to read everything; raises ``RequestRejected`` (``checkpoint-expired``) for one this
+    connection's watermark read did not write."""
     if checkpoint is None:
         return None
     try:

@@ -18,6 +18,7 @@ from integrator.connectors.base import (
     Record,
     RecordResult,
 )
+from integrator.connectors.sql.change_ranges import change_bounds, read_change_range
 from integrator.connectors.sql.changes import current_checkpoint, read_changes
 from integrator.connectors.sql.config import SqlConnection, SqlOptions
 from integrator.connectors.sql.delete import delete_batch
@@ -60,6 +61,7 @@ class SqlConnector:
             # SQLite's BINARY and PostgreSQL's default collations: 'A' <> 'a', 'A' <> 'A '
             key_collation="exact",
             key_ranges=True,
+            change_ranges=True,
         )
         self._engine = engine if engine is not None else create_engine(self.url, self.options)
         self._models: dict[str, TableModel] = {}
@@ -161,12 +163,7 @@ class SqlConnector:
         Deletes are not seen (a deleted row leaves nothing to read). Raises ``RequestRejected``
         (code ``no-watermark``) when the config names no watermark column for ``entity``.
         """
-        watermark = self.options.watermarks.get(entity)
-        if watermark is None:
-            raise RequestRejected(
-                f"no watermark column is configured for {entity}; incremental reads need one",
-                code="no-watermark",
-            )
+        watermark = self._watermark(entity)
         model = self._model(entity)
         with self._translated():
             yield from read_changes(
@@ -207,6 +204,56 @@ class SqlConnector:
                 page_size=self.connection.page_size,
                 folded=self._folds_keys,
             )
+
+    def change_bounds(self, entity: str, checkpoint: str | None, every: int) -> list[Any] | None:
+        """The (watermark, key) values cutting the rows changed since ``checkpoint`` into
+        ranges of about ``every``; ``None`` without a watermark column or a checkpoint (see
+        :mod:`integrator.connectors.sql.change_ranges`)."""
+        watermark = self.options.watermarks.get(entity)
+        if watermark is None:
+            return None
+        model = self._model(entity)
+        with self._translated():
+            return change_bounds(
+                self._engine, model, watermark=watermark, checkpoint=checkpoint, every=every
+            )
+
+    def read_change_range(
+        self,
+        entity: str,
+        fields: Sequence[str],
+        *,
+        since: str,
+        lower: Any,
+        upper: Any,
+        after: Any = None,
+    ) -> Iterator[RangePage]:
+        """Keyset pages of the rows changed since ``since`` in ``lower <= (watermark, key) <
+        upper``, after ``after`` if given. Raises ``RequestRejected`` (``no-watermark``)
+        without a watermark column."""
+        watermark = self._watermark(entity)
+        model = self._model(entity)
+        with self._translated():
+            yield from read_change_range(
+                self._engine,
+                model,
+                fields,
+                watermark=watermark,
+                since=since,
+                lower=lower,
+                upper=upper,
+                after=after,
+                page_size=self.connection.page_size,
+            )
+
+    def _watermark(self, entity: str) -> str:
+        watermark = self.options.watermarks.get(entity)
+        if watermark is None:
+            raise RequestRejected(
+                f"no watermark column is configured for {entity}; incremental reads need one",
+                code="no-watermark",
+            )
+        return watermark
 
     @property
     def _folds_keys(self) -> bool:

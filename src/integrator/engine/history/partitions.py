@@ -1,5 +1,6 @@
-"""The partition plans of tasks whose full read is cut into ranges (``task_partitions``),
-and the source ids their committed pages saw (``partition_seen``).
+"""The partition plans of tasks whose full read, or read of the changes since a checkpoint,
+is cut into ranges (``task_partitions``), and the source ids the committed pages of a full
+read's plan saw (``partition_seen``).
 
 A plan lives until every one of its partitions is done: a run stopped half-way leaves it, and
 the next full read of the task takes it up again, each partition from the value its last
@@ -32,9 +33,10 @@ __all__ = ["Partition", "PartitionStore"]
 
 @dataclass(frozen=True)
 class Partition:
-    """One range of a task's full read: ``lower <= field < upper`` (``None``: open; ``field``
+    """One range of a task's read: ``lower <= field < upper`` (``None``: open; ``field``
     the key or another field the source orders by), and ``resume``, the value its last
-    committed page ended on (``None``: not started)."""
+    committed page ended on (``None``: not started). ``since``: for a range of the changes
+    since a checkpoint, that checkpoint (``None``: a range of a full read)."""
 
     project: str
     task: str
@@ -44,6 +46,12 @@ class Partition:
     upper: Any
     resume: Any = None
     done: bool = False
+    since: str | None = None
+
+    @property
+    def reads_changes(self) -> bool:
+        """Whether the range is one of the changes since a checkpoint (not of a full read)."""
+        return self.since is not None
 
     def as_dict(self) -> dict[str, Any]:
         """The partition as a JSON-able dict (what a job queue carries)."""
@@ -56,6 +64,7 @@ class Partition:
             "upper": self.upper,
             "resume": self.resume,
             "done": self.done,
+            "since": self.since,
         }
 
     @classmethod
@@ -92,10 +101,14 @@ class PartitionStore:
         field: str,
         bounds: Sequence[Any],
         snapshot: str | None,
+        *,
+        since: str | None = None,
     ) -> list[Partition]:
         """Replace the task's plan with the ranges ``bounds`` cut (``len(bounds) + 1`` of
         them, the first and last open); ``snapshot`` is the change checkpoint to store as the
-        task's when all are done. The seen marks of the task's earlier plan go too."""
+        task's when all are done; ``since``: the checkpoint a plan of change ranges reads
+        after (``None``: a full read's plan). The seen marks of the task's earlier plan go
+        too."""
         edges = [None, *bounds, None]
         now = now_iso()
         rows = [
@@ -110,15 +123,21 @@ class PartitionStore:
                 "resume": None,
                 "done": False,
                 "snapshot": snapshot,
+                "since": since,
                 "updated_at": now,
             }
             for number in range(len(edges) - 1)
         ]
         with self.engine.begin() as conn:
-            conn.execute(task_partitions.delete().where(*_task(project, task)))
-            conn.execute(partition_seen.delete().where(*_seen(project, task)))
+            _drop(conn, project, task)
             conn.execute(task_partitions.insert(), rows)
         return self.plan(project, task)
+
+    def drop_plan(self, project: str, task: str) -> None:
+        """Drop the task's plan and its seen marks, unfinished (a full read replaces a plan of
+        change ranges: it reads all they would have)."""
+        with self.engine.begin() as conn:
+            _drop(conn, project, task)
 
     def put_resume(
         self, conn: sa.Connection, run_id: int, project: str, task: str, number: int, last: str
@@ -206,8 +225,12 @@ class PartitionStore:
                 values = {"checkpoint": snapshot, "run_id": run_id, "updated_at": now_iso()}
                 if conn.execute(checkpoints.update().where(where).values(**values)).rowcount == 0:
                     conn.execute(checkpoints.insert().values(project=project, task=task, **values))
-            conn.execute(task_partitions.delete().where(*_task(project, task)))
-            conn.execute(partition_seen.delete().where(*_seen(project, task)))
+            _drop(conn, project, task)
+
+
+def _drop(conn: sa.Connection, project: str, task: str) -> None:
+    conn.execute(task_partitions.delete().where(*_task(project, task)))
+    conn.execute(partition_seen.delete().where(*_seen(project, task)))
 
 
 def _left(conn: sa.Connection, project: str, task: str) -> int:
@@ -235,4 +258,5 @@ def _partition(row: sa.RowMapping) -> Partition:
         upper=json.loads(row["upper"]) if row["upper"] is not None else None,
         resume=json.loads(row["resume"]) if row["resume"] is not None else None,
         done=bool(row["done"]),
+        since=row["since"],
     )

@@ -129,6 +129,8 @@ task_partitions = sa.Table(
     sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("snapshot", sa.Text),
     sa.Column("updated_at", sa.String(40), nullable=False),
+    #: a plan of change ranges: the checkpoint its ranges read the changes after
+    sa.Column("since", sa.Text),
 )
 
 #: per task of a project whose full read is cut into key ranges: the source ids its committed
