@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -48,6 +49,30 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return harness.prepare(DATASET, tmp_path_factory.mktemp("seeded"))
 
 
+def _single_process(data: Path, root: Path, *, touched: bool) -> list[Any]:
+    """Run the accounts in one process (SQLite history) on ``data``; with ``touched``, change
+    every account after it and run again. Returns the runs' summaries."""
+    root = sql_workspace(root, data)
+    with_partitions(root)
+    workspace = load_workspace(root)
+    connectors = sql_connectors(data, page_size=BATCH)
+    pool = ConnectorPool(workspace, factory=lambda system, _c, _w: connectors[system])
+    engine = Engine(workspace, connectors=pool)
+    try:
+        summaries = engine.run([ACCOUNTS])
+        if touched:
+            _touch_every_account(data)
+            summaries += engine.run([ACCOUNTS])
+    finally:
+        engine.close()
+    return summaries
+
+
+def _touch_every_account(data: Path) -> None:
+    with sqlite3.connect(data / "sales.db") as conn:
+        conn.execute("UPDATE accounts SET telephone1 = '+1 555 0100'")
+
+
 @pytest.fixture(scope="module")
 def reference(
     seeded: Path, tmp_path_factory: pytest.TempPathFactory
@@ -55,16 +80,7 @@ def reference(
     """The rows and counts of one process running the accounts (SQLite history)."""
     base = tmp_path_factory.mktemp("reference")
     data = harness.clone(seeded, base / "sandbox")
-    root = sql_workspace(base / "ws", data)
-    with_partitions(root)
-    workspace = load_workspace(root)
-    connectors = sql_connectors(data, page_size=BATCH)
-    pool = ConnectorPool(workspace, factory=lambda system, _c, _w: connectors[system])
-    engine = Engine(workspace, connectors=pool)
-    try:
-        (summary,) = engine.run([ACCOUNTS])
-    finally:
-        engine.close()
+    (summary,) = _single_process(data, base / "ws", touched=False)
     assert summary.status in (RunStatus.COMPLETED, RunStatus.WARNING), summary.message
     return dump_outputs(data), summary.tasks[0].counts.as_dict()
 
@@ -232,3 +248,30 @@ def test_a_cancelled_run_stops_every_partition_and_the_next_run_finishes_the_pla
     read = first["tasks"][0]["counts"]["read"] + second["tasks"][0]["counts"]["read"]
     assert read == counts["read"]
     assert dump_outputs(distributed.data) == rows
+
+
+def test_many_changes_are_read_in_ranges_spread_over_the_workers(
+    distributed: SpreadWorkspace, seeded: Path, tmp_path: Path
+) -> None:
+    data = harness.clone(seeded, tmp_path / "single-sandbox")
+    single = _single_process(data, tmp_path / "single-ws", touched=True)
+    distributed.start()
+    distributed.wait_for_the_end()
+    _touch_every_account(distributed.data)
+    queued = harness.command("run", ACCOUNTS, "--queue", "--workspace", str(distributed.root))
+    assert queued.returncode == 0, queued.stderr
+    distributed.wait_for_the_end()
+    run = _last_run(distributed.runs())
+    assert run["mode"] == "incremental", run
+    assert run["status"] == single[1].status.value, run
+    assert run["tasks"][0]["counts"] == single[1].tasks[0].counts.as_dict()
+    assert dump_outputs(distributed.data) == dump_outputs(data)
+    # the changes since the load were cut into ranges, run by the workers' jobs
+    ran = [
+        (int(m[2]), int(m[3]), int(m[4]))
+        for log in distributed.logs()
+        for m in RAN_PARTITION.finditer(log)
+        if int(m[2]) == run["id"]
+    ]
+    assert {number for _run, number, _of in ran} == set(range(1, 7)), ran
+    assert distributed.one("SELECT count(*) FROM task_partitions")[0] == 0
