@@ -78,7 +78,7 @@ def run_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event) -> RunSu
         return None
     except ProjectBusy as busy:
         log.info("job %s: %s; enqueued again in %g s", job_id, busy, BUSY_RETRY_SECONDS)
-        _defer(workspace, kwargs, chain, schedule_in=BUSY_RETRY_SECONDS)
+        _defer_when_reachable(workspace, kwargs, chain, stop, schedule_in=BUSY_RETRY_SECONDS)
         return None
     except HistoryUnreachable as lost:
         # its run could not even be recorded as ended: the next run of the project records
@@ -100,7 +100,7 @@ def run_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event) -> RunSu
     )
     if summary.end_reason == EndReason.INTERRUPTED and stop.is_set():
         log.info("job %s: this worker is stopping; %s is enqueued again", job_id, head)
-        _defer(workspace, kwargs, chain)
+        _defer_when_reachable(workspace, kwargs, chain, stop, patient=True)
     elif summary.end_reason == EndReason.INTERRUPTED:
         # nothing here stopped it: the history went away mid-run, and is back
         log.info("job %s: %s is enqueued again, to go on from what it committed", job_id, head)
@@ -109,8 +109,9 @@ def run_job(job_id: int, kwargs: dict[str, Any], stop: threading.Event) -> RunSu
         if chain[1:]:
             log.info("job %s: not going on to %s", job_id, ", ".join(chain[1:]))
     elif chain[1:]:
+        # the run is over; the database may go away before the rest is on the queue
         for rest in plan_chains(workspace, chain[1:]):
-            _defer(workspace, kwargs, rest)
+            _defer_when_reachable(workspace, kwargs, rest, stop, patient=True)
     return summary
 
 
@@ -132,22 +133,33 @@ def _defer(
 
 
 def _defer_when_reachable(
-    workspace: Workspace, kwargs: dict[str, Any], chain: list[str], stop: threading.Event
+    workspace: Workspace,
+    kwargs: dict[str, Any],
+    chain: list[str],
+    stop: threading.Event,
+    schedule_in: float | None = None,
+    patient: bool = False,
 ) -> None:
-    """Defer ``chain`` again once the queue's database answers (it may be restarting), trying
-    every few seconds for up to :data:`REACH_AGAIN_SECONDS` or until the worker stops. Not
-    deferred then, the job stays the queue's: it is taken over as a stalled one."""
+    """Defer ``chain`` (in ``schedule_in`` seconds, or now) once the queue's database answers
+    (it may be restarting), trying every few seconds for up to :data:`REACH_AGAIN_SECONDS`.
+    A stopping worker gives up at once, unless ``patient``: what it defers then is the rest of
+    a chain whose run has ended or a chain it hands over, which no other job would enqueue.
+    Not deferred after all, the job stays the queue's when its end cannot be recorded either,
+    and is taken over as a stalled one; otherwise the log says what was not enqueued."""
     deadline = time.monotonic() + REACH_AGAIN_SECONDS
     while True:
         try:
-            _defer(workspace, kwargs, chain)
+            _defer(workspace, kwargs, chain, schedule_in=schedule_in)
             return
         except Exception as error:  # the database is not back yet
-            if stop.is_set() or time.monotonic() > deadline:
+            if (stop.is_set() and not patient) or time.monotonic() > deadline:
                 log.error("could not enqueue %s again: %s", chain[0], error)
                 return
             log.warning("the queue's database is not back yet (%s); trying again", error)
-        stop.wait(_REACH_PAUSE_SECONDS)
+        if stop.is_set():
+            time.sleep(_REACH_PAUSE_SECONDS)
+        else:
+            stop.wait(_REACH_PAUSE_SECONDS)
 
 
 def _record_run(workspace: Workspace, job_id: int, run_id: int) -> None:

@@ -29,6 +29,7 @@ from integrator.distributed.partition_jobs import run_partition_job
 from integrator.distributed.queue import RUN_TASK, queue_conninfo
 from integrator.distributed.schema import ensure_schema
 from integrator.distributed.spread import PARTITION_TASK
+from integrator.distributed.steady_manager import SteadyJobManager
 from integrator.engine.history.errors import HistoryUnreachable
 from integrator.errors import ConfigError
 
@@ -75,6 +76,7 @@ class QueueWorker:
 
     def _app(self) -> procrastinate.App:
         app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=self.conninfo))
+        app.job_manager = SteadyJobManager(app.connector)
 
         @app.task(name=RUN_TASK, pass_context=True, queue=self.settings.queue_name)
         def run_project(context: procrastinate.JobContext, /, **kwargs: Any) -> None:
@@ -154,12 +156,19 @@ class QueueWorker:
 
     async def _take_over_stalled(self, app: procrastinate.App) -> None:
         """Every ``poll_seconds``, put back in the queue the jobs of workers gone silent; every
-        hour, delete the jobs finished more than :data:`KEEP_FINISHED_JOBS_HOURS` ago."""
+        hour, delete the jobs finished more than :data:`KEEP_FINISHED_JOBS_HOURS` ago.
+
+        A worker is judged silent only once this one has reached the database for
+        ``stalled_after_seconds`` without a break: after the database was down, every
+        worker's last heartbeat is old, this one's included, and the live ones need that long
+        to beat again. Taking their jobs back sooner would run a project twice at once."""
         manager = app.job_manager
+        clock = asyncio.get_running_loop().time
         purged_at = -_PURGE_EVERY_SECONDS
+        reached_since: float | None = clock()
         while True:
             await asyncio.sleep(self.settings.poll_seconds)
-            now = asyncio.get_running_loop().time()
+            now = clock()
             if now - purged_at >= _PURGE_EVERY_SECONDS:
                 purged_at = now
                 try:
@@ -171,10 +180,15 @@ class QueueWorker:
                     queue=self.settings.queue_name,
                     seconds_since_heartbeat=self.settings.stalled_after_seconds,
                 )
+                if reached_since is None:
+                    reached_since = now
+                if now - reached_since < self.settings.stalled_after_seconds:
+                    continue
                 for job in stalled:
                     await self._requeue(manager, job)
                 await manager.prune_stalled_workers(self.settings.stalled_after_seconds)
             except ConnectorException as error:
+                reached_since = None
                 log.warning("could not look for stalled jobs: %s", error)
 
     async def _requeue(self, manager: Any, job: procrastinate.jobs.Job) -> None:
